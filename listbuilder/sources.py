@@ -1,0 +1,185 @@
+"""Input sources: where each table lives, read lazily into the canonical schema.
+
+A source is a file (parquet, CSV or newline-delimited JSON), a directory of such files or
+a glob. Reading checks only what it can without scanning data (the files exist, the schema
+parses, the required columns are there) and casts the known columns to canonical types
+lazily, so a large table streams rather than loads.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from listbuilder.errors import DataError
+from listbuilder.io import LIST_SEPARATOR
+
+Role = Literal["companies", "jobs", "funding", "crm"]
+FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+
+
+@dataclass(frozen=True)
+class RoleSchema:
+    """What a role's table must have, and the canonical type of each known column."""
+
+    required: tuple[str, ...]
+    dtypes: Mapping[str, pl.DataType] = field(default_factory=dict)
+
+
+ROLES: dict[Role, RoleSchema] = {
+    "companies": RoleSchema(
+        required=("company_id", "name", "domain"),
+        dtypes={
+            "company_id": pl.String(),
+            "name": pl.String(),
+            "domain": pl.String(),
+            "industry": pl.String(),
+            "employees": pl.Int64(),
+            "revenue_usd": pl.Float64(),
+            "country": pl.String(),
+            "founded_year": pl.Int64(),
+            "funding_stage": pl.String(),
+            "technologies": pl.List(pl.String()),
+        },
+    ),
+    "jobs": RoleSchema(
+        required=("company_id", "posted_date"),
+        dtypes={
+            "company_id": pl.String(),
+            "posted_date": pl.Date(),
+            "title": pl.String(),
+            "department": pl.String(),
+        },
+    ),
+    "funding": RoleSchema(
+        required=("company_id", "announced_date"),
+        dtypes={
+            "company_id": pl.String(),
+            "announced_date": pl.Date(),
+            "round_type": pl.String(),
+            "amount_usd": pl.Float64(),
+        },
+    ),
+    "crm": RoleSchema(
+        required=("account_id", "name", "domain", "status"),
+        dtypes={
+            "account_id": pl.String(),
+            "name": pl.String(),
+            "domain": pl.String(),
+            "status": pl.String(),
+            "country": pl.String(),
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input table: its role, where it was read from, and the lazy, typed frame."""
+
+    role: Role
+    path: str
+    files: tuple[Path, ...]
+    frame: pl.LazyFrame
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The canonical schema (read from metadata only)."""
+        return self.frame.collect_schema()
+
+
+def resolve_files(path: str | Path) -> tuple[list[Path], str]:
+    """Expand a file, directory or glob into its data files and their common format."""
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(f"no files match {text}")
+    elif Path(text).is_dir():
+        files = sorted(p for p in Path(text).iterdir() if p.suffix.lower() in FORMATS)
+        if not files:
+            raise DataError(
+                f"directory {text} holds no data files; expected {', '.join(sorted(FORMATS))}"
+            )
+    elif Path(text).is_file():
+        files = [Path(text)]
+    else:
+        raise DataError(f"input file not found: {text}")
+    formats = {FORMATS.get(p.suffix.lower()) for p in files}
+    if None in formats:
+        bad = next(p for p in files if p.suffix.lower() not in FORMATS)
+        raise DataError(
+            f"cannot read {bad}: unknown file type {bad.suffix or '(none)'}; "
+            f"expected one of {', '.join(sorted(FORMATS))}"
+        )
+    if len(formats) > 1:
+        raise DataError(f"{text} mixes file types {sorted(f for f in formats if f)}; use one")
+    return files, formats.pop()  # type: ignore[return-value]
+
+
+def _scan(files: list[Path], fmt: str, role: Role) -> pl.LazyFrame:
+    if fmt == "parquet":
+        return pl.scan_parquet(files)
+    if fmt == "ndjson":
+        return pl.scan_ndjson(files)
+    # Identifiers must stay text: "00123" is not the number 123.
+    text_cols = {c: pl.String for c in ("company_id", "account_id", "domain", "name")}
+    return pl.scan_csv(
+        files, schema_overrides=text_cols, infer_schema_length=10_000, try_parse_dates=True
+    )
+
+
+def _cast(frame: pl.LazyFrame, schema: pl.Schema, role: Role, fmt: str) -> pl.LazyFrame:
+    casts = []
+    for column, dtype in ROLES[role].dtypes.items():
+        if column not in schema or schema[column] == dtype:
+            continue
+        have = schema[column]
+        expr = pl.col(column)
+        if isinstance(dtype, pl.List) and have == pl.String:
+            # CSV has no list type; lists travel as "a;b;c".
+            expr = expr.str.split(LIST_SEPARATOR).list.eval(pl.element().str.strip_chars())
+        elif dtype == pl.Date and have == pl.String:
+            expr = expr.str.to_date("%Y-%m-%d", strict=True)
+        else:
+            expr = expr.cast(dtype, strict=True)
+        casts.append(expr.alias(column))
+    return frame.with_columns(casts) if casts else frame
+
+
+def read_source(path: str | Path, role: Role) -> Source:
+    """Open ``path`` as the ``role`` table, checking it is readable and has what it must.
+
+    Raises:
+        DataError: The path is missing or unreadable, or a required column is absent.
+    """
+    files, fmt = resolve_files(path)
+    frame = _scan(files, fmt, role)
+    try:
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(f"cannot read {role} file {path}: {_first_line(exc)}") from None
+    missing = [c for c in ROLES[role].required if c not in schema]
+    if missing:
+        raise DataError(
+            f"{role} file {path} lacks required column(s) {', '.join(missing)}; "
+            f"it has: {', '.join(schema) or '(no columns)'}"
+        )
+    typed = _cast(frame, schema, role, fmt)
+    return Source(role, str(path), tuple(files), typed)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
