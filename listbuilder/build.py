@@ -18,11 +18,11 @@ from typing import Any
 
 import polars as pl
 
-from listbuilder import signals
 from listbuilder.errors import DataError, RulesError
 from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
-from listbuilder.rules import AttributeCriterion, Rules, Segment, load_rules
+from listbuilder.rules import Rules, Segment, load_rules
+from listbuilder.scoring import reasons_expr, score_companies
 from listbuilder.sources import Source, read_source
 from listbuilder.tiers import TierPlan, assign_tiers
 
@@ -50,28 +50,6 @@ class BuildResult:
     lists: list[SegmentList]
     suppressed: pl.DataFrame
     event_rows: dict[str, int]
-
-
-def reasons_expr(segment: Segment) -> pl.Expr:
-    """Words for every criterion that fired, e.g. ``core size band +2; late stage -1``."""
-    parts = []
-    for criterion in segment.score:
-        if isinstance(criterion, AttributeCriterion):
-            text = pl.lit(f"{criterion.label} {criterion.points:+d}")
-        else:
-            text = signals.reason(criterion)
-        parts.append(pl.when(criterion.fired()).then(text))
-    if not parts:
-        return pl.lit("")
-    return pl.concat_str(parts, separator="; ", ignore_nulls=True)
-
-
-def _first_segment(n_segments: int) -> pl.Expr:
-    """Index of the first segment, in file order, for which a company qualifies."""
-    first = pl.lit(None, dtype=pl.Int32)
-    for i in reversed(range(n_segments)):
-        first = pl.when(pl.col(f"_qual{i}")).then(pl.lit(i, dtype=pl.Int32)).otherwise(first)
-    return first
 
 
 def _best_crm_match(
@@ -134,16 +112,8 @@ def build_lists(
     """
     company_columns = list(companies.collect_schema())
     events = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
-    lf = signals.attach_signals(companies, rules.signals(), events, as_of)
     segs = rules.segments
-    lf = lf.with_columns(
-        *(s.eligible().alias(f"_elig{i}") for i, s in enumerate(segs)),
-        *(s.score_expr().alias(f"_score{i}") for i, s in enumerate(segs)),
-    ).with_columns(
-        (pl.col(f"_elig{i}") & (pl.col(f"_score{i}") >= s.min_score)).alias(f"_qual{i}")
-        for i, s in enumerate(segs)
-    )
-    lf = lf.with_columns(_seg=_first_segment(len(segs)))
+    lf = score_companies(rules, companies, events, as_of)
     counts_q = lf.select(
         pl.len().alias("read"),
         *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
@@ -184,7 +154,7 @@ def build_lists(
             ["score", "company_id"], descending=[True, False], maintain_order=True
         )
         listed, plans = assign_tiers(ranked, seg.tiers, seg.max_accounts)
-        listed = listed.with_columns(reasons=reasons_expr(seg)).select(
+        listed = listed.with_columns(reasons=reasons_expr(seg, i)).select(
             *LEAD_COLUMNS, *CRM_COLUMNS, *rest
         )
         suppressed_parts.append(

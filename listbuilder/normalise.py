@@ -27,9 +27,5 @@ def domain_expr(column: str | pl.Expr) -> pl.Expr:
 def name_expr(column: str | pl.Expr) -> pl.Expr:
     """Normalise a company name for exact comparison: case, punctuation and spacing."""
     expr = pl.col(column) if isinstance(column, str) else column
-    name = (
-        expr.str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
-    )
+    name = expr.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
     return pl.when(name.str.len_chars() > 0).then(name).otherwise(None)

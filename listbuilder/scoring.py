@@ -1,0 +1,114 @@
+"""Scoring: the rules evaluated over companies, as columns on one lazy frame.
+
+For segment ``i`` the frame gains ``_elig{i}`` (eligible), ``_f{i}_{j}`` (criterion ``j``
+fired), ``_score{i}``, ``_qual{i}`` (qualifies) and, across segments, ``_seg`` (the first
+segment the company qualifies for). The build, the changes report and ``explain`` all read
+these same columns, so a number in any of them is computed in exactly one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from listbuilder import signals
+from listbuilder.rules import AttributeCriterion, Rules, Segment
+
+
+def fired_col(i: int, j: int) -> str:
+    """Column name of segment ``i``'s criterion ``j`` fired flag."""
+    return f"_f{i}_{j}"
+
+
+def score_companies(
+    rules: Rules,
+    companies: pl.LazyFrame,
+    events: dict[str, pl.LazyFrame],
+    as_of: dt.date,
+    *,
+    sticky: bool = False,
+) -> pl.LazyFrame:
+    """Add eligibility, fired flags, scores, qualification and segment choice columns.
+
+    Args:
+        rules: Parsed rules.
+        companies: Companies in the canonical schema.
+        events: Event tables by signal name (``hiring``, ``funding``).
+        as_of: The date signal windows end on.
+        sticky: Apply tier stickiness. The companies then carry, from the previous run,
+            ``_prev_seg`` (segment index), ``_prev_score`` and ``_prev_stick`` (the
+            stickiness of the tier they were in, null if none). A company still eligible
+            for its previous segment whose score fell by no more than ``_prev_stick`` is
+            kept (``_keep{i}``) and qualifies even below the threshold.
+    """
+    lf = signals.attach_signals(companies, rules.signals(), events, as_of)
+    segs = rules.segments
+    lf = lf.with_columns(
+        *(s.eligible().alias(f"_elig{i}") for i, s in enumerate(segs)),
+        *(
+            c.fired().alias(fired_col(i, j))
+            for i, s in enumerate(segs)
+            for j, c in enumerate(s.score)
+        ),
+    )
+    lf = lf.with_columns(_score_expr(s, i).alias(f"_score{i}") for i, s in enumerate(segs))
+    lf = lf.with_columns(_keep_expr(i, sticky).alias(f"_keep{i}") for i in range(len(segs)))
+    lf = lf.with_columns(
+        (pl.col(f"_elig{i}") & ((pl.col(f"_score{i}") >= s.min_score) | pl.col(f"_keep{i}"))).alias(
+            f"_qual{i}"
+        )
+        for i, s in enumerate(segs)
+    )
+    return lf.with_columns(_seg=_first_segment(len(segs)))
+
+
+def _keep_expr(i: int, sticky: bool) -> pl.Expr:
+    """Held by stickiness: eligible for its previous segment, score within the allowance."""
+    if not sticky:
+        return pl.lit(False)
+    return (
+        pl.col(f"_elig{i}")
+        & (pl.col("_prev_seg") == i)
+        & (pl.col(f"_score{i}") >= pl.col("_prev_score") - pl.col("_prev_stick"))
+    ).fill_null(False)
+
+
+def _score_expr(segment: Segment, i: int) -> pl.Expr:
+    terms = [
+        pl.when(pl.col(fired_col(i, j))).then(pl.lit(c.points)).otherwise(0)
+        for j, c in enumerate(segment.score)
+    ]
+    return pl.sum_horizontal([pl.lit(0), *terms]).cast(pl.Int64)
+
+
+def _first_segment(n_segments: int) -> pl.Expr:
+    """Index of the first segment, in file order, for which a company qualifies."""
+    first = pl.lit(None, dtype=pl.Int32)
+    for i in reversed(range(n_segments)):
+        first = pl.when(pl.col(f"_qual{i}")).then(pl.lit(i, dtype=pl.Int32)).otherwise(first)
+    return first
+
+
+def reasons_expr(segment: Segment, i: int) -> pl.Expr:
+    """Words for every criterion that fired, e.g. ``core size band +2; late stage -1``."""
+    parts = []
+    for j, criterion in enumerate(segment.score):
+        if isinstance(criterion, AttributeCriterion):
+            text = pl.lit(f"{criterion.label} {criterion.points:+d}")
+        else:
+            text = signals.reason(criterion)
+        parts.append(pl.when(pl.col(fired_col(i, j))).then(text))
+    if not parts:
+        return pl.lit("")
+    return pl.concat_str(parts, separator="; ", ignore_nulls=True)
+
+
+def fired_labels_expr(segment: Segment, i: int) -> pl.Expr:
+    """The labels of the criteria that fired, as a list column."""
+    if not segment.score:
+        return pl.lit([], dtype=pl.List(pl.String))
+    parts = [
+        pl.when(pl.col(fired_col(i, j))).then(pl.lit(c.label)) for j, c in enumerate(segment.score)
+    ]
+    return pl.concat_list(parts).list.drop_nulls()
