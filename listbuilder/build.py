@@ -18,16 +18,36 @@ from typing import Any
 
 import polars as pl
 
+from listbuilder.changes import (
+    ACCOUNT_COLUMNS,
+    PreviousRun,
+    change_counts,
+    load_previous,
+    segment_changes,
+)
 from listbuilder.errors import DataError, RulesError
 from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
 from listbuilder.rules import Rules, Segment, load_rules
-from listbuilder.scoring import reasons_expr, score_companies
+from listbuilder.scoring import evaluate_ids, fired_labels_expr, reasons_expr, score_companies
 from listbuilder.sources import Source, read_source
 from listbuilder.tiers import TierPlan, assign_tiers
 
 LEAD_COLUMNS = ("segment", "tier", "rank", "score", "reasons", "company_id", "name", "domain")
 CRM_COLUMNS = ("crm_account_id", "crm_match_method", "crm_match_score")
+SUPPRESSED_COLUMNS = (
+    "company_id",
+    "name",
+    "domain",
+    "segment",
+    "score",
+    "crm_account_id",
+    "crm_status",
+    "crm_name",
+    "crm_domain",
+    "crm_match_method",
+    "crm_match_score",
+)
 _SIGNAL_TABLE = {"hiring": "jobs", "funding": "funding"}
 
 
@@ -50,6 +70,9 @@ class BuildResult:
     lists: list[SegmentList]
     suppressed: pl.DataFrame
     event_rows: dict[str, int]
+    accounts: pl.DataFrame
+    changes: dict[str, pl.DataFrame] | None = None
+    previous: PreviousRun | None = None
 
 
 def _best_crm_match(
@@ -99,6 +122,7 @@ def build_lists(
     jobs: pl.LazyFrame | None = None,
     funding: pl.LazyFrame | None = None,
     crm: pl.DataFrame | None = None,
+    previous: PreviousRun | None = None,
 ) -> BuildResult:
     """Score, qualify, dedupe against the CRM and tier every segment's list.
 
@@ -109,11 +133,18 @@ def build_lists(
         jobs: Job postings, needed when a rule uses the ``hiring`` signal.
         funding: Funding rounds, needed when a rule uses the ``funding`` signal.
         crm: CRM accounts (``account_id``, ``name``, ``domain``, ``status``).
+        previous: The previous run, for tier stickiness and the changes report.
     """
     company_columns = list(companies.collect_schema())
     events = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
     segs = rules.segments
-    lf = score_companies(rules, companies, events, as_of)
+    sticky = previous is not None and any(t.stickiness is not None for s in segs for t in s.tiers)
+    scored_input = companies
+    if sticky:
+        assert previous is not None
+        seats = _previous_seats(rules, previous).lazy()
+        scored_input = companies.join(seats, on="company_id", how="left", maintain_order="left")
+    lf = score_companies(rules, scored_input, events, as_of, sticky=sticky)
     counts_q = lf.select(
         pl.len().alias("read"),
         *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
@@ -123,53 +154,35 @@ def build_lists(
     queries += [frame.select(pl.len()) for frame in events.values()]
     counts_df, candidates, *event_lens = pl.collect_all(queries)
     counts = counts_df.row(0, named=True)
-
-    if crm is not None and candidates.height:
-        candidates = candidates.join(
-            _best_crm_match(candidates, crm, rules.exclude_status),
-            on="company_id",
-            how="left",
-            maintain_order="left",
-        ).with_columns(pl.col("_excluded").fill_null(False))
-    else:
-        candidates = candidates.with_columns(
-            _excluded=pl.lit(False),
-            crm_status=pl.lit(None, pl.String),
-            crm_name=pl.lit(None, pl.String),
-            crm_domain=pl.lit(None, pl.String),
-            crm_account_id=pl.lit(None, pl.String),
-            crm_match_method=pl.lit(None, pl.String),
-            crm_match_score=pl.lit(None, pl.Float64),
-        )
+    candidates = _with_crm(candidates, crm, rules.exclude_status)
 
     rest = [c for c in company_columns if c not in LEAD_COLUMNS]
-    lists = []
-    suppressed_parts = []
+    lists, suppressed_parts, account_parts = [], [], []
     for i, seg in enumerate(segs):
         assigned = candidates.filter(pl.col("_seg") == i).with_columns(
-            score=pl.col(f"_score{i}"), segment=pl.lit(seg.name)
+            score=pl.col(f"_score{i}"),
+            segment=pl.lit(seg.name),
+            reasons=reasons_expr(seg, i),
+            fired=fired_labels_expr(seg, i),
+            _pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32),
         )
         suppressed = assigned.filter(pl.col("_excluded"))
         ranked = assigned.filter(~pl.col("_excluded")).sort(
             ["score", "company_id"], descending=[True, False], maintain_order=True
         )
-        listed, plans = assign_tiers(ranked, seg.tiers, seg.max_accounts)
-        listed = listed.with_columns(reasons=reasons_expr(seg, i)).select(
-            *LEAD_COLUMNS, *CRM_COLUMNS, *rest
+        listed, plans = assign_tiers(
+            ranked, seg.tiers, seg.max_accounts, pinned="_pin" if sticky else None
         )
+        not_listed = ranked.join(listed.select("company_id"), on="company_id", how="anti")
+        account_parts += [
+            listed.with_columns(status=pl.lit("listed")),
+            suppressed.with_columns(status=pl.lit("suppressed")),
+            not_listed.with_columns(status=pl.lit("not_listed")),
+        ]
+        listed = listed.select(*LEAD_COLUMNS, *CRM_COLUMNS, *rest)
         suppressed_parts.append(
             suppressed.sort(["score", "company_id"], descending=[True, False]).select(
-                "company_id",
-                "name",
-                "domain",
-                "segment",
-                "score",
-                "crm_account_id",
-                "crm_status",
-                "crm_name",
-                "crm_domain",
-                "crm_match_method",
-                "crm_match_score",
+                *SUPPRESSED_COLUMNS
             )
         )
         funnel = {
@@ -179,9 +192,23 @@ def build_lists(
             "taken_by_earlier_segment": counts[f"qualified{i}"] - assigned.height,
             "suppressed_by_crm": suppressed.height,
             "listed": listed.height,
-            "not_listed_caps": ranked.height - listed.height,
+            "not_listed_caps": not_listed.height,
         }
         lists.append(SegmentList(seg, listed, funnel, plans))
+    accounts = pl.concat(
+        [
+            part.select(
+                *(
+                    pl.col(c).cast(t) if c in part.columns else pl.lit(None, t).alias(c)
+                    for c, t in ACCOUNT_COLUMNS.items()
+                )
+            )
+            for part in account_parts
+        ]
+    )
+    changes = None
+    if previous is not None:
+        changes = _changes(rules, previous, accounts, companies, events, as_of)
     return BuildResult(
         as_of=as_of,
         companies_read=counts["read"],
@@ -190,7 +217,90 @@ def build_lists(
         event_rows={
             _SIGNAL_TABLE[name]: df.item() for name, df in zip(events, event_lens, strict=True)
         },
+        accounts=accounts,
+        changes=changes,
+        previous=previous,
     )
+
+
+def _with_crm(
+    candidates: pl.DataFrame, crm: pl.DataFrame | None, exclude_status: tuple[str, ...]
+) -> pl.DataFrame:
+    """Attach each candidate's CRM match; ``_excluded`` marks those to suppress."""
+    if crm is not None and candidates.height:
+        return candidates.join(
+            _best_crm_match(candidates, crm, exclude_status),
+            on="company_id",
+            how="left",
+            maintain_order="left",
+        ).with_columns(pl.col("_excluded").fill_null(False))
+    return candidates.with_columns(
+        _excluded=pl.lit(False),
+        crm_status=pl.lit(None, pl.String),
+        crm_name=pl.lit(None, pl.String),
+        crm_domain=pl.lit(None, pl.String),
+        crm_account_id=pl.lit(None, pl.String),
+        crm_match_method=pl.lit(None, pl.String),
+        crm_match_score=pl.lit(None, pl.Float64),
+    )
+
+
+def _previous_seats(rules: Rules, previous: PreviousRun) -> pl.DataFrame:
+    """Last run's listed accounts in tiers that have stickiness, keyed for the join."""
+    seg_ix = {s.name: i for i, s in enumerate(rules.segments)}
+    tier_ix = {(s.name, t.name): ix for s in rules.segments for ix, t in enumerate(s.tiers)}
+    stick = {
+        (s.name, t.name): t.stickiness
+        for s in rules.segments
+        for t in s.tiers
+        if t.stickiness is not None
+    }
+    listed = previous.accounts.filter(pl.col("status") == "listed")
+    key = pl.concat_str(["segment", "tier"], separator="\x1f")
+    flat = {f"{a}\x1f{b}": v for (a, b), v in stick.items()}
+    flat_ix = {f"{a}\x1f{b}": v for (a, b), v in tier_ix.items()}
+    return (
+        listed.select(
+            "company_id",
+            _prev_seg=pl.col("segment").replace_strict(seg_ix, default=None, return_dtype=pl.Int32),
+            _prev_tier_ix=key.replace_strict(flat_ix, default=None, return_dtype=pl.Int32),
+            _prev_score=pl.col("score"),
+            _prev_stick=key.replace_strict(flat, default=None, return_dtype=pl.Int64),
+        )
+        .drop_nulls(["_prev_seg", "_prev_tier_ix", "_prev_stick"])
+        .unique("company_id", keep="first", maintain_order=True)
+    )
+
+
+def _pin_expr(segment: Segment, i: int) -> pl.Expr:
+    """The tier a held account keeps: stickiness holds it unless it earns a higher tier."""
+    above = {ix: segment.tiers[ix - 1].min_score for ix in range(1, len(segment.tiers))}
+    earns_higher = pl.col("score") >= pl.col("_prev_tier_ix").replace_strict(
+        above, default=None, return_dtype=pl.Int64
+    )
+    held = pl.col(f"_keep{i}") & (pl.col("_prev_seg") == i) & ~earns_higher.fill_null(False)
+    return pl.when(held.fill_null(False)).then(pl.col("_prev_tier_ix")).cast(pl.Int32)
+
+
+def _changes(
+    rules: Rules,
+    previous: PreviousRun,
+    accounts: pl.DataFrame,
+    companies: pl.LazyFrame,
+    events: dict[str, pl.LazyFrame],
+    as_of: dt.date,
+) -> dict[str, pl.DataFrame]:
+    """Per segment, every change since ``previous`` with its reason."""
+    listed_now = accounts.filter(pl.col("status") == "listed")["company_id"]
+    was_listed = previous.accounts.filter(pl.col("status") == "listed")["company_id"]
+    gone = was_listed.filter(~was_listed.is_in(listed_now.implode())).unique().sort()
+    new = listed_now.filter(~listed_now.is_in(previous.accounts["company_id"].implode()))
+    now_eval = evaluate_ids(rules, companies, events, as_of, gone.to_list())
+    before_eval = evaluate_ids(rules, companies, events, previous.as_of, new.unique().to_list())
+    return {
+        seg.name: segment_changes(rules, i, previous, accounts, now_eval, before_eval)
+        for i, seg in enumerate(rules.segments)
+    }
 
 
 RESERVED = {"segment", "tier", "rank", "score", "reasons", *CRM_COLUMNS}
@@ -250,13 +360,17 @@ def run_build(
     jobs_path: str | Path | None = None,
     funding_path: str | Path | None = None,
     crm_path: str | Path | None = None,
+    previous_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Read the inputs, build every segment's list and write the run directory.
 
     The run directory ``out`` is replaced whole on success and untouched on failure.
-    Returns the summary that is also written to ``summary.json``.
+    With ``previous_path`` (an earlier run directory), tier stickiness applies and each
+    segment gets a ``<segment>.changes.csv``. Returns the summary also written to
+    ``summary.json``.
     """
     rules = load_rules(rules_path)
+    previous = load_previous(previous_path) if previous_path else None
     companies = read_source(companies_path, "companies")
     jobs = read_source(jobs_path, "jobs") if jobs_path else None
     funding = read_source(funding_path, "funding") if funding_path else None
@@ -275,6 +389,7 @@ def run_build(
                 jobs=jobs.frame if jobs else None,
                 funding=funding.frame if funding else None,
                 crm=crm_df,
+                previous=previous,
             )
         except pl.exceptions.PolarsError as exc:
             raise DataError(f"could not process the input data: {_one_line(exc)}") from None
@@ -311,6 +426,20 @@ def _summary(
             for sl in result.lists
         ],
         "suppressed": result.suppressed.height,
+        **_changes_summary(rules, result),
+    }
+
+
+def _changes_summary(rules: Rules, result: BuildResult) -> dict[str, Any]:
+    if result.changes is None or result.previous is None:
+        return {}
+    return {
+        "previous": {
+            "path": result.previous.path,
+            "as_of": result.previous.as_of.isoformat(),
+            "rules_changed": result.previous.rules_sha256 != rules.sha256,
+        },
+        "changes": {name: change_counts(frame) for name, frame in result.changes.items()},
     }
 
 
@@ -321,6 +450,9 @@ def write_run(result: BuildResult, summary: dict[str, Any], out: str | Path) -> 
             sl.frame.write_parquet(tmp / f"{sl.segment.name}.parquet", statistics=False)
             write_csv(sl.frame, tmp / f"{sl.segment.name}.csv")
         write_csv(result.suppressed, tmp / "suppressed.csv")
+        result.accounts.write_parquet(tmp / "accounts.parquet", statistics=False)
+        for name, changes in (result.changes or {}).items():
+            write_csv(changes, tmp / f"{name}.changes.csv")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 

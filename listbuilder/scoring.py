@@ -112,3 +112,49 @@ def fired_labels_expr(segment: Segment, i: int) -> pl.Expr:
         pl.when(pl.col(fired_col(i, j))).then(pl.lit(c.label)) for j, c in enumerate(segment.score)
     ]
     return pl.concat_list(parts).list.drop_nulls()
+
+
+def include_col(i: int, k: int) -> str:
+    """Column name of segment ``i``'s include condition ``k`` truth value."""
+    return f"_inc{i}_{k}"
+
+
+def exclude_col(i: int, k: int) -> str:
+    """Column name of segment ``i``'s exclude condition ``k`` truth value."""
+    return f"_exc{i}_{k}"
+
+
+def evaluate_ids(
+    rules: Rules,
+    companies: pl.LazyFrame,
+    events: dict[str, pl.LazyFrame],
+    as_of: dt.date,
+    ids: list[str],
+) -> pl.DataFrame:
+    """Score a few companies in full detail, one column per condition and criterion.
+
+    Events are restricted to the wanted companies before aggregation, so explaining a
+    handful of accounts costs one filtered scan, not a whole build.
+    """
+    wanted = pl.col("company_id").is_in(ids)
+    lf = score_companies(
+        rules,
+        companies.filter(wanted),
+        {name: frame.filter(wanted) for name, frame in events.items()},
+        as_of,
+    )
+    lf = lf.with_columns(
+        *(
+            c.expr().alias(include_col(i, k))
+            for i, s in enumerate(rules.segments)
+            for k, c in enumerate(s.include)
+        ),
+        *(
+            c.expr().alias(exclude_col(i, k))
+            for i, s in enumerate(rules.segments)
+            for k, c in enumerate(s.exclude)
+        ),
+        *(reasons_expr(s, i).alias(f"_reasons{i}") for i, s in enumerate(rules.segments)),
+        *(fired_labels_expr(s, i).alias(f"_fired{i}") for i, s in enumerate(rules.segments)),
+    )
+    return lf.collect()

@@ -9,6 +9,7 @@ a handful of counts, and assignment is one vectorised ``when`` chain, not a loop
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import polars as pl
@@ -54,7 +55,11 @@ def plan_tiers(
 
 
 def assign_tiers(
-    ranked: pl.DataFrame, tiers: tuple[Tier, ...], max_accounts: int | None
+    ranked: pl.DataFrame,
+    tiers: tuple[Tier, ...],
+    max_accounts: int | None,
+    *,
+    pinned: str | None = None,
 ) -> tuple[pl.DataFrame, list[TierPlan]]:
     """Give each listed account its ``tier`` and ``rank``; drop those not listed.
 
@@ -63,18 +68,69 @@ def assign_tiers(
             ascending, with an integer ``score`` column.
         tiers: The segment's tiers, highest first.
         max_accounts: The segment's cap on its whole list, if any.
+        pinned: Optional column holding, for accounts held by tier stickiness, the index
+            of the tier they keep (null for the rest). Held accounts take their seats
+            first, within the tier's and the segment's caps; everyone else fills what is
+            left in the usual order.
 
     Returns:
-        The listed accounts with ``tier`` and ``rank`` (1-based) columns, and the plan.
+        The listed accounts with ``tier``, ``rank`` (1-based) and ``held`` columns, and
+        the plan (tier sizes; ``start``/``end`` refer to the accounts not held).
     """
+    held = pl.DataFrame(schema={**ranked.schema, "_tier_ix": pl.Int32})
+    if pinned is not None:
+        held = _seat_held(ranked, pinned, tiers, max_accounts)
+        ranked = ranked.join(held.select("company_id"), on="company_id", how="anti")
+        counts = held["_tier_ix"].value_counts()
+        seats = dict(zip(counts["_tier_ix"].to_list(), counts["count"].to_list(), strict=True))
+        tiers = tuple(
+            dataclasses.replace(t, max_accounts=t.max_accounts - seats.get(ix, 0))
+            if t.max_accounts is not None
+            else t
+            for ix, t in enumerate(tiers)
+        )
+        if max_accounts is not None:
+            max_accounts -= held.height
     reaching = ranked.select(
         [(pl.col("score") >= t.min_score).sum().alias(str(i)) for i, t in enumerate(tiers)]
     ).row(0)
     plans = plan_tiers([int(n) for n in reaching], tiers, max_accounts)
-    listed = plans[-1].end if plans else 0
-    position = pl.int_range(pl.len(), dtype=pl.Int64)
-    tier = pl.lit(None, dtype=pl.String)
-    for plan in reversed(plans):
-        tier = pl.when(position < plan.end).then(pl.lit(plan.name)).otherwise(tier)
-    result = ranked.head(listed).with_columns(tier=tier, rank=(position + 1).cast(pl.Int64))
-    return result, plans
+    listed_n = plans[-1].end if plans else 0
+    position = pl.int_range(pl.len(), dtype=pl.Int32)
+    tier_ix = pl.lit(None, dtype=pl.Int32)
+    for ix in reversed(range(len(plans))):
+        tier_ix = pl.when(position < plans[ix].end).then(pl.lit(ix, pl.Int32)).otherwise(tier_ix)
+    listed = pl.concat(
+        [
+            held.with_columns(held=pl.lit(True)),
+            ranked.head(listed_n).with_columns(_tier_ix=tier_ix, held=pl.lit(False)),
+        ],
+        how="diagonal_relaxed",
+    ).sort(
+        ["_tier_ix", "score", "company_id"], descending=[False, True, False], maintain_order=True
+    )
+    names = {ix: t.name for ix, t in enumerate(tiers)}
+    listed = listed.with_columns(
+        tier=pl.col("_tier_ix").replace_strict(names, return_dtype=pl.String),
+        rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+    ).drop("_tier_ix")
+    sizes = listed["tier"].value_counts()
+    size_of = dict(zip(sizes["tier"].to_list(), sizes["count"].to_list(), strict=True))
+    plans = [TierPlan(p.name, p.start, p.start + size_of.get(p.name, 0)) for p in plans]
+    return listed, plans
+
+
+def _seat_held(
+    ranked: pl.DataFrame, pinned: str, tiers: tuple[Tier, ...], max_accounts: int | None
+) -> pl.DataFrame:
+    """Held accounts that fit their tier's cap (and the segment's), best scores first."""
+    caps = {ix: t.max_accounts for ix, t in enumerate(tiers) if t.max_accounts is not None}
+    held = ranked.filter(pl.col(pinned).is_not_null()).with_columns(
+        _tier_ix=pl.col(pinned).cast(pl.Int32)
+    )
+    seat = pl.int_range(pl.len()).over("_tier_ix")
+    cap = pl.col("_tier_ix").replace_strict(caps, default=None, return_dtype=pl.Int64)
+    held = held.filter(cap.is_null() | (seat < cap))
+    if max_accounts is not None:
+        held = held.head(max_accounts)
+    return held

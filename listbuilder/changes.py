@@ -1,0 +1,354 @@
+"""What changed since the previous run, per segment, and why.
+
+A run directory keeps ``accounts.parquet``: every account that qualified for a segment,
+with its status (``listed``, ``suppressed``, ``not_listed``), tier, rank, score and the
+labels of the criteria that fired. Comparing two of them classifies each change, and the
+scoring columns of the current run (or a re-evaluation of a few companies) say why:
+which criteria newly fired or stopped firing, a new CRM status, a threshold missed, a cap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from listbuilder.errors import DataError
+from listbuilder.rules import Rules, Segment
+from listbuilder.scoring import exclude_col, include_col
+
+CHANGE_KINDS = ("added", "dropped", "tier_up", "tier_down", "moved_segment", "held")
+ACCOUNT_COLUMNS = {
+    "company_id": pl.String,
+    "name": pl.String,
+    "segment": pl.String,
+    "status": pl.String,
+    "tier": pl.String,
+    "rank": pl.Int64,
+    "score": pl.Int64,
+    "fired": pl.List(pl.String),
+    "reasons": pl.String,
+    "held": pl.Boolean,
+    "crm_status": pl.String,
+}
+CHANGE_COLUMNS = [
+    "company_id",
+    "name",
+    "change",
+    "previous_segment",
+    "current_segment",
+    "previous_tier",
+    "current_tier",
+    "previous_score",
+    "current_score",
+    "previous_rank",
+    "current_rank",
+    "held_by_stickiness",
+    "rules_changed",
+    "reason",
+]
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The parts of an earlier run directory that a new run compares itself with."""
+
+    path: str
+    as_of: dt.date
+    rules_sha256: str
+    accounts: pl.DataFrame
+
+
+def load_previous(run_dir: str | Path) -> PreviousRun:
+    """Read an earlier run directory.
+
+    Raises:
+        DataError: ``run_dir`` has no readable ``summary.json`` or accounts file.
+    """
+    run_dir = Path(run_dir)
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        raise DataError(f"{run_dir} is not a run directory: it has no summary.json")
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        as_of = dt.date.fromisoformat(summary["as_of"])
+        rules_sha = summary["rules"]["sha256"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{summary_path} is not a listbuilder summary: {exc}") from None
+    accounts_path = run_dir / "accounts.parquet"
+    if not accounts_path.is_file():
+        raise DataError(f"{run_dir} has no accounts.parquet; rebuild it with this version")
+    try:
+        accounts = pl.read_parquet(accounts_path).select(list(ACCOUNT_COLUMNS))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(f"cannot read {accounts_path}: {exc}") from None
+    return PreviousRun(str(run_dir), as_of, rules_sha, accounts.cast(ACCOUNT_COLUMNS))  # type: ignore[arg-type]
+
+
+def _tier_index(segment: Segment, column: str) -> pl.Expr:
+    order = {t.name: ix for ix, t in enumerate(segment.tiers)}
+    return pl.col(column).replace_strict(order, default=None, return_dtype=pl.Int32)
+
+
+def _fragment(reasons: str, label: str, points: int) -> pl.Expr:
+    """The part of a reasons string that a criterion wrote, with its signal details."""
+    pattern = rf"(?:^|; )({re.escape(label)} {points:+d}(?: \([^)]*\))?)"
+    return pl.col(reasons).str.extract(pattern, 1)
+
+
+def _criteria_diff(segment: Segment, now: str, before: str, reasons: str) -> pl.Expr:
+    """``new: ...; no longer: ...`` from two fired-label lists and the current reasons."""
+    new_parts, gone_parts = [], []
+    for c in segment.score:
+        has_now = pl.col(now).list.contains(c.label).fill_null(False)
+        had = pl.col(before).list.contains(c.label)
+        new_parts.append(
+            pl.when(has_now & ~had.fill_null(True)).then(
+                pl.coalesce(_fragment(reasons, c.label, c.points), pl.lit(c.label))
+            )
+        )
+        gone_parts.append(
+            pl.when(had.fill_null(False) & ~has_now).then(pl.lit(f"{c.label} {c.points:+d}"))
+        )
+    if not segment.score:
+        return pl.lit(None, pl.String)
+    new = pl.concat_str(new_parts, separator="; ", ignore_nulls=True)
+    gone = pl.concat_str(gone_parts, separator="; ", ignore_nulls=True)
+    return pl.concat_str(
+        [
+            pl.when(new != "").then(pl.concat_str([pl.lit("new: "), new])),
+            pl.when(gone != "").then(pl.concat_str([pl.lit("no longer: "), gone])),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+
+
+def _status_words(column: str) -> pl.Expr:
+    words = {"customer": "a customer", "open_opportunity": "an open opportunity"}
+    status = pl.col(column).str.to_lowercase()
+    return status.replace_strict(words, default=status, return_dtype=pl.String)
+
+
+def _why_not_qualified(segment: Segment, i: int) -> pl.Expr:
+    """For an evaluated company that is not in the segment now: the first thing that fails."""
+    fails = [
+        pl.when(~pl.col(include_col(i, k))).then(pl.lit(f"no longer {c.describe()}"))
+        for k, c in enumerate(segment.include)
+    ]
+    hits = [
+        pl.when(pl.col(exclude_col(i, k))).then(pl.lit(f"excluded: {c.describe()}"))
+        for k, c in enumerate(segment.exclude)
+    ]
+    lowest = segment.tiers[-1]
+    below = pl.format(
+        f"below {lowest.name} threshold: {{}} < {lowest.min_score}", pl.col(f"_score{i}")
+    )
+    ineligible = pl.concat_str([*fails, *hits], separator="; ", ignore_nulls=True)
+    return pl.when(~pl.col(f"_elig{i}")).then(ineligible).otherwise(below)
+
+
+def segment_changes(
+    rules: Rules,
+    i: int,
+    previous: PreviousRun,
+    accounts: pl.DataFrame,
+    now_eval: pl.DataFrame,
+    before_eval: pl.DataFrame,
+) -> pl.DataFrame:
+    """Every change in segment ``i`` between ``previous`` and this run, with its reason.
+
+    Args:
+        rules: The current rules.
+        i: Index of the segment.
+        previous: The previous run.
+        accounts: This run's accounts (``ACCOUNT_COLUMNS``).
+        now_eval: ``scoring.evaluate_ids`` output, as of now, for previously listed
+            companies that are not listed now.
+        before_eval: ``scoring.evaluate_ids`` output, as of the previous run, for
+            companies listed now that the previous run did not consider.
+    """
+    segment = rules.segments[i]
+    name = segment.name
+    rules_changed = previous.rules_sha256 != rules.sha256
+    was = previous.accounts.filter(pl.col("status") == "listed")
+    now = accounts.filter(pl.col("status") == "listed")
+    prev_cols = {c: f"previous_{c}" for c in ("segment", "tier", "score", "rank")}
+    cur_cols = {c: f"current_{c}" for c in ("segment", "tier", "score", "rank")}
+
+    # Accounts on this segment's list now.
+    before_fired = (
+        previous.accounts.filter(pl.col("segment") == name)
+        .select("company_id", pl.col("fired").alias("_before_fired"))
+        .unique("company_id", keep="first")
+    )
+    evaluated = before_eval.select("company_id", pl.col(f"_fired{i}").alias("_eval_fired"))
+    prev_status = previous.accounts.filter(pl.col("segment") == name).select(
+        "company_id",
+        pl.col("status").alias("_prev_status"),
+        pl.col("crm_status").alias("_prev_crm"),
+    )
+    current = (
+        now.filter(pl.col("segment") == name)
+        .join(was.select("company_id", *prev_cols).rename(prev_cols), on="company_id", how="left")
+        .join(before_fired, on="company_id", how="left")
+        .join(evaluated, on="company_id", how="left")
+        .join(prev_status.unique("company_id"), on="company_id", how="left")
+        .rename(cur_cols)
+        .with_columns(
+            _before=pl.coalesce("_before_fired", "_eval_fired"),
+            _now_ix=_tier_index(segment, "current_tier"),
+            _prev_ix=_tier_index(segment, "previous_tier"),
+        )
+    )
+    diff = _criteria_diff(segment, "fired", "_before", "reasons")
+    stick = {t.name: t.stickiness for t in segment.tiers}
+    held_words = pl.format(
+        "held in {} by stickiness: score {} (was {}, allowance {})",
+        "current_tier",
+        "current_score",
+        "previous_score",
+        pl.col("current_tier").replace_strict(stick, default=None, return_dtype=pl.Int64),
+    )
+    status_note = (
+        pl.when(pl.col("_prev_status") == "suppressed")
+        .then(
+            pl.concat_str([pl.lit("no longer "), _status_words("_prev_crm"), pl.lit(" in the CRM")])
+        )
+        .when(pl.col("_prev_status") == "not_listed")
+        .then(pl.lit("previously beyond the caps"))
+    )
+    current = current.with_columns(
+        change=pl.when(pl.col("previous_segment").is_null())
+        .then(pl.lit("added"))
+        .when(pl.col("previous_segment") != name)
+        .then(pl.lit("moved_segment"))
+        .when(pl.col("_now_ix") < pl.col("_prev_ix"))
+        .then(pl.lit("tier_up"))
+        .when(pl.col("_now_ix") > pl.col("_prev_ix"))
+        .then(pl.lit("tier_down"))
+        .when(pl.col("held"))
+        .then(pl.lit("held"))
+        .when(pl.col("_prev_ix").is_null() & (pl.col("previous_tier") != pl.col("current_tier")))
+        .then(pl.lit("tier_down")),
+        reason=pl.when(pl.col("held"))
+        .then(held_words)
+        .otherwise(
+            pl.concat_str(
+                [
+                    pl.when(pl.col("previous_segment") != name).then(
+                        pl.format("moved from {}", "previous_segment")
+                    ),
+                    status_note,
+                    diff,
+                ],
+                separator="; ",
+                ignore_nulls=True,
+            )
+        ),
+    ).filter(pl.col("change").is_not_null())
+
+    # Accounts on this segment's list before that are not on it now.
+    gone = (
+        was.filter(pl.col("segment") == name)
+        .join(now.filter(pl.col("segment") == name), on="company_id", how="anti")
+        .rename(prev_cols)
+        .join(
+            accounts.select(
+                "company_id",
+                pl.col("segment").alias("_seg_now"),
+                pl.col("status").alias("_status_now"),
+                pl.col("tier").alias("current_tier"),
+                pl.col("score").alias("_score_now"),
+                pl.col("rank").alias("current_rank"),
+                pl.col("crm_status").alias("_crm_now"),
+            ),
+            on="company_id",
+            how="left",
+        )
+        .join(now_eval, on="company_id", how="left", suffix="_eval")
+        .with_columns(_in_data=pl.col("company_id").is_in(now_eval["company_id"].implode()))
+    )
+    cap_hit = segment.max_accounts is not None and now.filter(pl.col("segment") == name).height >= (
+        segment.max_accounts or 0
+    )
+    cap_words = "segment cap reached" if cap_hit else "tiers full"
+    if f"_elig{i}" not in gone.columns:
+        gone = gone.with_columns(pl.lit(None, pl.Boolean).alias(f"_elig{i}"))
+    has_eval = f"_score{i}" in gone.columns and f"_fired{i}" in gone.columns
+    stopped = (
+        _criteria_diff(segment, f"_fired{i}", "fired", "reasons") if has_eval else pl.lit(None)
+    )
+    why_eval = _why_not_qualified(segment, i) if has_eval else pl.lit(None, pl.String)
+    gone = gone.with_columns(
+        current_segment=pl.when(pl.col("_status_now") == "listed").then(pl.col("_seg_now")),
+        current_score=pl.coalesce(
+            "_score_now", pl.col(f"_score{i}") if has_eval else pl.lit(None, pl.Int64)
+        ),
+        change=pl.when((pl.col("_status_now") == "listed") & (pl.col("_seg_now") != name))
+        .then(pl.lit("moved_segment"))
+        .otherwise(pl.lit("dropped")),
+        reason=pl.when(pl.col("_status_now") == "suppressed")
+        .then(pl.concat_str([pl.lit("now "), _status_words("_crm_now"), pl.lit(" in the CRM")]))
+        .when((pl.col("_status_now") == "listed") & (pl.col("_seg_now") != name))
+        .then(pl.format("moved to {}", "_seg_now"))
+        .when((pl.col("_status_now") == "not_listed") & (pl.col("_seg_now") == name))
+        .then(pl.lit(cap_words))
+        .when(pl.col("_status_now") == "not_listed")
+        .then(pl.format("qualifies for {} now, beyond its caps", "_seg_now"))
+        .when(~pl.col("_in_data"))
+        .then(pl.lit("no longer in the company data"))
+        .when(pl.col(f"_qual{i}") if has_eval else pl.lit(False))
+        .then(pl.lit("qualifies, but for an earlier segment's list"))
+        .otherwise(pl.concat_str([why_eval, stopped], separator="; ", ignore_nulls=True)),
+    )
+    result = pl.concat(
+        [
+            _finish(current, rules_changed),
+            _finish(gone.with_columns(held=pl.lit(False)), rules_changed),
+        ],
+        how="vertical_relaxed",
+    )
+    order = {kind: ix for ix, kind in enumerate(CHANGE_KINDS)}
+    return result.sort(
+        pl.col("change").replace_strict(order, return_dtype=pl.Int32),
+        pl.coalesce("current_rank", "previous_rank"),
+        "company_id",
+    )
+
+
+def _finish(frame: pl.DataFrame, rules_changed: bool) -> pl.DataFrame:
+    for column in CHANGE_COLUMNS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None).alias(column))
+    return frame.with_columns(
+        held_by_stickiness=pl.col("held").fill_null(False),
+        rules_changed=pl.lit(rules_changed),
+    ).select(
+        pl.col("company_id").cast(pl.String),
+        pl.col("name").cast(pl.String),
+        pl.col("change").cast(pl.String),
+        pl.col("previous_segment").cast(pl.String),
+        pl.col("current_segment").cast(pl.String),
+        pl.col("previous_tier").cast(pl.String),
+        pl.col("current_tier").cast(pl.String),
+        pl.col("previous_score").cast(pl.Int64),
+        pl.col("current_score").cast(pl.Int64),
+        pl.col("previous_rank").cast(pl.Int64),
+        pl.col("current_rank").cast(pl.Int64),
+        "held_by_stickiness",
+        "rules_changed",
+        pl.col("reason").cast(pl.String),
+    )
+
+
+def change_counts(changes: pl.DataFrame) -> dict[str, int]:
+    """How many changes of each kind, every kind present (zero when none)."""
+    counts = dict.fromkeys(CHANGE_KINDS, 0)
+    for kind, n in changes.group_by("change").len().iter_rows():
+        counts[kind] = n
+    return counts
