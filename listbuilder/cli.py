@@ -12,18 +12,17 @@ from typing import Any, TypeVar
 import click
 
 from listbuilder import __version__
-from listbuilder.build import format_summary, run_build
+from listbuilder.build import format_summary
 from listbuilder.errors import ListbuilderError
+from listbuilder.project import (
+    PROJECT_FILE,
+    build_settings,
+    find_project,
+    init_project,
+    run_with_settings,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-SAMPLE = {
-    "companies": "data/companies.parquet",
-    "jobs": "data/jobs.parquet",
-    "funding": "data/funding.parquet",
-    "crm": "data/crm.csv",
-    "rules": "rules/example.toml",
-}
 
 
 class ListbuilderCommandError(click.ClickException):
@@ -75,6 +74,15 @@ def cli() -> None:
     and ICP rules written as code."""
 
 
+def config_option(func: F) -> F:
+    """The shared ``--config`` option."""
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        help=f"Project file (default: {PROJECT_FILE} in the current directory, if any).",
+    )(func)
+
+
 @cli.command()
 @click.option("--companies", metavar="PATH", help="Companies: parquet/CSV file, directory or glob.")
 @click.option("--rules", "rules_path", metavar="PATH", help="ICP rules file (TOML).")
@@ -84,11 +92,17 @@ def cli() -> None:
 @as_of_option
 @click.option(
     "--out",
-    default="out",
-    show_default=True,
     metavar="DIR",
-    help="Run directory; replaced whole on success, untouched on failure.",
+    help="Run directory; replaced whole on success, untouched on failure. "
+    "Default: the project's pattern, else out/.",
 )
+@click.option(
+    "--previous",
+    metavar="DIR",
+    help="Previous run directory: tier stickiness and <segment>.changes.csv. "
+    "Default: found through the project's output pattern.",
+)
+@config_option
 @reports_errors
 def build(
     companies: str | None,
@@ -97,28 +111,45 @@ def build(
     funding: str | None,
     crm: str | None,
     as_of: dt.date | None,
-    out: str,
+    out: str | None,
+    previous: str | None,
+    config: str | None,
 ) -> None:
-    """Build one ranked, tiered list per segment into --out.
+    """Build one ranked, tiered list per segment.
 
-    Without --companies, the sample data in data/ is used for every input not given
-    (companies, jobs, funding, crm); without --rules, rules/example.toml.
+    Settings come from the options, then the project file (listbuilder.toml), then the
+    defaults: without a project file and without --companies, the sample data in data/
+    is used for every input not given, with rules/example.toml, writing to out/.
     """
-    if companies is None:
-        jobs = jobs or SAMPLE["jobs"]
-        funding = funding or SAMPLE["funding"]
-        crm = crm or SAMPLE["crm"]
-    summary = run_build(
-        rules_path=rules_path or SAMPLE["rules"],
-        companies_path=companies or SAMPLE["companies"],
-        jobs_path=jobs,
-        funding_path=funding,
-        crm_path=crm,
-        as_of=as_of or dt.date.today(),
+    project = find_project(config, Path.cwd())
+    settings = build_settings(
+        project,
+        {"companies": companies, "rules": rules_path, "jobs": jobs, "funding": funding, "crm": crm},
+        as_of=as_of,
         out=out,
+        previous=previous,
+        today=dt.date.today(),
     )
+    summary = run_with_settings(settings)
     click.echo(format_summary(summary))
-    click.echo(f"wrote {Path(out)}/")
+    click.echo(f"wrote {settings.out}/")
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to write the files.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@reports_errors
+def init(directory: str, force: bool) -> None:
+    """Write a commented starter listbuilder.toml and rules/icp.toml."""
+    for path in init_project(directory, force=force):
+        click.echo(f"wrote {path}")
 
 
 def main() -> None:

@@ -1,0 +1,312 @@
+"""The project file, ``listbuilder.toml``: everything a monthly run needs, in one place.
+
+With it, ``listbuilder build`` alone does the month's run: it knows the inputs, the rules,
+which date the run is as of, where the run directory goes, where last month's run is and
+which exports to write. Command-line options override it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import json
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from listbuilder.errors import ConfigError
+
+PROJECT_FILE = "listbuilder.toml"
+AS_OF_RULES = ("today", "first-of-month", "first-of-quarter")
+INPUT_KEYS = ("companies", "jobs", "funding", "crm", "rules", "confirmed")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A parsed project file; every path is resolved against the file's directory."""
+
+    path: Path
+    inputs: dict[str, Path] = field(default_factory=dict)
+    as_of: str | dt.date = "today"
+    out: str = "out/{as_of:%Y-%m}"
+    previous: str = "auto"
+    exports: tuple[str, ...] = ()
+    export_tiers: tuple[str, ...] | None = None
+
+    def resolve_as_of(self, today: dt.date) -> dt.date:
+        """The run date the project's ``as_of`` rule gives for ``today``."""
+        return resolve_as_of(self.as_of, today)
+
+    def out_dir(self, as_of: dt.date) -> Path:
+        """The run directory for a run as of ``as_of``."""
+        return self.path.parent / self.out.format(as_of=as_of)
+
+    def find_previous(self, as_of: dt.date) -> Path | None:
+        """The latest run directory matching the output pattern dated before ``as_of``."""
+        if self.previous == "none":
+            return None
+        if self.previous != "auto":
+            return self.path.parent / self.previous
+        return find_previous_run(str(self.path.parent / self.out), as_of)
+
+
+def resolve_as_of(rule: str | dt.date, today: dt.date) -> dt.date:
+    """Turn an as-of rule (``today``, ``first-of-month``, ...) or a date into a date."""
+    if isinstance(rule, dt.date):
+        return rule
+    if rule == "first-of-month":
+        return today.replace(day=1)
+    if rule == "first-of-quarter":
+        return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    return today
+
+
+def find_previous_run(pattern: str, as_of: dt.date) -> Path | None:
+    """Among directories matching an output pattern, the latest run dated before ``as_of``.
+
+    The pattern's ``{as_of...}`` fields become wildcards; each candidate's date is read
+    from its ``summary.json``, so a directory's name is never trusted for its date.
+    """
+    parts = []
+    for literal, field_name, _spec, _conv in string.Formatter().parse(pattern):
+        parts.append(glob.escape(literal))
+        if field_name is not None:
+            parts.append("*")
+    best: tuple[dt.date, Path] | None = None
+    for candidate in glob.glob("".join(parts)):
+        summary = Path(candidate) / "summary.json"
+        try:
+            run_as_of = dt.date.fromisoformat(json.loads(summary.read_text())["as_of"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if run_as_of < as_of and (best is None or run_as_of > best[0]):
+            best = (run_as_of, Path(candidate))
+    return best[1] if best else None
+
+
+def find_project(config: str | Path | None, cwd: Path) -> Project | None:
+    """The project named by ``--config``, or ``listbuilder.toml`` in ``cwd``, or None."""
+    if config is not None:
+        return load_project(config)
+    default = cwd / PROJECT_FILE
+    return load_project(default) if default.is_file() else None
+
+
+def load_project(path: str | Path) -> Project:
+    """Read and validate a project file, reporting every problem with its key.
+
+    Raises:
+        ConfigError: The file is missing, malformed, has unknown keys or bad values.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"project file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid project file {path}: malformed TOML: {exc}") from None
+    problems: list[str] = []
+    project = _parse(data, path, problems)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"invalid project file {path}:\n{lines}")
+    return project
+
+
+def _unknown(table: dict[str, Any], where: str, allowed: set[str], problems: list[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            at = f"{where}.{key}" if where else key
+            problems.append(f"{at}: unknown key; valid keys are {sorted(allowed)}")
+
+
+def _section(data: dict[str, Any], key: str, problems: list[str]) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        problems.append(f"{key}: expected a table")
+        return {}
+    return value
+
+
+def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
+    _unknown(data, "", {"inputs", "run", "exports"}, problems)
+    inputs_raw = _section(data, "inputs", problems)
+    run = _section(data, "run", problems)
+    exports = _section(data, "exports", problems)
+    _unknown(inputs_raw, "inputs", set(INPUT_KEYS), problems)
+    _unknown(run, "run", {"as_of", "out", "previous"}, problems)
+    _unknown(exports, "exports", {"to", "tiers"}, problems)
+
+    inputs: dict[str, Path] = {}
+    for key, value in inputs_raw.items():
+        if key not in INPUT_KEYS:
+            continue
+        if not isinstance(value, str) or not value:
+            problems.append(f"inputs.{key}: expected a path, got {value!r}")
+            continue
+        resolved = path.parent / value
+        if not any(ch in value for ch in "*?[") and not resolved.exists():
+            problems.append(f"inputs.{key}: {resolved} does not exist")
+        inputs[key] = resolved
+    if "companies" in inputs_raw and "rules" not in inputs_raw:
+        problems.append("inputs.rules: required when inputs.companies is set")
+
+    as_of: str | dt.date = run.get("as_of", "today")
+    if isinstance(as_of, str) and as_of not in AS_OF_RULES:
+        try:
+            as_of = dt.date.fromisoformat(as_of)
+        except ValueError:
+            problems.append(
+                f"run.as_of: invalid value {as_of!r}; valid values are a date "
+                f"(YYYY-MM-DD) or one of {list(AS_OF_RULES)}"
+            )
+    elif not isinstance(as_of, str | dt.date) or isinstance(as_of, dt.datetime):
+        problems.append(f"run.as_of: expected a date or one of {list(AS_OF_RULES)}")
+    out = run.get("out", "out/{as_of:%Y-%m}")
+    if not isinstance(out, str) or not out:
+        problems.append("run.out: expected a directory pattern such as 'out/{as_of:%Y-%m}'")
+        out = "out/{as_of:%Y-%m}"
+    else:
+        try:
+            out.format(as_of=dt.date(2000, 1, 1))
+        except (KeyError, ValueError, IndexError) as exc:
+            problems.append(f"run.out: bad pattern {out!r} ({exc}); only {{as_of}} may be used")
+    previous = run.get("previous", "auto")
+    if not isinstance(previous, str) or not previous:
+        problems.append("run.previous: expected 'auto', 'none' or a run directory")
+        previous = "auto"
+
+    to = exports.get("to", [])
+    if not isinstance(to, list) or not all(isinstance(v, str) for v in to):
+        problems.append("exports.to: expected a list of destination names")
+        to = []
+    else:
+        problems.extend(_check_destinations(to))
+    tiers = exports.get("tiers")
+    if tiers is not None and (
+        not isinstance(tiers, list) or not all(isinstance(v, str) for v in tiers)
+    ):
+        problems.append("exports.tiers: expected a list of tier names")
+        tiers = None
+    return Project(
+        path=path,
+        inputs=inputs,
+        as_of=as_of,
+        out=out,
+        previous=previous,
+        exports=tuple(to),
+        export_tiers=tuple(tiers) if tiers is not None else None,
+    )
+
+
+def _check_destinations(names: list[str]) -> list[str]:
+    try:
+        from listbuilder.exports import destination_names
+    except ImportError:  # exports are optional until their module is present
+        return []
+    known = destination_names()
+    return [
+        f"exports.to: unknown destination {name!r}; valid destinations are {sorted(known)}"
+        for name in names
+        if name not in known
+    ]
+
+
+SAMPLE_INPUTS = {
+    "companies": "data/companies.parquet",
+    "jobs": "data/jobs.parquet",
+    "funding": "data/funding.parquet",
+    "crm": "data/crm.csv",
+    "rules": "rules/example.toml",
+}
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Everything one build needs, after options, the project file and defaults merge."""
+
+    inputs: dict[str, str]
+    as_of: dt.date
+    out: Path
+    previous: Path | None
+    exports: tuple[str, ...] = ()
+    export_tiers: tuple[str, ...] | None = None
+
+
+def build_settings(
+    project: Project | None,
+    options: dict[str, str | None],
+    *,
+    as_of: dt.date | None,
+    out: str | None,
+    previous: str | None,
+    today: dt.date,
+) -> BuildSettings:
+    """Merge command-line options over the project file over the built-in defaults.
+
+    Without a project file and without ``companies``, every input not given comes from
+    the sample data, the run directory is ``out`` and there is no previous run unless
+    ``previous`` names one.
+    """
+    given = {k: v for k, v in options.items() if v is not None}
+    if project is not None:
+        inputs = {k: str(v) for k, v in project.inputs.items()}
+        if "companies" in given:
+            # A different dataset makes the project's other tables meaningless for it.
+            inputs = {k: v for k, v in inputs.items() if k in ("rules", "confirmed", "crm")}
+        inputs.update(given)
+        run_as_of = as_of or project.resolve_as_of(today)
+        run_out = Path(out) if out else project.out_dir(run_as_of)
+        run_previous = Path(previous) if previous else project.find_previous(run_as_of)
+        return BuildSettings(
+            inputs, run_as_of, run_out, run_previous, project.exports, project.export_tiers
+        )
+    inputs = dict(given)
+    if "companies" not in given:
+        inputs = {**{k: v for k, v in SAMPLE_INPUTS.items()}, **given}
+    inputs.setdefault("rules", SAMPLE_INPUTS["rules"])
+    return BuildSettings(
+        inputs, as_of or today, Path(out or "out"), Path(previous) if previous else None
+    )
+
+
+def init_project(directory: str | Path, *, force: bool = False) -> list[Path]:
+    """Write a commented starter ``listbuilder.toml`` and ``rules/icp.toml``.
+
+    Raises:
+        ConfigError: A file would be overwritten and ``force`` is not set.
+    """
+    from importlib import resources
+
+    directory = Path(directory)
+    templates = resources.files("listbuilder") / "templates"
+    targets = {
+        directory / PROJECT_FILE: templates / "listbuilder.toml",
+        directory / "rules" / "icp.toml": templates / "icp.toml",
+    }
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not force:
+        raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
+    for target, template in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    return list(targets)
+
+
+def run_with_settings(settings: BuildSettings) -> dict[str, Any]:
+    """Run the build that ``settings`` describe; returns the run's summary."""
+    from listbuilder.build import run_build
+
+    inputs = settings.inputs
+    return run_build(
+        rules_path=inputs["rules"],
+        companies_path=inputs["companies"],
+        jobs_path=inputs.get("jobs"),
+        funding_path=inputs.get("funding"),
+        crm_path=inputs.get("crm"),
+        as_of=settings.as_of,
+        out=settings.out,
+        previous_path=settings.previous,
+    )
