@@ -59,6 +59,7 @@ class SegmentList:
     frame: pl.DataFrame
     funnel: dict[str, int]
     plans: list[TierPlan]
+    disqualifiers: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,11 @@ def build_lists(
         pl.len().alias("read"),
         *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
         *(pl.col(f"_qual{i}").sum().alias(f"qualified{i}") for i in range(len(segs))),
+        *(
+            (s.included() & c.expr()).sum().alias(f"dq{i}_{k}")
+            for i, s in enumerate(segs)
+            for k, c in enumerate(s.exclude)
+        ),
     )
     queries = [counts_q, lf.filter(pl.col("_seg").is_not_null())]
     queries += [frame.select(pl.len()) for frame in events.values()]
@@ -194,7 +200,8 @@ def build_lists(
             "listed": listed.height,
             "not_listed_caps": not_listed.height,
         }
-        lists.append(SegmentList(seg, listed, funnel, plans))
+        disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclude)}
+        lists.append(SegmentList(seg, listed, funnel, plans, disqualifiers))
     accounts = pl.concat(
         [
             part.select(
@@ -422,6 +429,7 @@ def _summary(
                 "file": f"{sl.segment.name}.parquet",
                 "funnel": sl.funnel,
                 "tiers": {p.name: p.size for p in sl.plans},
+                "disqualifiers": sl.disqualifiers,
             }
             for sl in result.lists
         ],

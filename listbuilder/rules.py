@@ -100,9 +100,13 @@ class Segment:
         """The score an eligible account needs to qualify: the lowest tier's threshold."""
         return self.tiers[-1].min_score
 
+    def included(self) -> pl.Expr:
+        """All include conditions hold (before the excludes are applied)."""
+        return pl.all_horizontal([pl.lit(True), *(c.expr() for c in self.include)])
+
     def eligible(self) -> pl.Expr:
         """All include conditions hold and no exclude condition does."""
-        expr = pl.all_horizontal([pl.lit(True), *(c.expr() for c in self.include)])
+        expr = self.included()
         if self.exclude:
             expr = expr & ~pl.any_horizontal([c.expr() for c in self.exclude])
         return expr
