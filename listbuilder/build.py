@@ -28,6 +28,7 @@ from listbuilder.changes import (
 from listbuilder.errors import DataError, RulesError
 from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
+from listbuilder.progress import QUIET, Progress
 from listbuilder.rules import Rules, Segment, load_rules
 from listbuilder.scoring import evaluate_ids, fired_labels_expr, reasons_expr, score_companies
 from listbuilder.sources import Source, read_source
@@ -124,6 +125,7 @@ def build_lists(
     funding: pl.LazyFrame | None = None,
     crm: pl.DataFrame | None = None,
     previous: PreviousRun | None = None,
+    progress: Progress = QUIET,
 ) -> BuildResult:
     """Score, qualify, dedupe against the CRM and tier every segment's list.
 
@@ -135,6 +137,7 @@ def build_lists(
         funding: Funding rounds, needed when a rule uses the ``funding`` signal.
         crm: CRM accounts (``account_id``, ``name``, ``domain``, ``status``).
         previous: The previous run, for tier stickiness and the changes report.
+        progress: Where to announce each stage.
     """
     company_columns = list(companies.collect_schema())
     events = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
@@ -158,9 +161,13 @@ def build_lists(
     )
     queries = [counts_q, lf.filter(pl.col("_seg").is_not_null())]
     queries += [frame.select(pl.len()) for frame in events.values()]
-    counts_df, candidates, *event_lens = pl.collect_all(queries)
-    counts = counts_df.row(0, named=True)
-    candidates = _with_crm(candidates, crm, rules.exclude_status)
+    with progress.stage("scoring companies") as stage:
+        counts_df, candidates, *event_lens = pl.collect_all(queries)
+        counts = counts_df.row(0, named=True)
+        stage.rows = counts["read"]
+    with progress.stage("matching qualified accounts against the CRM") as stage:
+        candidates = _with_crm(candidates, crm, rules.exclude_status)
+        stage.rows = candidates.height
 
     rest = [c for c in company_columns if c not in LEAD_COLUMNS]
     lists, suppressed_parts, account_parts = [], [], []
@@ -215,7 +222,8 @@ def build_lists(
     )
     changes = None
     if previous is not None:
-        changes = _changes(rules, previous, accounts, companies, events, as_of)
+        with progress.stage("comparing with the previous run"):
+            changes = _changes(rules, previous, accounts, companies, events, as_of)
     return BuildResult(
         as_of=as_of,
         companies_read=counts["read"],
@@ -368,6 +376,7 @@ def run_build(
     funding_path: str | Path | None = None,
     crm_path: str | Path | None = None,
     previous_path: str | Path | None = None,
+    progress: Progress = QUIET,
 ) -> dict[str, Any]:
     """Read the inputs, build every segment's list and write the run directory.
 
@@ -397,6 +406,7 @@ def run_build(
                 funding=funding.frame if funding else None,
                 crm=crm_df,
                 previous=previous,
+                progress=progress,
             )
         except pl.exceptions.PolarsError as exc:
             raise DataError(f"could not process the input data: {_one_line(exc)}") from None
@@ -404,7 +414,8 @@ def run_build(
         if crm_df is not None:
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
-    write_run(result, summary, out)
+    with progress.stage("writing the run directory"):
+        write_run(result, summary, out)
     return summary
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 from listbuilder import __version__
 from listbuilder.build import format_summary
 from listbuilder.errors import ListbuilderError
+from listbuilder.progress import QUIET, Progress
 from listbuilder.project import (
     PROJECT_FILE,
     build_settings,
@@ -69,9 +71,15 @@ def as_of_option(func: F) -> F:
 
 @click.group()
 @click.version_option(__version__, prog_name="listbuilder")
-def cli() -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress, only results and errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Log each stage's timing and row counts.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Build tiered, explained ABM account lists from company data, signals, the CRM
     and ICP rules written as code."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    ctx.obj = Progress(live=not quiet and not verbose and sys.stderr.isatty())
 
 
 def config_option(func: F) -> F:
@@ -103,8 +111,10 @@ def config_option(func: F) -> F:
     "Default: found through the project's output pattern.",
 )
 @config_option
+@click.pass_obj
 @reports_errors
 def build(
+    progress: Progress | None,
     companies: str | None,
     rules_path: str | None,
     jobs: str | None,
@@ -130,7 +140,9 @@ def build(
         previous=previous,
         today=dt.date.today(),
     )
-    summary = run_with_settings(settings)
+    summary = run_with_settings(
+        settings, click.get_current_context().find_object(Progress) or QUIET
+    )
     click.echo(format_summary(summary))
     click.echo(f"wrote {settings.out}/")
 

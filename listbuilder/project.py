@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from listbuilder.errors import ConfigError
+from listbuilder.progress import QUIET, Progress
 
 PROJECT_FILE = "listbuilder.toml"
 AS_OF_RULES = ("today", "first-of-month", "first-of-quarter")
@@ -295,7 +296,7 @@ def init_project(directory: str | Path, *, force: bool = False) -> list[Path]:
     return list(targets)
 
 
-def run_with_settings(settings: BuildSettings) -> dict[str, Any]:
+def run_with_settings(settings: BuildSettings, progress: Progress = QUIET) -> dict[str, Any]:
     """Run the build that ``settings`` describe; returns the run's summary."""
     from listbuilder.build import run_build
 
@@ -309,4 +310,5 @@ def run_with_settings(settings: BuildSettings) -> dict[str, Any]:
         as_of=settings.as_of,
         out=settings.out,
         previous_path=settings.previous,
+        progress=progress,
     )
