@@ -172,12 +172,15 @@ def build_lists(
     rest = [c for c in company_columns if c not in LEAD_COLUMNS]
     lists, suppressed_parts, account_parts = [], [], []
     for i, seg in enumerate(segs):
-        assigned = candidates.filter(pl.col("_seg") == i).with_columns(
-            score=pl.col(f"_score{i}"),
-            segment=pl.lit(seg.name),
-            reasons=reasons_expr(seg, i),
-            fired=fired_labels_expr(seg, i),
-            _pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32),
+        assigned = (
+            candidates.filter(pl.col("_seg") == i)
+            .with_columns(
+                score=pl.col(f"_score{i}"),
+                segment=pl.lit(seg.name),
+                reasons=reasons_expr(seg, i),
+                fired=fired_labels_expr(seg, i),
+            )
+            .with_columns(_pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32))
         )
         suppressed = assigned.filter(pl.col("_excluded"))
         ranked = assigned.filter(~pl.col("_excluded")).sort(
@@ -408,7 +411,9 @@ def run_build(
                 previous=previous,
                 progress=progress,
             )
-        except pl.exceptions.PolarsError as exc:
+        except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
+            # Reading and casting fail here for bad files and values; a missing column
+            # or a schema error would be a bug, so those are left to surface as such.
             raise DataError(f"could not process the input data: {_one_line(exc)}") from None
         rows = {"companies": result.companies_read, **result.event_rows}
         if crm_df is not None:

@@ -96,7 +96,7 @@ def _tier_index(segment: Segment, column: str) -> pl.Expr:
 
 def _fragment(reasons: str, label: str, points: int) -> pl.Expr:
     """The part of a reasons string that a criterion wrote, with its signal details."""
-    pattern = rf"(?:^|; )({re.escape(label)} {points:+d}(?: \([^)]*\))?)"
+    pattern = rf"(?:^|; )({re.escape(f'{label} {points:+d}')}(?: \([^)]*\))?)"
     return pl.col(reasons).str.extract(pattern, 1)
 
 
@@ -118,7 +118,7 @@ def _criteria_diff(segment: Segment, now: str, before: str, reasons: str) -> pl.
         return pl.lit(None, pl.String)
     new = pl.concat_str(new_parts, separator="; ", ignore_nulls=True)
     gone = pl.concat_str(gone_parts, separator="; ", ignore_nulls=True)
-    return pl.concat_str(
+    both = pl.concat_str(
         [
             pl.when(new != "").then(pl.concat_str([pl.lit("new: "), new])),
             pl.when(gone != "").then(pl.concat_str([pl.lit("no longer: "), gone])),
@@ -126,6 +126,7 @@ def _criteria_diff(segment: Segment, now: str, before: str, reasons: str) -> pl.
         separator="; ",
         ignore_nulls=True,
     )
+    return pl.when(both != "").then(both)
 
 
 def _status_words(column: str) -> pl.Expr:

@@ -1,0 +1,248 @@
+"""Two consecutive runs: change classification, reasons, stickiness, summary counts.
+
+The scenario is small enough to work out by hand. Rules: segment `a` takes US companies,
+`big` (employees >= 100) scores +3 and `hiring` (a posting in the last 30 days) +2;
+tiers T1 >= 5 (stickiness 2), T2 >= 3, T3 >= 1. Segment `b` takes DE companies, +1 for
+any headcount, one tier at 1. Run 1 is as of 2026-10-01, run 2 as of 2026-11-01.
+
+| id | run 1 | run 2 | expected change in `a` |
+| -- | ----- | ----- | ---------------------- |
+| c1 | 150, US, no recent posting: 3, T2 | posting 10-20: 5, T1 | tier_up (new: hiring) |
+| c2 | 150, US, posting 09-15: 5, T1 | 3, held by stickiness | held |
+| c3 | null headcount, posting 09-15: 2, T3 | 0 | dropped (below T3: 0 < 1) |
+| c4 | 150, US: 3, T2 | CRM now says customer | dropped (now a customer) |
+| c5 | 150, DE: segment b | same | none |
+| c6 | 50, US: 0, not listed | posting 10-20: 2, T3 | added (new: hiring) |
+| c7 | 150, US: 3, T2 | moved to DE: segment b | moved_segment |
+| c8 | 150, US, postings 09-15 & 10-20: 5, T1 | headcount now 50: 2, T3 | tier_down (drop 3 > 2) |
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from listbuilder.build import run_build
+from listbuilder.changes import load_previous
+from listbuilder.errors import DataError
+
+RULES = """
+[[segments]]
+name = "a"
+[segments.include]
+country = ["US"]
+[[segments.score]]
+label = "big"
+when = { employees = { min = 100 } }
+points = 3
+[[segments.score]]
+label = "hiring"
+signal = "hiring"
+within_days = 30
+points = 2
+[[segments.tiers]]
+name = "T1"
+min_score = 5
+stickiness = 2
+[[segments.tiers]]
+name = "T2"
+min_score = 3
+[[segments.tiers]]
+name = "T3"
+min_score = 1
+
+[[segments]]
+name = "b"
+[segments.include]
+country = ["DE"]
+[[segments.score]]
+label = "any size"
+when = { employees = { min = 1 } }
+points = 1
+[[segments.tiers]]
+name = "T1"
+min_score = 1
+"""
+
+IDS = ["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"]
+RUN1_EMPLOYEES = [150, 150, None, 150, 150, 50, 150, 150]
+RUN1_COUNTRY = ["US", "US", "US", "US", "DE", "US", "US", "US"]
+POSTINGS = [
+    ("c1", dt.date(2026, 10, 20)),
+    ("c2", dt.date(2026, 9, 15)),
+    ("c3", dt.date(2026, 9, 15)),
+    ("c6", dt.date(2026, 10, 20)),
+    ("c8", dt.date(2026, 9, 15)),
+    ("c8", dt.date(2026, 10, 20)),
+]
+
+
+def write_inputs(
+    root: Path, employees: list[int | None], country: list[str], crm_status: str
+) -> dict[str, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame(
+        {
+            "company_id": IDS,
+            "name": [f"Company {i}" for i in IDS],
+            "domain": [f"{i}.example.com" for i in IDS],
+            "employees": employees,
+            "country": country,
+        },
+        schema_overrides={"employees": pl.Int64},
+    ).write_parquet(root / "companies.parquet")
+    pl.DataFrame(
+        {"company_id": [p[0] for p in POSTINGS], "posted_date": [p[1] for p in POSTINGS]}
+    ).write_parquet(root / "jobs.parquet")
+    pl.DataFrame(
+        {
+            "account_id": ["A4"],
+            "name": ["Company c4"],
+            "domain": ["https://www.c4.example.com/"],
+            "status": [crm_status],
+        }
+    ).write_csv(root / "crm.csv")
+    (root / "rules.toml").write_text(RULES)
+    return {
+        "companies_path": root / "companies.parquet",
+        "jobs_path": root / "jobs.parquet",
+        "crm_path": root / "crm.csv",
+        "rules_path": root / "rules.toml",
+    }
+
+
+@pytest.fixture
+def two_runs(tmp_path: Path) -> tuple[Path, Path, dict]:
+    first = write_inputs(tmp_path / "m1", RUN1_EMPLOYEES, RUN1_COUNTRY, "prospect")
+    run_build(**first, as_of=dt.date(2026, 10, 1), out=tmp_path / "run1")
+    employees = list(RUN1_EMPLOYEES)
+    employees[7] = 50  # c8 shrinks
+    country = list(RUN1_COUNTRY)
+    country[6] = "DE"  # c7 moves
+    second = write_inputs(tmp_path / "m2", employees, country, "customer")
+    summary = run_build(
+        **second, as_of=dt.date(2026, 11, 1), out=tmp_path / "run2", previous_path=tmp_path / "run1"
+    )
+    return tmp_path / "run1", tmp_path / "run2", summary
+
+
+def read_changes(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["company_id"]: row for row in csv.DictReader(handle)}
+
+
+def test_first_run_lists_are_as_worked_out(two_runs: tuple[Path, Path, dict]) -> None:
+    run1, _, _ = two_runs
+    a = pl.read_parquet(run1 / "a.parquet")
+    assert a.select("company_id", "tier", "score").rows() == [
+        ("c2", "T1", 5),
+        ("c8", "T1", 5),
+        ("c1", "T2", 3),
+        ("c4", "T2", 3),
+        ("c7", "T2", 3),
+        ("c3", "T3", 2),
+    ]
+    assert pl.read_parquet(run1 / "b.parquet")["company_id"].to_list() == ["c5"]
+
+
+def test_second_run_lists_apply_stickiness(two_runs: tuple[Path, Path, dict]) -> None:
+    _, run2, _ = two_runs
+    a = pl.read_parquet(run2 / "a.parquet")
+    # c2 scores 3 now (T2 on merit) but T1 has stickiness 2 and it fell by exactly 2.
+    assert a.select("company_id", "tier", "score", "rank").rows() == [
+        ("c1", "T1", 5, 1),
+        ("c2", "T1", 3, 2),
+        ("c6", "T3", 2, 3),
+        ("c8", "T3", 2, 4),
+    ]
+    assert pl.read_parquet(run2 / "b.parquet")["company_id"].to_list() == ["c5", "c7"]
+    accounts = pl.read_parquet(run2 / "accounts.parquet")
+    held = accounts.filter(pl.col("held"))["company_id"].to_list()
+    assert held == ["c2"]
+
+
+def test_changes_are_classified_with_reasons(two_runs: tuple[Path, Path, dict]) -> None:
+    _, run2, _ = two_runs
+    a = read_changes(run2 / "a.changes.csv")
+    assert {k: v["change"] for k, v in a.items()} == {
+        "c1": "tier_up",
+        "c2": "held",
+        "c3": "dropped",
+        "c4": "dropped",
+        "c6": "added",
+        "c7": "moved_segment",
+        "c8": "tier_down",
+    }
+    assert a["c1"]["reason"] == "new: hiring +2 (1 postings in 30d)"
+    assert (a["c1"]["previous_tier"], a["c1"]["current_tier"]) == ("T2", "T1")
+    assert a["c2"]["reason"] == "held in T1 by stickiness: score 3 (was 5, allowance 2)"
+    assert a["c2"]["held_by_stickiness"] == "true"
+    assert a["c3"]["reason"] == "below T3 threshold: 0 < 1; no longer: hiring +2"
+    assert a["c4"]["reason"] == "now a customer in the CRM"
+    assert a["c6"]["reason"] == "new: hiring +2 (1 postings in 30d)"
+    assert (a["c6"]["previous_tier"], a["c6"]["current_tier"]) == ("", "T3")
+    assert a["c7"]["reason"] == "moved to b"
+    assert (a["c7"]["previous_segment"], a["c7"]["current_segment"]) == ("a", "b")
+    assert a["c8"]["reason"] == "no longer: big +3"
+    assert (a["c8"]["previous_score"], a["c8"]["current_score"]) == ("5", "2")
+    b = read_changes(run2 / "b.changes.csv")
+    assert {k: v["change"] for k, v in b.items()} == {"c7": "moved_segment"}
+    assert b["c7"]["reason"] == "moved from a"
+    assert {row["rules_changed"] for row in [*a.values(), *b.values()]} == {"false"}
+
+
+def test_summary_counts_changes(two_runs: tuple[Path, Path, dict]) -> None:
+    _, run2, summary = two_runs
+    assert summary["changes"]["a"] == {
+        "added": 1,
+        "dropped": 2,
+        "tier_up": 1,
+        "tier_down": 1,
+        "moved_segment": 1,
+        "held": 1,
+    }
+    assert summary["changes"]["b"]["moved_segment"] == 1
+    assert sum(summary["changes"]["b"].values()) == 1
+    on_disk = json.loads((run2 / "summary.json").read_text())
+    assert on_disk["changes"] == summary["changes"]
+    assert on_disk["previous"]["as_of"] == "2026-10-01"
+    assert on_disk["previous"]["rules_changed"] is False
+
+
+def test_changed_rules_are_flagged_and_still_diffed(tmp_path: Path) -> None:
+    first = write_inputs(tmp_path / "m1", RUN1_EMPLOYEES, RUN1_COUNTRY, "prospect")
+    run_build(**first, as_of=dt.date(2026, 10, 1), out=tmp_path / "run1")
+    second = write_inputs(tmp_path / "m2", RUN1_EMPLOYEES, RUN1_COUNTRY, "customer")
+    (tmp_path / "m2" / "rules.toml").write_text(RULES + "\n# edited\n")
+    summary = run_build(
+        **second, as_of=dt.date(2026, 10, 1), out=tmp_path / "run2", previous_path=tmp_path / "run1"
+    )
+    assert summary["previous"]["rules_changed"] is True
+    rows = read_changes(tmp_path / "run2" / "a.changes.csv")
+    assert rows["c4"]["change"] == "dropped"
+    assert rows["c4"]["rules_changed"] == "true"
+
+
+def test_without_stickiness_the_account_drops_a_tier(tmp_path: Path) -> None:
+    first = write_inputs(tmp_path / "m1", RUN1_EMPLOYEES, RUN1_COUNTRY, "prospect")
+    for paths in (first,):
+        paths["rules_path"].write_text(RULES.replace("stickiness = 2\n", ""))
+    run_build(**first, as_of=dt.date(2026, 10, 1), out=tmp_path / "run1")
+    summary = run_build(
+        **first, as_of=dt.date(2026, 11, 1), out=tmp_path / "run2", previous_path=tmp_path / "run1"
+    )
+    rows = read_changes(tmp_path / "run2" / "a.changes.csv")
+    assert rows["c2"]["change"] == "tier_down"
+    assert rows["c2"]["reason"] == "no longer: hiring +2"
+    assert summary["changes"]["a"]["held"] == 0
+
+
+def test_not_a_run_directory(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"is not a run directory: it has no summary.json"):
+        load_previous(tmp_path / "empty")
