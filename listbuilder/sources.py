@@ -19,7 +19,7 @@ import polars as pl
 from listbuilder.errors import DataError
 from listbuilder.io import LIST_SEPARATOR
 
-Role = Literal["companies", "jobs", "funding", "crm"]
+Role = Literal["companies", "jobs", "funding", "crm", "opportunities"]
 FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -79,6 +79,18 @@ ROLES: dict[Role, RoleSchema] = {
             "domain": pl.String(),
             "status": pl.String(),
             "country": pl.String(),
+        },
+    ),
+    "opportunities": RoleSchema(
+        required=("opportunity_id", "account_id", "is_closed", "is_won"),
+        dtypes={
+            "opportunity_id": pl.String(),
+            "account_id": pl.String(),
+            "created_date": pl.Date(),
+            "close_date": pl.Date(),
+            "is_closed": pl.Boolean(),
+            "is_won": pl.Boolean(),
+            "amount": pl.Float64(),
         },
     ),
 }
@@ -161,9 +173,18 @@ def _cast(frame: pl.LazyFrame, schema: pl.Schema, role: Role, fmt: str) -> pl.La
 def read_source(path: str | Path, role: Role) -> Source:
     """Open ``path`` as the ``role`` table, checking it is readable and has what it must.
 
+    A ``.toml`` path is a source definition (``listbuilder.sourcedefs``): its declared
+    role must be ``role``, and its mapping turns the vendor's columns into ours.
+
     Raises:
         DataError: The path is missing or unreadable, or a required column is absent.
+        ConfigError: A source definition is invalid or declares another role.
     """
+    if str(path).endswith(".toml"):
+        # Imported here: sourcedefs builds on this module.
+        from listbuilder.sourcedefs import read_source_file
+
+        return read_source_file(path, role)
     files, fmt = resolve_files(path)
     frame = _scan(files, fmt, role)
     try:
