@@ -30,7 +30,14 @@ from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
 from listbuilder.progress import QUIET, Progress
 from listbuilder.rules import Rules, Segment, load_rules
-from listbuilder.scoring import evaluate_ids, fired_labels_expr, reasons_expr, score_companies
+from listbuilder.scoring import (
+    evaluate_ids,
+    exclude_col,
+    fired_labels_expr,
+    included_col,
+    reasons_expr,
+    score_companies,
+)
 from listbuilder.sources import Source, read_source
 from listbuilder.tiers import TierPlan, assign_tiers
 
@@ -154,7 +161,7 @@ def build_lists(
         *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
         *(pl.col(f"_qual{i}").sum().alias(f"qualified{i}") for i in range(len(segs))),
         *(
-            (s.included() & c.expr()).sum().alias(f"dq{i}_{k}")
+            (pl.col(included_col(i)) & pl.col(exclude_col(i, k))).sum().alias(f"dq{i}_{k}")
             for i, s in enumerate(segs)
             for k, c in enumerate(s.exclude)
         ),

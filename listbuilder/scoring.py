@@ -44,13 +44,29 @@ def score_companies(
     """
     lf = signals.attach_signals(companies, rules.signals(), events, as_of)
     segs = rules.segments
+    # Each exclude condition is a column, not only part of `_elig`: the build counts
+    # what every disqualifier removes from the same frame, without evaluating it twice.
     lf = lf.with_columns(
-        *(s.eligible().alias(f"_elig{i}") for i, s in enumerate(segs)),
+        *(s.included().alias(included_col(i)) for i, s in enumerate(segs)),
+        *(
+            c.expr().alias(exclude_col(i, k))
+            for i, s in enumerate(segs)
+            for k, c in enumerate(s.exclude)
+        ),
         *(
             c.fired().alias(fired_col(i, j))
             for i, s in enumerate(segs)
             for j, c in enumerate(s.score)
         ),
+    )
+    lf = lf.with_columns(
+        (
+            pl.col(included_col(i))
+            & ~pl.any_horizontal(
+                [pl.lit(False), *(pl.col(exclude_col(i, k)) for k in range(len(s.exclude)))]
+            )
+        ).alias(f"_elig{i}")
+        for i, s in enumerate(segs)
     )
     lf = lf.with_columns(_score_expr(s, i).alias(f"_score{i}") for i, s in enumerate(segs))
     lf = lf.with_columns(_keep_expr(i, sticky).alias(f"_keep{i}") for i in range(len(segs)))
@@ -114,6 +130,11 @@ def fired_labels_expr(segment: Segment, i: int) -> pl.Expr:
     return pl.concat_list(parts).list.drop_nulls()
 
 
+def included_col(i: int) -> str:
+    """Column name of "all of segment ``i``'s include conditions hold"."""
+    return f"_incl{i}"
+
+
 def include_col(i: int, k: int) -> str:
     """Column name of segment ``i``'s include condition ``k`` truth value."""
     return f"_inc{i}_{k}"
@@ -148,11 +169,6 @@ def evaluate_ids(
             c.expr().alias(include_col(i, k))
             for i, s in enumerate(rules.segments)
             for k, c in enumerate(s.include)
-        ),
-        *(
-            c.expr().alias(exclude_col(i, k))
-            for i, s in enumerate(rules.segments)
-            for k, c in enumerate(s.exclude)
         ),
         *(reasons_expr(s, i).alias(f"_reasons{i}") for i, s in enumerate(rules.segments)),
         *(fired_labels_expr(s, i).alias(f"_fired{i}") for i, s in enumerate(rules.segments)),

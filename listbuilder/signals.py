@@ -92,7 +92,12 @@ def reason(criterion: SignalCriterion) -> pl.Expr:
     head = f"{criterion.label} {criterion.points:+d} ("
     n = pl.col(f"{criterion.key}_n").cast(pl.String)
     if criterion.signal == "hiring":
-        return pl.concat_str([pl.lit(head), n, pl.lit(f" postings in {criterion.within_days}d)")])
+        noun = (
+            pl.when(pl.col(f"{criterion.key}_n") == 1)
+            .then(pl.lit(" posting"))
+            .otherwise(pl.lit(" postings"))
+        )
+        return pl.concat_str([pl.lit(head), n, noun, pl.lit(f" in {criterion.within_days}d)")])
     latest = pl.concat_str(
         [
             pl.col(f"{criterion.key}_type").fill_null("round"),

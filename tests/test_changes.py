@@ -178,13 +178,13 @@ def test_changes_are_classified_with_reasons(two_runs: tuple[Path, Path, dict]) 
         "c7": "moved_segment",
         "c8": "tier_down",
     }
-    assert a["c1"]["reason"] == "new: hiring +2 (1 postings in 30d)"
+    assert a["c1"]["reason"] == "new: hiring +2 (1 posting in 30d)"
     assert (a["c1"]["previous_tier"], a["c1"]["current_tier"]) == ("T2", "T1")
     assert a["c2"]["reason"] == "held in T1 by stickiness: score 3 (was 5, allowance 2)"
     assert a["c2"]["held_by_stickiness"] == "true"
     assert a["c3"]["reason"] == "below T3 threshold: 0 < 1; no longer: hiring +2"
     assert a["c4"]["reason"] == "now a customer in the CRM"
-    assert a["c6"]["reason"] == "new: hiring +2 (1 postings in 30d)"
+    assert a["c6"]["reason"] == "new: hiring +2 (1 posting in 30d)"
     assert (a["c6"]["previous_tier"], a["c6"]["current_tier"]) == ("", "T3")
     assert a["c7"]["reason"] == "moved to b"
     assert (a["c7"]["previous_segment"], a["c7"]["current_segment"]) == ("a", "b")
