@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from listbuilder.changes import (
     load_previous,
     segment_changes,
 )
-from listbuilder.errors import DataError, RulesError
+from listbuilder.errors import ConfigError, DataError, RulesError
+from listbuilder.exports import check_destinations, write_exports
 from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
 from listbuilder.progress import QUIET, Progress
@@ -386,16 +388,29 @@ def run_build(
     funding_path: str | Path | None = None,
     crm_path: str | Path | None = None,
     previous_path: str | Path | None = None,
+    exports: Sequence[str] = (),
+    export_tiers: Sequence[str] | None = None,
     progress: Progress = QUIET,
 ) -> dict[str, Any]:
     """Read the inputs, build every segment's list and write the run directory.
 
     The run directory ``out`` is replaced whole on success and untouched on failure.
     With ``previous_path`` (an earlier run directory), tier stickiness applies and each
-    segment gets a ``<segment>.changes.csv``. Returns the summary also written to
-    ``summary.json``.
+    segment gets a ``<segment>.changes.csv``. With ``exports`` (destination names), the
+    run's exports are written into ``out/exports/`` as part of the same atomic write.
+    Returns the summary also written to ``summary.json``.
     """
+    if exports:
+        check_destinations(exports)
     rules = load_rules(rules_path)
+    if export_tiers is not None:
+        known = {t.name for seg in rules.segments for t in seg.tiers}
+        unknown = [t for t in export_tiers if t not in known]
+        if unknown:
+            raise ConfigError(
+                f"export tiers {unknown} are not tiers of {rules.path}; "
+                f"its tiers are {sorted(known)}"
+            )
     previous = load_previous(previous_path) if previous_path else None
     companies = read_source(companies_path, "companies")
     jobs = read_source(jobs_path, "jobs") if jobs_path else None
@@ -427,7 +442,7 @@ def run_build(
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
     with progress.stage("writing the run directory"):
-        write_run(result, summary, out)
+        write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
 
 
@@ -474,8 +489,18 @@ def _changes_summary(rules: Rules, result: BuildResult) -> dict[str, Any]:
     }
 
 
-def write_run(result: BuildResult, summary: dict[str, Any], out: str | Path) -> None:
-    """Write lists, suppressed accounts and the summary; replace ``out`` only on success."""
+def write_run(
+    result: BuildResult,
+    summary: dict[str, Any],
+    out: str | Path,
+    *,
+    exports: Sequence[str] = (),
+    export_tiers: Sequence[str] | None = None,
+) -> None:
+    """Write lists, suppressed accounts, the summary and any exports.
+
+    ``out`` is replaced only when everything, exports included, has been written.
+    """
     with atomic_directory(out) as tmp:
         for sl in result.lists:
             sl.frame.write_parquet(tmp / f"{sl.segment.name}.parquet", statistics=False)
@@ -485,6 +510,12 @@ def write_run(result: BuildResult, summary: dict[str, Any], out: str | Path) -> 
         for name, changes in (result.changes or {}).items():
             write_csv(changes, tmp / f"{name}.changes.csv")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if exports:
+            exported = write_exports(tmp, exports, tmp / "exports", tiers=export_tiers)
+            summary["exports"] = {"files": exported.files, "warnings": exported.warnings}
+            (tmp / "summary.json").write_text(
+                json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+            )
 
 
 def format_summary(summary: dict[str, Any]) -> str:

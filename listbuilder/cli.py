@@ -15,6 +15,7 @@ import click
 from listbuilder import __version__
 from listbuilder.build import format_summary
 from listbuilder.errors import ListbuilderError
+from listbuilder.exports import destination_names, export_run
 from listbuilder.progress import QUIET, Progress
 from listbuilder.project import (
     PROJECT_FILE,
@@ -145,6 +146,11 @@ def build(
     )
     click.echo(format_summary(summary))
     click.echo(f"wrote {settings.out}/")
+    exported = summary.get("exports")
+    if exported:
+        click.echo(f"exports: {len(exported['files'])} files in {settings.out / 'exports'}/")
+        for warning in exported["warnings"]:
+            click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()
@@ -162,6 +168,51 @@ def init(directory: str, force: bool) -> None:
     """Write a commented starter listbuilder.toml and rules/icp.toml."""
     for path in init_project(directory, force=force):
         click.echo(f"wrote {path}")
+
+
+def split_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """Click callback: a comma-separated list (``"Tier 1,Tier 2"``)."""
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--to",
+    "destinations",
+    required=True,
+    callback=split_list,
+    metavar="DEST[,DEST...]",
+    help=f"Destinations: {', '.join(destination_names())}.",
+)
+@click.option("--segment", metavar="NAME", help="Only this segment (default: all).")
+@click.option("--tiers", callback=split_list, metavar='"Tier 1,Tier 2"', help="Only these tiers.")
+@click.option(
+    "--out",
+    required=True,
+    metavar="DIR",
+    help="Directory for the files; replaced whole on success, untouched on failure.",
+)
+@reports_errors
+def export(
+    run_dir: str,
+    destinations: list[str],
+    segment: str | None,
+    tiers: list[str] | None,
+    out: str,
+) -> None:
+    """Write a run's lists in the import formats of ad, outreach and CRM tools.
+
+    One file per segment and destination (numbered parts where a destination limits
+    rows or bytes), e.g. core_saas.linkedin.csv, core_saas.domains.txt.
+    """
+    result = export_run(run_dir, destinations, out, segment=segment, tiers=tiers)
+    for name in result.files:
+        click.echo(f"wrote {Path(out) / name}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def main() -> None:

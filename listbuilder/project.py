@@ -203,10 +203,8 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
 
 
 def _check_destinations(names: list[str]) -> list[str]:
-    try:
-        from listbuilder.exports import destination_names
-    except ImportError:  # exports are optional until their module is present
-        return []
+    from listbuilder.exports import destination_names
+
     known = destination_names()
     return [
         f"exports.to: unknown destination {name!r}; valid destinations are {sorted(known)}"
@@ -310,5 +308,7 @@ def run_with_settings(settings: BuildSettings, progress: Progress = QUIET) -> di
         as_of=settings.as_of,
         out=settings.out,
         previous_path=settings.previous,
+        exports=settings.exports,
+        export_tiers=settings.export_tiers,
         progress=progress,
     )
