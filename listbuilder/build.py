@@ -198,6 +198,8 @@ def build_lists(
         listed, plans = assign_tiers(
             ranked, seg.tiers, seg.max_accounts, pinned="_pin" if sticky else None
         )
+        if sticky:
+            listed = _only_real_holds(listed, ranked, seg)
         not_listed = ranked.join(listed.select("company_id"), on="company_id", how="anti")
         account_parts += [
             listed.with_columns(status=pl.lit("listed")),
@@ -269,6 +271,28 @@ def _with_crm(
         crm_account_id=pl.lit(None, pl.String),
         crm_match_method=pl.lit(None, pl.String),
         crm_match_score=pl.lit(None, pl.Float64),
+    )
+
+
+def _only_real_holds(listed: pl.DataFrame, ranked: pl.DataFrame, seg: Segment) -> pl.DataFrame:
+    """Keep ``held`` only where stickiness changed the outcome.
+
+    An account pinned to the tier it would have earned anyway was not held by anything;
+    saying so would bury the accounts stickiness really kept.
+    """
+    free, _ = assign_tiers(ranked, seg.tiers, seg.max_accounts)
+    return (
+        listed.join(
+            free.select("company_id", _free_tier="tier"),
+            on="company_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            held=pl.col("held")
+            & (pl.col("_free_tier").is_null() | (pl.col("_free_tier") != pl.col("tier")))
+        )
+        .drop("_free_tier")
     )
 
 
