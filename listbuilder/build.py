@@ -158,21 +158,26 @@ def build_lists(
         seats = _previous_seats(rules, previous).lazy()
         scored_input = companies.join(seats, on="company_id", how="left", maintain_order="left")
     lf = score_companies(rules, scored_input, events, as_of, sticky=sticky)
-    counts_q = lf.select(
-        pl.len().alias("read"),
-        *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
-        *(pl.col(f"_qual{i}").sum().alias(f"qualified{i}") for i in range(len(segs))),
-        *(
-            (pl.col(included_col(i)) & pl.col(exclude_col(i, k))).sum().alias(f"dq{i}_{k}")
-            for i, s in enumerate(segs)
-            for k, c in enumerate(s.exclude)
-        ),
-    )
-    queries = [counts_q, lf.filter(pl.col("_seg").is_not_null())]
+    # Every number in the funnel is about companies that pass some segment's includes, so
+    # only those are materialised (the filter reaches the scan, before the signal joins);
+    # the row count of the whole dataset is a separate, metadata-only query.
+    included = lf.filter(pl.any_horizontal([included_col(i) for i in range(len(segs))]))
+    queries = [companies.select(pl.len()), included]
     queries += [frame.select(pl.len()) for frame in events.values()]
     with progress.stage("scoring companies") as stage:
-        counts_df, candidates, *event_lens = pl.collect_all(queries)
-        counts = counts_df.row(0, named=True)
+        read_df, included_df, *event_lens = pl.collect_all(queries)
+        counts = included_df.select(
+            *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
+            *(pl.col(f"_qual{i}").sum().alias(f"qualified{i}") for i in range(len(segs))),
+            *(
+                (pl.col(included_col(i)) & pl.col(exclude_col(i, k))).sum().alias(f"dq{i}_{k}")
+                for i, s in enumerate(segs)
+                for k in range(len(s.exclude))
+            ),
+        ).row(0, named=True)
+        counts["read"] = read_df.item()
+        candidates = included_df.filter(pl.col("_seg").is_not_null())
+        del included_df
         stage.rows = counts["read"]
     with progress.stage("matching qualified accounts against the CRM") as stage:
         candidates = _with_crm(candidates, crm, rules.exclude_status)
