@@ -90,7 +90,7 @@ def write_inputs(
         {
             "company_id": IDS,
             "name": [f"Company {i}" for i in IDS],
-            "domain": [f"{i}.example.com" for i in IDS],
+            "domain": [f"{i}-example.com" for i in IDS],
             "employees": employees,
             "country": country,
         },
@@ -103,7 +103,7 @@ def write_inputs(
         {
             "account_id": ["A4"],
             "name": ["Company c4"],
-            "domain": ["https://www.c4.example.com/"],
+            "domain": ["https://www.c4-example.com/"],
             "status": [crm_status],
         }
     ).write_csv(root / "crm.csv")
