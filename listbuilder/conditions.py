@@ -40,23 +40,35 @@ def _lower(values: tuple[Scalar, ...]) -> list[Any]:
     return [v.lower() if isinstance(v, str) else v for v in values]
 
 
-def _scalar_in(column: str, values: tuple[Scalar, ...]) -> pl.Expr:
+def _is_day(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _as_compared(column: str, values: tuple[Any, ...]) -> pl.Expr:
+    """The column, as days when the rule gives days: a timestamp is on its date."""
     col = pl.col(column)
+    return col.cast(pl.Date) if any(_is_day(v) for v in values) else col
+
+
+def _scalar_in(column: str, values: tuple[Scalar, ...]) -> pl.Expr:
     if all(isinstance(v, str) for v in values):
         # Vendors disagree on case ("Software" vs "software"); rule authors should not care.
-        return col.cast(pl.String).str.to_lowercase().is_in(_lower(values))
-    return col.is_in(list(values))
+        return pl.col(column).cast(pl.String).str.to_lowercase().is_in(_lower(values))
+    # Not `is_in`: it wants the values typed exactly as the column, and a rule says
+    # `[1, 2]` for a float column or `[10, 20.5]` for an integer one.
+    col = _as_compared(column, values)
+    return pl.any_horizontal([col == v for v in values])
 
 
 def _equals(column: str, value: Scalar) -> pl.Expr:
     if isinstance(value, str):
         return pl.col(column).cast(pl.String).str.to_lowercase() == value.lower()
-    return pl.col(column) == value
+    return _as_compared(column, (value,)) == value
 
 
 def _range(column: str, bounds: tuple[Scalar | None, Scalar | None]) -> pl.Expr:
     low, high = bounds
-    col = pl.col(column)
+    col = _as_compared(column, bounds)
     if low is not None and high is not None:
         return col.is_between(low, high, closed="both")
     if low is not None:

@@ -1,64 +1,139 @@
 """Exports: a run's lists in the import formats of the tools where campaigns run.
 
-Each destination is a small frozen object in a registry: its file columns as polars
-expressions over a list, its row and byte limits, and the public page its format comes
-from. ``write_exports`` writes every (segment, destination) file into a directory;
-``export_run`` does the same atomically. A user's own destination registers the same way
-the built-ins do, with ``register``.
+Each destination is a small frozen object in a registry: its columns as polars
+expressions, its row and byte limits per file, and the public page its format comes
+from. Built-ins register with ``register`` exactly as a user's own destination would.
+
+``write_exports`` writes one file (or numbered parts) per segment and destination into a
+directory; ``export_run`` does the same atomically, replacing its output directory whole.
+
+A destination's expressions read a *prepared* list: the run's list columns (``segment``,
+``tier``, ``rank``, ``company_id``, ``name``, ``crm_account_id``, the company columns, ...)
+plus the helper columns in ``PREPARED``, so that every destination gets the same cleaned
+domain, country and tier position.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
+from listbuilder.csvsafe import (
+    CRLF,
+    csv_records,
+    encode_csv,
+    header_record,
+    neutralise,
+    record_sizes,
+)
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.io import atomic_directory
+from listbuilder.io import atomic_directory, sha256_of
 from listbuilder.normalise import domain_expr
 
-# Cells that a spreadsheet would run as a formula, or that hide one behind a control
-# character (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MANIFEST = "export.json"
+MB = 1024 * 1024
+
+# The helper columns every destination can read, besides the list's own.
+PREPARED = {
+    "_domain": "registrable domain (no scheme, www. or path); null when not a valid host name",
+    "_website": "https:// + _domain",
+    "_country": "ISO 3166 alpha-2 country code, upper case; null when the value is not one",
+    "_tier_ix": "the tier's position in its segment: 1 for the first tier",
+    "_salesforce_id": "crm_account_id when it is a Salesforce Account Id, else null",
+    "_industry": "industry",
+    "_employees": "employees",
+    "_revenue": "revenue_usd",
+    "_city": "city",
+    "_state": "state, region",
+    "_zipcode": "zipcode, postal_code, zip",
+    "_stock_symbol": "stock_symbol, ticker",
+    "_linkedin_url": "linkedin_url, linkedin",
+}
+# Company columns the helpers come from: the first present wins, else the helper is null.
+# The canonical schema has no address, ticker or LinkedIn page, so only LinkedIn, whose
+# template has them, carries those columns; the other tools' files stick to what a list
+# fills in, rather than make users map columns that are always empty.
+_OPTIONAL = {
+    alias: tuple(name.strip() for name in PREPARED[alias].split(","))
+    for alias in (
+        "_industry",
+        "_employees",
+        "_revenue",
+        "_city",
+        "_state",
+        "_zipcode",
+        "_stock_symbol",
+        "_linkedin_url",
+    )
+}
+# A host name of letter/digit/hyphen labels (Unicode letters for IDNs), so nothing that
+# could be a formula or break a one-per-line file survives as a domain.
+_LABEL = r"[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?"
+_HOST = rf"^(?:{_LABEL}\.)+(?:\p{{L}}{{2,63}}|xn--[a-z0-9-]{{1,59}})$"
+# Account Ids have the key prefix 001; 15 characters, or 18 with the checksum suffix.
+_SALESFORCE_ACCOUNT_ID = r"^001[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+LIST_COLUMNS = ("segment", "tier", "company_id", "name", "domain", "crm_account_id")
 
 
-def csv_safe(expr: pl.Expr) -> pl.Expr:
-    """Neutralise a text cell a spreadsheet would read as a formula, by prefixing ``'``."""
-    text = expr.cast(pl.String)
-    risky = pl.any_horizontal([text.str.starts_with(p) for p in FORMULA_PREFIXES])
-    return pl.when(risky.fill_null(False)).then(pl.lit("'") + text).otherwise(text)
+@dataclass(frozen=True, eq=False)
+class Column:
+    """One column of a destination's file.
+
+    Attributes:
+        header: The header cell, exactly as the tool documents it.
+        expr: Its values, an expression over the prepared list.
+        kind: ``text`` cells are neutralised against formula injection; ``number``
+            cells are written as plain numbers (a value that is not numeric is
+            neutralised and written as text instead).
+    """
+
+    header: str
+    expr: pl.Expr
+    kind: Literal["text", "number"] = "text"
+
+
+def text(header: str, expr: pl.Expr | str) -> Column:
+    """A text column."""
+    return Column(header, pl.col(expr) if isinstance(expr, str) else expr, "text")
+
+
+def number(header: str, expr: pl.Expr | str) -> Column:
+    """A whole-number column (employees, dollars): rounded, blank where not a number."""
+    value = pl.col(expr) if isinstance(expr, str) else expr
+    return Column(
+        header,
+        value.cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False),
+        "number",
+    )
 
 
 def tier_value(values: Sequence[str]) -> pl.Expr:
-    """The tool's tier value for each row, by the tier's position (1-based) in its segment.
+    """A tool's tier value by the tier's position in its segment (first tier -> first value).
 
     Tiers beyond the tool's vocabulary take its last value.
     """
-    ix = pl.col("_tier_ix").clip(upper_bound=len(values)) - 1
-    return pl.lit(list(values), dtype=pl.List(pl.String)).list.get(ix, null_on_oob=True)
+    lookup = {i + 1: v for i, v in enumerate(values)}
+    return (
+        pl.col("_tier_ix")
+        .clip(1, len(values))
+        .replace_strict(lookup, default=None, return_dtype=pl.String)
+    )
 
 
-# Columns every destination can read besides the list's own: the registrable domain,
-# a website URL built from it, and the tier's position in its segment.
-DOMAIN = pl.col("_domain")
-WEBSITE = pl.when(DOMAIN.is_not_null()).then(pl.lit("https://") + DOMAIN)
+def single_tag() -> pl.Expr:
+    """One tag naming segment and tier (``core_saas - Tier 1``).
 
-Column = tuple[str, pl.Expr, Literal["text", "number"]]
-
-
-def text(header: str, expr: pl.Expr) -> Column:
-    """A text column: neutralised against formula injection."""
-    return (header, expr, "text")
-
-
-def number(header: str, expr: pl.Expr) -> Column:
-    """A numeric column: written as a number, never prefixed."""
-    return (header, expr, "number")
+    One tag per row, because several tags in a CSV cell are split differently by each
+    tool (Outreach documents that they make imports partly fail).
+    """
+    return pl.format("{} - {}", "segment", "tier")
 
 
 @dataclass(frozen=True)
@@ -66,17 +141,18 @@ class Destination:
     """One tool's import format.
 
     Attributes:
-        name: The name used with ``--to`` and in ``[exports] to``.
+        name: The name used with ``--to`` and in ``[exports] to``; part of file names.
         title: What the file is, in words.
         source: The public documentation the columns and limits come from.
-        columns: (header, expression, kind) in file order.
-        max_rows: Rows per file; longer lists are split into numbered parts.
-        max_bytes: Bytes per file; larger files are split into numbered parts.
-        min_rows_warning: Warn when a list has fewer rows than this, with ``min_rows_reason``.
-        dedupe_on: Keep only the best-ranked row per value of this column (the tool's
-            dedupe key), dropping rows where it is empty.
-        lines: Write one value per line (no header, no quoting) instead of CSV.
+        columns: The file's columns, in order.
+        max_rows: Data rows per file; a longer list is split into numbered parts.
+        max_bytes: Bytes per file, header included; a larger list is split likewise.
+        min_rows_warning: Warn when a list has fewer rows, saying ``min_rows_reason``.
+        key: Header of the tool's dedupe key: rows where it is empty are left out, and
+            of rows sharing a value only the best-ranked is kept.
+        lines: Write the first column's values one per line (no header, no quoting).
         suffix: File name suffix.
+        notes: Extra warnings about a prepared list, e.g. values the tool cannot take.
     """
 
     name: str
@@ -87,102 +163,163 @@ class Destination:
     max_bytes: int | None = None
     min_rows_warning: int | None = None
     min_rows_reason: str = ""
-    dedupe_on: str | None = None
+    key: str | None = None
     lines: bool = False
     suffix: str = ".csv"
+    notes: Callable[[pl.DataFrame], list[str]] | None = field(default=None, compare=False)
 
     @property
     def headers(self) -> list[str]:
         """The file's header row."""
-        return [header for header, _, _ in self.columns]
+        return [c.header for c in self.columns]
 
-    def frame(self, listed: pl.DataFrame) -> pl.DataFrame:
-        """The list as this destination's rows, in rank order."""
-        df = listed.select(
-            (csv_safe(expr) if kind == "text" and not self.lines else expr).alias(header)
-            for header, expr, kind in self.columns
-        )
-        if self.dedupe_on is not None:
-            df = df.filter(pl.col(self.dedupe_on).is_not_null()).unique(
-                self.dedupe_on, keep="first", maintain_order=True
+    def rows(self, prepared: pl.DataFrame) -> pl.DataFrame:
+        """The destination's rows for a prepared list, typed, in rank order."""
+        df = prepared.select(c.expr.alias(c.header) for c in self.columns)
+        if self.key is not None:
+            df = df.filter(pl.col(self.key).is_not_null()).unique(
+                self.key, keep="first", maintain_order=True
             )
         return df
+
+    def cells(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """``rows`` as the text that goes in the file, safe to open in a spreadsheet."""
+        return rows.select(
+            (
+                pl.col(c.header).cast(pl.String)
+                if c.kind == "number" and rows.schema[c.header].is_numeric()
+                else neutralise(pl.col(c.header))
+            ).alias(c.header)
+            for c in self.columns
+        )
 
 
 REGISTRY: dict[str, Destination] = {}
 
 
-def register(destination: Destination) -> Destination:
-    """Add a destination to the registry (built-ins register this way too)."""
+def register(destination: Destination, *, replace: bool = False) -> Destination:
+    """Add a destination to the registry; built-ins register this way too.
+
+    Raises:
+        ValueError: The name is taken (pass ``replace=True`` to override it) or is not
+            usable in a file name.
+    """
+    if not _NAME.match(destination.name):
+        msg = f"destination name {destination.name!r} must be letters, digits, _ and -"
+        raise ValueError(msg)
+    if destination.name in REGISTRY and not replace:
+        msg = f"destination {destination.name!r} is already registered"
+        raise ValueError(msg)
     REGISTRY[destination.name] = destination
     return destination
 
 
 def destination_names() -> list[str]:
-    """Every known destination name, sorted."""
+    """Every registered destination name, sorted."""
     return sorted(REGISTRY)
 
 
-# LinkedIn Campaign Manager, Matched Audiences company list: the headers of the company
-# list template Campaign Manager offers for download; at most 300,000 companies per
-# list; "we recommend at least 1,000 companies"; audiences under 300 matches do not serve.
-# https://www.linkedin.com/help/lms/answer/a419991 (company list requirements)
-# https://www.linkedin.com/help/lms/answer/a1489764 (20 MB / 300,000 records, 300 minimum)
+def check_destinations(names: Sequence[str]) -> list[str]:
+    """The names, without repeats, once every one is known.
+
+    Raises:
+        ConfigError: No name, or an unknown one; the message lists the known ones.
+    """
+    known = destination_names()
+    if not names:
+        raise ConfigError(f"no destination given; valid destinations are {', '.join(known)}")
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise ConfigError(
+            f"unknown destination(s) {', '.join(map(repr, unknown))}; "
+            f"valid destinations are {', '.join(known)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+# LinkedIn Campaign Manager, Matched Audiences company list. Headers: the company list
+# template Campaign Manager offers for download (its headers must not be changed);
+# country as a 2-letter code. A list is at most 20 MB or 300,000 records; LinkedIn
+# recommends at least 1,000 companies and an audience under 300 matches does not serve.
+# https://www.linkedin.com/help/lms/answer/a1489764 (template rules, 20 MB / 300,000)
+# https://learn.microsoft.com/en-us/linkedin/marketing/usecases/matched-audiences/company-lists
 register(
     Destination(
         name="linkedin",
         title="LinkedIn Campaign Manager company list (Matched Audiences)",
-        source="https://www.linkedin.com/help/lms/answer/a419991",
+        source="https://www.linkedin.com/help/lms/answer/a1489764",
         columns=(
-            text("companyname", pl.col("name")),
-            text("companywebsite", WEBSITE),
-            text("companyemaildomain", DOMAIN),
-            text("linkedincompanypageurl", pl.col("_linkedin_url")),
-            text("stocksymbol", pl.col("_stock_symbol")),
-            text("industry", pl.col("_industry")),
-            text("city", pl.col("_city")),
-            text("state", pl.col("_state")),
-            text("companycountry", pl.col("_country")),
-            text("zipcode", pl.col("_zipcode")),
+            text("companyname", "name"),
+            text("companywebsite", "_website"),
+            text("companyemaildomain", "_domain"),
+            text("linkedincompanypageurl", "_linkedin_url"),
+            text("stocksymbol", "_stock_symbol"),
+            text("industry", "_industry"),
+            text("city", "_city"),
+            text("state", "_state"),
+            text("companycountry", "_country"),
+            text("zipcode", "_zipcode"),
         ),
         max_rows=300_000,
-        max_bytes=20 * 1024 * 1024,
-        min_rows_warning=1000,
-        min_rows_reason="LinkedIn recommends at least 1,000 companies; "
-        "audiences under 300 matched companies do not serve",
+        max_bytes=20 * MB,
+        min_rows_warning=1_000,
+        min_rows_reason="LinkedIn recommends at least 1,000 companies, and an audience "
+        "with fewer than 300 matched companies does not serve",
     )
 )
 
-# HubSpot companies import. Column headers are the default property labels, which the
-# importer maps automatically; "Company Domain Name" is the dedupe key, so existing
-# companies are updated. "Target Account" (hs_is_target_account) and "Ideal Customer
-# Profile Tier" (hs_ideal_customer_profile, internal values tier_1/tier_2/tier_3) are
-# HubSpot's default ABM properties.
-# https://knowledge.hubspot.com/import-and-export/import-objects (dedupe by domain)
+# HubSpot companies import. Headers are default property labels, which the import tool
+# maps by itself. "Company Domain Name" (domain) is HubSpot's dedupe key for companies,
+# so rows for companies already in HubSpot update them; blank cells overwrite nothing.
+# "Target Account" (hs_is_target_account, a checkbox: true) and "Ideal Customer Profile
+# Tier" (hs_ideal_customer_profile; internal values tier_1, tier_2, tier_3) are default
+# ABM properties. Industry is left out: it is a dropdown whose fixed options would reject
+# free-text values. Files: at most 1,048,576 rows; 20 MB is the largest file every
+# subscription (the free tools included) accepts.
+# https://knowledge.hubspot.com/import-and-export/set-up-your-import-file
 # https://knowledge.hubspot.com/properties/hubspot-crm-default-company-properties
 register(
     Destination(
         name="hubspot",
-        title="HubSpot companies import (updates by Company Domain Name)",
-        source="https://knowledge.hubspot.com/properties/hubspot-crm-default-company-properties",
+        title="HubSpot companies import (matched on Company Domain Name)",
+        source="https://knowledge.hubspot.com/import-and-export/set-up-your-import-file",
         columns=(
-            text("Company name", pl.col("name")),
-            text("Company Domain Name", DOMAIN),
-            text("Industry", pl.col("_industry")),
-            number("Number of Employees", pl.col("_employees")),
-            number("Annual Revenue", pl.col("_revenue")),
-            text("Country/Region", pl.col("_country")),
+            text("Company name", "name"),
+            text("Company Domain Name", "_domain"),
+            number("Number of Employees", "_employees"),
+            number("Annual Revenue", "_revenue"),
+            text("Country/Region", "_country"),
             text("Target Account", pl.lit("true")),
             text("Ideal Customer Profile Tier", tier_value(["tier_1", "tier_2", "tier_3"])),
         ),
-        dedupe_on="Company Domain Name",
+        key="Company Domain Name",
+        max_rows=1_048_576,
+        max_bytes=20 * MB,
     )
 )
 
-# Salesforce Account for Data Loader: API field names as headers. Run it as an Upsert on
-# Id: rows with an Id update that account, rows without one insert a new account.
+
+def _foreign_crm_ids(prepared: pl.DataFrame) -> list[str]:
+    """Say how many rows have a CRM id that Salesforce would reject as an Account Id."""
+    foreign = prepared.filter(
+        pl.col("crm_account_id").is_not_null() & pl.col("_salesforce_id").is_null()
+    )
+    if not foreign.height:
+        return []
+    example = foreign["crm_account_id"][0]
+    return [
+        f"{_count(foreign.height, 'account')} with a CRM id that is not a Salesforce "
+        f"Account Id (e.g. {example!r}) written without Id: an upsert inserts them"
+    ]
+
+
+# Salesforce Account for Data Loader, API field names as headers. Run it as an Upsert
+# matched on Id: a row with an Id updates that account, a row without one is inserted;
+# blank cells overwrite nothing unless Data Loader's "Insert null values" is on.
+# BillingCountryCode needs State and Country/Territory Picklists (it is then the ISO
+# code). Rating (standard picklist Hot, Warm, Cold) carries the tier.
 # https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_account.htm
-# https://developer.salesforce.com/docs/atlas.en-us.dataLoader.meta/dataLoader/inserting_updating_or_deleting_data.htm
+# https://developer.salesforce.com/docs/atlas.en-us.dataLoader.meta/dataLoader/data_loader.htm
 register(
     Destination(
         name="salesforce",
@@ -190,65 +327,69 @@ register(
         source="https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/"
         "object_reference/sforce_api_objects_account.htm",
         columns=(
-            text("Id", pl.col("_salesforce_id")),
-            text("Name", pl.col("name")),
-            text("Website", WEBSITE),
-            text("Industry", pl.col("_industry")),
-            number("NumberOfEmployees", pl.col("_employees")),
-            number("AnnualRevenue", pl.col("_revenue")),
-            text("BillingCountryCode", pl.col("_country")),
-            text("Description", pl.format("{} ({}): {}", "tier", "segment", "reasons")),
+            text("Id", "_salesforce_id"),
+            text("Name", "name"),
+            text("Website", "_website"),
+            text("Industry", "_industry"),
+            number("NumberOfEmployees", "_employees"),
+            number("AnnualRevenue", "_revenue"),
+            text("BillingCountryCode", "_country"),
+            text("Rating", tier_value(["Hot", "Warm", "Cold"])),
         ),
+        notes=_foreign_crm_ids,
     )
 )
 
-# Outreach accounts CSV import; the headers are Outreach's account field names, which
-# the importer maps automatically. Outreach takes at most 100,000 rows per import.
-# https://support.outreach.io/hc/en-us/articles/205010498-How-To-Import-Accounts-Into-Outreach
+# Outreach accounts import. Headers are the account field names (API: name, domain,
+# websiteUrl, industry, numberOfEmployees, locality, tags, customId), which the import
+# maps by name; custom ID carries company_id. Outreach documents no size limit, and that
+# several tags in one cell make imports partly fail, hence one tag.
+# https://developers.outreach.io/api/reference/tag/Account/
+# https://support.outreach.io/hc/en-us/articles/360033764514-What-are-common-reasons-for-import-failures
 register(
     Destination(
         name="outreach",
         title="Outreach accounts import",
-        source="https://support.outreach.io/hc/en-us/articles/205010498",
+        source="https://developers.outreach.io/api/reference/tag/Account/",
         columns=(
-            text("Name", pl.col("name")),
-            text("Domain", DOMAIN),
-            text("Website URL", WEBSITE),
-            text("Industry", pl.col("_industry")),
-            number("Number of Employees", pl.col("_employees")),
-            text("Locality", pl.col("_country")),
-            text("Tags", pl.format("{}; {}", "segment", "tier")),
-            text("Custom ID", pl.col("company_id")),
+            text("Name", "name"),
+            text("Domain", "_domain"),
+            text("Website URL", "_website"),
+            text("Industry", "_industry"),
+            number("Number of Employees", "_employees"),
+            text("Locality", "_country"),
+            text("Tags", single_tag()),
+            text("Custom ID", "company_id"),
         ),
-        max_rows=100_000,
     )
 )
 
-# Salesloft accounts CSV import: Account Name and Domain are required; Salesloft dedupes
-# accounts on Domain.
-# https://help.salesloft.com/s/article/Import-Accounts-via-CSV
+# Salesloft accounts import: every account needs a name and a domain, and Salesloft
+# keeps one account per domain. Headers are the account fields (API: name, domain,
+# website, industry, size, country, tags, crm_id).
+# https://support.salesloft.com/hc/en-us/articles/360000094286-Import-Companies-into-SalesLoft
+# https://developers.salesloft.com/docs/api/accounts-create/
 register(
     Destination(
         name="salesloft",
         title="Salesloft accounts import",
-        source="https://help.salesloft.com/s/article/Import-Accounts-via-CSV",
+        source="https://support.salesloft.com/hc/en-us/articles/360000094286",
         columns=(
-            text("Account Name", pl.col("name")),
-            text("Domain", DOMAIN),
-            text("Website", WEBSITE),
-            text("Industry", pl.col("_industry")),
-            number("Size", pl.col("_employees")),
-            text("Country", pl.col("_country")),
-            text("Tags", pl.format("{}; {}", "segment", "tier")),
-            text("CRM ID", pl.col("crm_account_id")),
+            text("Account Name", "name"),
+            text("Domain", "_domain"),
+            text("Website", "_website"),
+            text("Industry", "_industry"),
+            number("Size", "_employees"),
+            text("Country", "_country"),
+            text("Tags", single_tag()),
+            text("CRM ID", "crm_account_id"),
         ),
-        dedupe_on="Domain",
+        key="Domain",
     )
 )
 
-# Apollo accounts CSV import: Account Name and the website as a bare domain ("enter the
-# domain only, without www. or any prefixes"); "avoid uploading CSV files with more than
-# 10,000 rows". Multi-select values are separated by semicolons.
+# Apollo accounts import: Account Name and the website, "the domain only, without www.
+# or any prefixes"; "avoid uploading CSV files with more than 10,000 rows".
 # https://knowledge.apollo.io/hc/en-us/articles/4409154067981-Import-a-CSV-of-Accounts
 register(
     Destination(
@@ -256,26 +397,26 @@ register(
         title="Apollo accounts import",
         source="https://knowledge.apollo.io/hc/en-us/articles/4409154067981",
         columns=(
-            text("Account Name", pl.col("name")),
-            text("Website", DOMAIN),
-            text("Industry", pl.col("_industry")),
-            number("# Employees", pl.col("_employees")),
-            number("Annual Revenue", pl.col("_revenue")),
-            text("Country", pl.col("_country")),
+            text("Account Name", "name"),
+            text("Website", "_domain"),
+            text("Industry", "_industry"),
+            number("# Employees", "_employees"),
+            number("Annual Revenue", "_revenue"),
+            text("Country", "_country"),
         ),
         max_rows=10_000,
     )
 )
 
-# One registrable domain per line: the format ABM platforms and ad tools take
-# (Demandbase, 6sense, Google Ads customer match by domain).
+# One registrable domain per line, unique, no header: what ABM platforms and ad tools
+# take as a domain or account list.
 register(
     Destination(
         name="domains",
         title="registrable domains, one per line",
         source="plain text, one domain per line",
-        columns=(text("domain", DOMAIN),),
-        dedupe_on="domain",
+        columns=(text("domain", "_domain"),),
+        key="domain",
         lines=True,
         suffix=".txt",
     )
@@ -283,98 +424,232 @@ register(
 
 
 @dataclass(frozen=True)
-class ExportResult:
-    """What an export wrote: files (relative to the output directory) and warnings."""
+class RunSegment:
+    """One segment of a run, as its summary describes it."""
 
-    files: list[str]
-    warnings: list[str]
-    rows: dict[str, int]
-
-
-_SALESFORCE_ID = r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$"
-_OPTIONAL = {
-    "_industry": "industry",
-    "_employees": "employees",
-    "_revenue": "revenue_usd",
-    "_country": "country",
-    "_city": "city",
-    "_state": "state",
-    "_zipcode": "zipcode",
-    "_stock_symbol": "stock_symbol",
-    "_linkedin_url": "linkedin_url",
-}
+    name: str
+    file: str
+    tiers: tuple[str, ...]
 
 
-def _prepare(listed: pl.DataFrame, tier_order: list[str]) -> pl.DataFrame:
-    """Add the helper columns destinations read, whatever the company data carries."""
-    ix = {name: i + 1 for i, name in enumerate(tier_order)}
-    return listed.with_columns(
-        _domain=domain_expr("domain"),
-        _tier_ix=pl.col("tier").replace_strict(ix, default=len(ix), return_dtype=pl.Int64),
-        _salesforce_id=pl.when(
-            pl.col("crm_account_id").cast(pl.String).str.contains(_SALESFORCE_ID)
-        ).then(pl.col("crm_account_id").cast(pl.String)),
-        **{
-            alias: (pl.col(source) if source in listed.columns else pl.lit(None, pl.String))
-            for alias, source in _OPTIONAL.items()
-        },
+@dataclass(frozen=True)
+class Run:
+    """A run directory's summary: what exports need from it."""
+
+    path: Path
+    as_of: str
+    rules_sha256: str | None
+    segments: tuple[RunSegment, ...]
+
+    def choose(self, segment: str | None, tiers: Sequence[str] | None) -> list[RunSegment]:
+        """The segments to export, after checking the ``segment`` and ``tiers`` asked for.
+
+        Raises:
+            ConfigError: ``segment`` or a tier is not in the run; the message lists those
+                that are.
+        """
+        names = [s.name for s in self.segments]
+        if segment is not None and segment not in names:
+            raise ConfigError(
+                f"unknown segment {segment!r}; the run {self.path} has segments "
+                f"{', '.join(names) or '(none)'}"
+            )
+        chosen = [s for s in self.segments if segment is None or s.name == segment]
+        known = list(dict.fromkeys(t for s in chosen for t in s.tiers))
+        bad = [t for t in tiers or () if t not in known]
+        if bad:
+            raise ConfigError(
+                f"unknown tier(s) {', '.join(map(repr, bad))}; the run {self.path} has "
+                f"tiers {', '.join(known) or '(none)'}"
+            )
+        return chosen
+
+    def read_list(self, segment: RunSegment) -> pl.DataFrame:
+        """A segment's list, checked for the columns exports read.
+
+        Raises:
+            DataError: The file is missing, unreadable or lacks a column.
+        """
+        path = self.path / segment.file
+        try:
+            listed = pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            msg = " ".join(str(exc).split())[:300]
+            raise DataError(
+                f"cannot read the list of segment {segment.name!r}, {path}: {msg}"
+            ) from None
+        missing = [c for c in LIST_COLUMNS if c not in listed.columns]
+        if missing:
+            raise DataError(
+                f"{path}: missing column(s) {', '.join(missing)}; a list written by "
+                "`listbuilder build` has them"
+            )
+        return listed
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Read and check a run directory's ``summary.json``.
+
+    Raises:
+        DataError: The directory is not a run, or its summary is malformed; the message
+            names the file and the key.
+    """
+    run = Path(run_dir)
+    path = run / "summary.json"
+    if not path.is_file():
+        what = "has no summary.json" if run.is_dir() else "does not exist"
+        raise DataError(
+            f"{run} is not a run directory: it {what} (a run directory is written by "
+            "`listbuilder build --out DIR`)"
+        )
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    raw = summary.get("segments") if isinstance(summary, dict) else None
+    if not isinstance(raw, list):
+        raise DataError(f"{path}: key `segments`: expected a list of the run's segments")
+    segments = [_segment(item, f"segments[{i}]", path) for i, item in enumerate(raw)]
+    rules = summary.get("rules")
+    return Run(
+        path=run,
+        as_of=str(summary.get("as_of", "")),
+        rules_sha256=rules.get("sha256") if isinstance(rules, dict) else None,
+        segments=tuple(segments),
     )
 
 
-def _parts(df: pl.DataFrame, dest: Destination) -> list[pl.DataFrame]:
-    """Split ``df`` so no part exceeds the destination's row or byte limit."""
-    size = dest.max_rows or max(df.height, 1)
-    parts = [df.slice(i, size) for i in range(0, max(df.height, 1), size)]
-    if dest.max_bytes is None:
-        return parts
-    out: list[pl.DataFrame] = []
-    for part in parts:
-        n_bytes = len(_encode(part, dest))
-        pieces = max(1, math.ceil(n_bytes / dest.max_bytes))
-        while True:
-            step = math.ceil(part.height / pieces)
-            chunks = [part.slice(i, step) for i in range(0, part.height, step)] or [part]
-            if all(len(_encode(c, dest)) <= dest.max_bytes for c in chunks) or step == 1:
-                break
-            pieces += 1
-        out += chunks
-    return out
+def _segment(item: Any, where: str, path: Path) -> RunSegment:
+    if not isinstance(item, dict):
+        raise DataError(f"{path}: key `{where}`: expected an object")
+    name = item.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise DataError(f"{path}: key `{where}.name`: expected a segment name, got {name!r}")
+    tiers = item.get("tiers")
+    if not isinstance(tiers, dict) or not all(isinstance(t, str) for t in tiers):
+        raise DataError(f"{path}: key `{where}.tiers`: expected an object of tier sizes")
+    file = item.get("file", f"{name}.parquet")
+    # Only a file inside the run: a summary must not point exports anywhere else.
+    if not isinstance(file, str) or Path(file).name != file or file in ("", ".", ".."):
+        raise DataError(f"{path}: key `{where}.file`: expected a file name, got {file!r}")
+    return RunSegment(name, file, tuple(tiers))
 
 
-def _encode(df: pl.DataFrame, dest: Destination) -> bytes:
+def _prepare(listed: pl.DataFrame, tier_order: Sequence[str]) -> pl.DataFrame:
+    """Add the ``PREPARED`` helper columns, whatever company columns the list carries."""
+    domain = domain_expr(pl.col("domain").cast(pl.String))
+    country = pl.col("country").cast(pl.String).str.strip_chars().str.to_uppercase()
+    crm_id = pl.col("crm_account_id").cast(pl.String)
+    optional = {}
+    for alias, candidates in _OPTIONAL.items():
+        present = [c for c in candidates if c in listed.columns]
+        optional[alias] = pl.col(present[0]) if present else pl.lit(None, pl.String)
+    return listed.with_columns(
+        _domain=pl.when(domain.str.contains(_HOST)).then(domain),
+        _country=(
+            pl.when(country.str.contains(r"^[A-Z]{2}$")).then(country)
+            if "country" in listed.columns
+            else pl.lit(None, pl.String)
+        ),
+        _tier_ix=pl.col("tier").replace_strict(
+            {name: i + 1 for i, name in enumerate(tier_order)}, default=None, return_dtype=pl.Int64
+        ),
+        _salesforce_id=pl.when(crm_id.str.contains(_SALESFORCE_ACCOUNT_ID)).then(crm_id),
+        **optional,
+    ).with_columns(_website=pl.lit("https://") + pl.col("_domain"))
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote.
+
+    Attributes:
+        files: File names, relative to the output directory, in writing order.
+        warnings: One line each, prefixed ``<segment>.<destination>:``.
+        rows: Data rows per file name.
+    """
+
+    files: tuple[str, ...]
+    warnings: tuple[str, ...]
+    rows: dict[str, int]
+
+
+def _bounds(
+    sizes: pl.Series, header_bytes: int, dest: Destination, label: str
+) -> list[tuple[int, int]]:
+    """Row ranges of the parts, each within the destination's row and byte limits.
+
+    Greedy: each part takes as many rows as fit. The loop runs once per part; the rows
+    that fit a byte budget come from a search in the running total of record sizes.
+    """
+    n = len(sizes)
+    if n == 0:
+        return [(0, 0)]
+    total = sizes.cum_sum()
+    parts, start = [], 0
+    while start < n:
+        end = n if dest.max_rows is None else min(n, start + dest.max_rows)
+        if dest.max_bytes is not None:
+            before = int(total[start - 1]) if start else 0
+            fits = int(total.search_sorted(before + dest.max_bytes - header_bytes, side="right"))
+            if fits <= start:
+                raise DataError(
+                    f"{label}: row {start + 1} alone exceeds the file limit of "
+                    f"{dest.max_bytes:,} bytes"
+                )
+            end = min(end, fits)
+        parts.append((start, end))
+        start = end
+    return parts
+
+
+def _write_destination(
+    dest: Destination, prepared: pl.DataFrame, out: Path, label: str
+) -> tuple[dict[str, int], list[str]]:
+    """Write one list for one destination; returns rows per file and warnings."""
+    rows = dest.rows(prepared)
+    warnings = [f"{label}: {note}" for note in (dest.notes(prepared) if dest.notes else [])]
+    if dest.key is not None:
+        keyed = prepared.select(dest.columns[dest.headers.index(dest.key)].expr.alias("k"))
+        blank = keyed["k"].null_count()
+        repeats = prepared.height - blank - rows.height
+        if blank:
+            warnings.append(f"{label}: {_count(blank, 'account')} left out: no valid {dest.key}")
+        if repeats:
+            warnings.append(
+                f"{label}: {_count(repeats, 'account')} left out: same {dest.key} as a "
+                "higher-ranked account"
+            )
+    if dest.min_rows_warning is not None and rows.height < dest.min_rows_warning:
+        warnings.append(
+            f"{label}: {_count(rows.height, 'company', 'companies')}; {dest.min_rows_reason}"
+        )
+    cells = dest.cells(rows)
     if dest.lines:
-        return "".join(f"{v}\n" for v in df.to_series(0).to_list()).encode("utf-8")
-    # RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or newline.
-    return df.write_csv(line_terminator="\r\n").encode("utf-8")
+        # A line break inside a value would make it two lines, i.e. two values.
+        records = cells.to_series(0).str.replace_all(r"[\r\n]+", " ")
+        header, eol = "", "\n"
+        sizes = records.str.len_bytes().cast(pl.Int64) + len(eol)
+    else:
+        records = csv_records(cells)
+        header, eol = header_record(dest.headers), CRLF
+        sizes = record_sizes(records)
+    parts = _bounds(sizes, len(header.encode("utf-8")) + len(eol) if header else 0, dest, label)
+    written = {}
+    for k, (start, end) in enumerate(parts, start=1):
+        name = f"{label}.part{k}{dest.suffix}" if len(parts) > 1 else f"{label}{dest.suffix}"
+        chunk = records.slice(start, end - start)
+        if dest.lines:
+            data = (chunk.str.join(eol).item() + eol if len(chunk) else "").encode("utf-8")
+        else:
+            data = encode_csv(header, chunk)
+        (out / name).write_bytes(data)
+        written[name] = end - start
+    return written, warnings
 
 
-def load_run(run_dir: str | Path) -> dict:
-    """Read a run directory's ``summary.json``; a clear error if it is not a run."""
-    run = Path(run_dir)
-    summary_path = run / "summary.json"
-    if not summary_path.is_file():
-        raise DataError(
-            f"{run} is not a run directory: it has no summary.json "
-            "(make one with `listbuilder build --out DIR`)"
-        )
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        summary["segments"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DataError(f"{summary_path}: not a listbuilder run summary ({exc})") from None
-    return summary
-
-
-def check_destinations(names: Sequence[str]) -> None:
-    """Raise a ``ConfigError`` naming any unknown destination and listing the known ones."""
-    unknown = [n for n in names if n not in REGISTRY]
-    if unknown:
-        raise ConfigError(
-            f"unknown destination(s) {', '.join(map(repr, unknown))}; "
-            f"valid destinations are {', '.join(destination_names())}"
-        )
-    if not names:
-        raise ConfigError(f"no destination given; valid destinations are {destination_names()}")
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def write_exports(
@@ -384,69 +659,56 @@ def write_exports(
     *,
     segment: str | None = None,
     tiers: Sequence[str] | None = None,
-    progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Write one file (or numbered parts) per segment and destination into ``out``.
 
-    Not atomic by itself: ``export_run`` and the build call it inside a temporary
-    directory. Files are named ``<segment>.<destination>.csv`` (``.txt`` for domains) and
-    ``<segment>.<destination>.partN.csv`` when a destination's limits split a list.
+    Not atomic by itself: ``export_run`` and the build call it on a temporary directory.
+    Files are named ``<segment>.<destination>.csv`` (``.txt`` for domains), and
+    ``<segment>.<destination>.partN.csv`` where a destination's limits split a list.
+    ``export.json`` records what was written, for the next ``export_run`` to recognise.
+
+    Args:
+        run_dir: A run directory written by ``listbuilder build``.
+        destinations: Registered destination names.
+        out: An existing or new directory; files of the same names are overwritten.
+        segment: Only this segment (default: every segment of the run).
+        tiers: Only accounts in these tiers (default: all).
 
     Raises:
         ConfigError: An unknown destination, segment or tier.
-        DataError: ``run_dir`` is not a run directory or a list cannot be read.
+        DataError: ``run_dir`` is not a run directory, or a list cannot be read.
     """
-    check_destinations(destinations)
-    summary = load_run(run_dir)
-    run = Path(run_dir)
-    segments = summary["segments"]
-    names = [s["name"] for s in segments]
-    if segment is not None and segment not in names:
-        raise ConfigError(f"unknown segment {segment!r} in {run}; the run has {names}")
-    chosen = [s for s in segments if segment is None or s["name"] == segment]
-    known_tiers = list(dict.fromkeys(t for s in chosen for t in s["tiers"]))
-    if tiers is not None:
-        bad = [t for t in tiers if t not in known_tiers]
-        if bad:
-            raise ConfigError(
-                f"unknown tier(s) {', '.join(map(repr, bad))}; the run's tiers are {known_tiers}"
-            )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files: list[str] = []
+    names = check_destinations(destinations)
+    run = load_run(run_dir)
+    chosen = run.choose(segment, tiers)
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    files: dict[str, int] = {}
     warnings: list[str] = []
-    rows: dict[str, int] = {}
     for seg in chosen:
-        list_path = run / seg.get("file", f"{seg['name']}.parquet")
-        try:
-            listed = pl.read_parquet(list_path)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise DataError(f"cannot read the list {list_path}: {exc}") from None
+        listed = run.read_list(seg)
         if tiers is not None:
             listed = listed.filter(pl.col("tier").is_in(list(tiers)))
-        prepared = _prepare(listed, list(seg["tiers"]))
-        for name in destinations:
-            dest = REGISTRY[name]
-            df = dest.frame(prepared)
-            label = f"{seg['name']}.{name}"
-            rows[label] = df.height
-            dropped = prepared.height - df.height
-            if dropped:
-                warnings.append(
-                    f"{label}: {dropped:,} listed accounts left out "
-                    f"(no domain, or the same domain as a higher-ranked account)"
-                )
-            if dest.min_rows_warning and df.height < dest.min_rows_warning:
-                warnings.append(f"{label}: {df.height:,} companies; {dest.min_rows_reason}")
-            parts = _parts(df, dest)
-            for k, part in enumerate(parts, start=1):
-                suffix = f".part{k}{dest.suffix}" if len(parts) > 1 else dest.suffix
-                target = out / f"{label}{suffix}"
-                target.write_bytes(_encode(part, dest))
-                files.append(target.name)
-                if progress:
-                    progress(target.name)
-    return ExportResult(files, warnings, rows)
+        prepared = _prepare(listed, seg.tiers)
+        for name in names:
+            written, notes = _write_destination(
+                REGISTRY[name], prepared, target, f"{seg.name}.{name}"
+            )
+            files.update(written)
+            warnings += notes
+    manifest = {
+        "run_as_of": run.as_of,
+        "rules_sha256": run.rules_sha256,
+        "destinations": names,
+        "segment": segment,
+        "tiers": list(tiers) if tiers is not None else None,
+        "files": [
+            {"name": f, "rows": n, "sha256": sha256_of([target / f])} for f, n in files.items()
+        ],
+        "warnings": warnings,
+    }
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return ExportResult(tuple(files), tuple(warnings), files)
 
 
 def export_run(
@@ -457,18 +719,40 @@ def export_run(
     segment: str | None = None,
     tiers: Sequence[str] | None = None,
 ) -> ExportResult:
-    """Write the exports of a run into ``out``, replacing it whole, atomically.
+    """Write a run's exports into ``out`` atomically, replacing the directory whole.
 
-    ``out`` is replaced as a whole on success and untouched on failure, so it must be a
-    directory of its own: never the run directory or another run.
+    ``out`` must be new, empty, or an earlier export (it has ``export.json``): anything
+    else is refused rather than replaced, so a mistyped path cannot destroy a directory,
+    least of all a run. On failure ``out`` is left as it was.
+
+    Raises:
+        ConfigError: An unknown destination, segment or tier, or an unsafe ``out``.
+        DataError: ``run_dir`` is not a run directory, or a list cannot be read.
     """
-    target = Path(out)
-    if target.resolve() == Path(run_dir).resolve() or (target / "summary.json").exists():
-        raise ConfigError(
-            f"--out {target} is a run directory; exports replace their output directory "
-            "whole, so give a directory of their own (e.g. RUN_DIR/exports)"
-        )
     check_destinations(destinations)
     load_run(run_dir)
-    with atomic_directory(target) as tmp:
+    _check_out(Path(run_dir), Path(out))
+    with atomic_directory(out) as tmp:
         return write_exports(run_dir, destinations, tmp, segment=segment, tiers=tiers)
+
+
+def _check_out(run: Path, out: Path) -> None:
+    """Refuse an output directory that replacing whole would lose anything from."""
+    run_abs, out_abs = run.resolve(), out.resolve()
+    advice = "give exports a directory of their own, e.g. RUN_DIR/exports"
+    if out_abs == run_abs or out_abs in run_abs.parents:
+        raise ConfigError(
+            f"--out {out} holds the run directory {run}; exports replace their output "
+            f"directory whole, so {advice}"
+        )
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory; {advice}")
+    if (out / "summary.json").exists():
+        raise ConfigError(f"--out {out} is a run directory (it has summary.json); {advice}")
+    if any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise ConfigError(
+            f"--out {out} is not empty and is not an earlier export (no {MANIFEST}); "
+            f"exports replace their output directory whole, so {advice}"
+        )

@@ -160,8 +160,11 @@ def _cast(frame: pl.LazyFrame, schema: pl.Schema, role: Role, fmt: str) -> pl.La
         have = schema[column]
         expr = pl.col(column)
         if isinstance(dtype, pl.List) and have == pl.String:
-            # CSV has no list type; lists travel as "a;b;c".
-            expr = expr.str.split(LIST_SEPARATOR).list.eval(pl.element().str.strip_chars())
+            # CSV has no list type; lists travel as "a;b;c". An empty cell or a stray
+            # separator is no item: "" reads as [], "a;;b;" as [a, b].
+            expr = expr.str.split(LIST_SEPARATOR).list.eval(
+                pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
+            )
         elif dtype == pl.Date and have == pl.String:
             expr = expr.str.to_date("%Y-%m-%d", strict=True)
         else:

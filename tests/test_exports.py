@@ -1,31 +1,61 @@
-"""Exports: each destination's documented header, limits, tiers, ids and CSV safety."""
+"""Exports: each destination's documented header, limits, tier values, ids and CSV safety.
+
+The run is built from six companies whose lists are worked out by hand. Segment `saas`
+takes software companies; `big` (employees >= 100) scores +2 and `any` (employees >= 1)
++1; Tier 1 needs 3 points and holds 2 accounts, Tier 2 needs 1.
+
+| id | name | domain | employees | score | rank, tier |
+| -- | ---- | ------ | --------- | ----- | ---------- |
+| c1 | =HYPERLINK(...) | https://www.alpha.com/about | 500 | 3 | 1, Tier 1 |
+| c2 | Beta | beta.io (CRM: Salesforce id) | 200 | 3 | 2, Tier 1 |
+| c3 | Gamma | alpha.com (same as c1) | 150 | 3 | 3, Tier 2 (Tier 1 full) |
+| c4 | +Delta | none | 10 | 1 | 4, Tier 2 |
+| c5 | @Eps | eps.co.uk (CRM: HubSpot id) | 20 | 1 | 5, Tier 2 |
+| c6 | Other | other.com | retail: not eligible | | |
+"""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import io
+import itertools
 import json
+import re
 from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 from listbuilder import exports
-from listbuilder.build import run_build
-from listbuilder.cli import cli
+from listbuilder.csvsafe import (
+    FORMULA_PREFIXES,
+    csv_records,
+    encode_csv,
+    header_record,
+    neutralise,
+    record_sizes,
+)
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.exports import REGISTRY, csv_safe, export_run, write_exports
+from listbuilder.exports import (
+    REGISTRY,
+    Column,
+    Destination,
+    _bounds,
+    destination_names,
+    export_run,
+    register,
+    text,
+    write_exports,
+)
+from tests.conftest import Workspace, snapshot
 
-AS_OF = dt.date(2026, 11, 1)
-
-# The headers each tool documents for its import (see the source URL beside each
-# destination in listbuilder/exports.py).
+# Each tool's documented import header, copied from the source cited beside the
+# destination in listbuilder/exports.py.
 DOCUMENTED_HEADERS = {
+    # LinkedIn Campaign Manager company list template (headers must not change).
     "linkedin": [
         "companyname",
         "companywebsite",
@@ -38,16 +68,17 @@ DOCUMENTED_HEADERS = {
         "companycountry",
         "zipcode",
     ],
+    # HubSpot default company property labels.
     "hubspot": [
         "Company name",
         "Company Domain Name",
-        "Industry",
         "Number of Employees",
         "Annual Revenue",
         "Country/Region",
         "Target Account",
         "Ideal Customer Profile Tier",
     ],
+    # Salesforce Account API field names.
     "salesforce": [
         "Id",
         "Name",
@@ -56,8 +87,9 @@ DOCUMENTED_HEADERS = {
         "NumberOfEmployees",
         "AnnualRevenue",
         "BillingCountryCode",
-        "Description",
+        "Rating",
     ],
+    # Outreach account fields.
     "outreach": [
         "Name",
         "Domain",
@@ -68,6 +100,7 @@ DOCUMENTED_HEADERS = {
         "Tags",
         "Custom ID",
     ],
+    # Salesloft account fields.
     "salesloft": [
         "Account Name",
         "Domain",
@@ -78,8 +111,10 @@ DOCUMENTED_HEADERS = {
         "Tags",
         "CRM ID",
     ],
+    # Apollo account fields; the website as a bare domain.
     "apollo": ["Account Name", "Website", "Industry", "# Employees", "Annual Revenue", "Country"],
 }
+BUILT_INS = {*DOCUMENTED_HEADERS, "domains"}
 
 RULES = """
 [[segments]]
@@ -102,227 +137,525 @@ max_accounts = 2
 name = "Tier 2"
 min_score = 1
 """
-
-
-def companies_frame() -> pl.DataFrame:
-    """Five software companies: c1-c3 score 3 (Tier 1 holds two), c4-c5 score 1."""
-    return pl.DataFrame(
-        {
-            "company_id": ["c1", "c2", "c3", "c4", "c5", "c6"],
-            "name": ["=HYPERLINK(1)", "Beta", "Gamma", "+Delta", "@Eps", "Other"],
-            "domain": [
-                "https://www.alpha.com/about",
-                "beta.io",
-                "alpha.com",
-                None,
-                "eps.co.uk",
-                "other.com",
-            ],
-            "industry": ["software"] * 5 + ["retail"],
-            "employees": [500, 200, 150, 10, 20, 5],
-            "revenue_usd": [-1.0, 2e6, None, 3.0, 4.0, 5.0],
-            "country": ["US", "GB", "US", "DE", "GB", "US"],
-        }
-    )
-
-
-def make_run(tmp_path: Path, crm: pl.DataFrame | None = None) -> Path:
-    """Build a real run directory from the small fixture."""
-    companies = tmp_path / "companies.parquet"
-    companies_frame().write_parquet(companies)
-    rules = tmp_path / "rules.toml"
-    rules.write_text(RULES, encoding="utf-8")
-    crm_path = None
-    if crm is not None:
-        crm_path = tmp_path / "crm.csv"
-        crm.write_csv(crm_path)
-    run = tmp_path / "run"
-    run_build(rules_path=rules, companies_path=companies, crm_path=crm_path, as_of=AS_OF, out=run)
-    return run
+HYPERLINK = '=HYPERLINK("http://x.test","click")'
+COMPANIES = [
+    {
+        "company_id": "c1",
+        "name": HYPERLINK,
+        "domain": "https://www.alpha.com/about",
+        "industry": "software",
+        "employees": 500,
+        "revenue_usd": -1.0,
+        "country": "US",
+    },
+    {
+        "company_id": "c2",
+        "name": "Beta",
+        "domain": "beta.io",
+        "industry": "software",
+        "employees": 200,
+        "revenue_usd": 2_000_000.0,
+        "country": "gb ",
+    },
+    {
+        "company_id": "c3",
+        "name": "Gamma",
+        "domain": "alpha.com",
+        "industry": "software",
+        "employees": 150,
+        "revenue_usd": None,
+        "country": "US",
+    },
+    {
+        "company_id": "c4",
+        "name": "+Delta",
+        "domain": None,
+        "industry": "software",
+        "employees": 10,
+        "revenue_usd": 3.4,
+        "country": "USA",
+    },
+    {
+        "company_id": "c5",
+        "name": "@Eps",
+        "domain": "eps.co.uk",
+        "industry": "software",
+        "employees": 20,
+        "revenue_usd": 4.6,
+        "country": "GB",
+    },
+    {
+        "company_id": "c6",
+        "name": "Other",
+        "domain": "other.com",
+        "industry": "retail",
+        "employees": 5,
+        "country": "US",
+    },
+]
+CRM = [
+    {"account_id": "001A0000001abcD", "name": "Beta", "domain": "beta.io", "status": "prospect"},
+    {"account_id": "hs-42", "name": "Eps", "domain": "eps.co.uk", "status": "prospect"},
+]
 
 
 def read_rows(path: Path) -> list[list[str]]:
-    """Parse a CSV the way an importer would (RFC 4180)."""
+    """Parse a CSV file the way an importer would (RFC 4180)."""
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.reader(handle))
 
 
+def column(path: Path, header: str) -> list[str]:
+    """One column's cells, by header."""
+    head, *rows = read_rows(path)
+    return [row[head.index(header)] for row in rows]
+
+
 @pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    crm = pl.DataFrame(
-        {
-            "account_id": ["001A0000001abcD", "hs-42"],
-            "name": ["Beta", "Gamma"],
-            "domain": ["beta.io", "alpha.com"],
-            "status": ["prospect", "prospect"],
-        }
-    )
-    return make_run(tmp_path, crm)
+def run_dir(ws: Workspace) -> Path:
+    """A real run directory of the table above."""
+    ws.companies(COMPANIES)
+    ws.rules(RULES)
+    ws.build(crm=ws.crm(CRM))
+    listed = ws.listed("saas")
+    # The premises the expectations rest on, checked rather than assumed.
+    assert listed["company_id"].to_list() == ["c1", "c2", "c3", "c4", "c5"]
+    assert listed["tier"].to_list() == ["Tier 1", "Tier 1", "Tier 2", "Tier 2", "Tier 2"]
+    assert listed["crm_account_id"].to_list() == [None, "001A0000001abcD", None, None, "hs-42"]
+    return ws.out
+
+
+def test_every_built_in_destination_is_registered_and_covered():
+    assert set(destination_names()) == BUILT_INS
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED_HEADERS))
-def test_each_destination_writes_its_documented_header(run_dir: Path, tmp_path: Path, name: str):
-    result = export_run(run_dir, [name], tmp_path / "out")
-    assert result.files == [f"saas.{name}.csv"]
-    rows = read_rows(tmp_path / "out" / f"saas.{name}.csv")
-    assert rows[0] == DOCUMENTED_HEADERS[name]
+def test_each_destination_writes_its_documented_header(
+    run_dir: Path, tmp_path: Path, name: str
+) -> None:
+    result = export_run(run_dir, [name], tmp_path / "x")
+    assert result.files == (f"saas.{name}.csv",)
+    assert REGISTRY[name].headers == DOCUMENTED_HEADERS[name]
+    assert read_rows(tmp_path / "x" / f"saas.{name}.csv")[0] == DOCUMENTED_HEADERS[name]
 
 
-def test_every_destination_is_covered_by_the_header_tests():
-    assert set(REGISTRY) == set(DOCUMENTED_HEADERS) | {"domains"}
+def test_documented_limits():
+    assert REGISTRY["linkedin"].max_rows == 300_000
+    assert REGISTRY["linkedin"].max_bytes == 20 * 1024 * 1024
+    assert REGISTRY["linkedin"].min_rows_warning == 1_000
+    assert REGISTRY["hubspot"].max_rows == 1_048_576
+    assert REGISTRY["hubspot"].max_bytes == 20 * 1024 * 1024
+    assert REGISTRY["apollo"].max_rows == 10_000
+    for name in ("salesforce", "outreach", "salesloft", "domains"):
+        assert REGISTRY[name].max_rows is None
+        assert REGISTRY[name].max_bytes is None
 
 
-def test_csv_files_are_rfc4180_with_crlf_and_utf8(run_dir: Path, tmp_path: Path):
-    export_run(run_dir, ["salesforce"], tmp_path / "out")
-    raw = (tmp_path / "out" / "saas.salesforce.csv").read_bytes()
-    raw.decode("utf-8")
-    assert raw.count(b"\r\n") == 1 + 5  # header + five listed accounts
+def test_csv_is_utf8_rfc4180_with_crlf_and_no_bom(run_dir: Path, tmp_path: Path):
+    export_run(run_dir, ["outreach"], tmp_path / "x")
+    raw = (tmp_path / "x" / "saas.outreach.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.split(b"\r\n")
+    assert lines[-1] == b"" and len(lines) == 1 + 5 + 1  # header, five rows, final CRLF
     assert b"\n" not in raw.replace(b"\r\n", b"")
-    # Quotes only where RFC 4180 needs them (the round trip of hostile names is below).
-    assert b",Tier 1 (saas): big +2; any +1\r\n" in raw
+    # Quoted only because it holds quotes and a comma; inner quotes doubled.
+    assert lines[1] == (
+        b'"\'=HYPERLINK(""http://x.test"",""click"")",alpha.com,https://alpha.com,'
+        b"software,500,US,saas - Tier 1,c1"
+    )
+    assert lines[2] == b"Beta,beta.io,https://beta.io,software,200,GB,saas - Tier 1,c2"
 
 
-def test_list_order_and_values(run_dir: Path, tmp_path: Path):
-    export_run(run_dir, ["outreach"], tmp_path / "out")
-    rows = read_rows(tmp_path / "out" / "saas.outreach.csv")
-    # Rank order: score 3 (c1, c2, c3 by id), then score 1 (c4, c5).
-    assert [r[7] for r in rows[1:]] == ["c1", "c2", "c3", "c4", "c5"]
-    assert rows[1][1:3] == ["alpha.com", "https://alpha.com"]
-    # Tier 1 holds two; c3 overflows to Tier 2.
-    assert [r[6] for r in rows[1:]] == [
-        "saas; Tier 1",
-        "saas; Tier 1",
-        "saas; Tier 2",
-        "saas; Tier 2",
-        "saas; Tier 2",
+def test_rows_in_rank_order_with_one_tag_and_the_company_id(run_dir: Path, tmp_path: Path):
+    export_run(run_dir, ["outreach"], tmp_path / "x")
+    path = tmp_path / "x" / "saas.outreach.csv"
+    assert column(path, "Custom ID") == ["c1", "c2", "c3", "c4", "c5"]
+    assert column(path, "Tags") == ["saas - Tier 1"] * 2 + ["saas - Tier 2"] * 3
+    # Registrable domain, website built from it; c4 has no domain but Outreach needs none.
+    assert column(path, "Domain") == ["alpha.com", "beta.io", "alpha.com", "", "eps.co.uk"]
+    assert column(path, "Website URL")[0] == "https://alpha.com"
+    # Country codes: upper-cased and trimmed; "USA" is no ISO alpha-2 code, so blank.
+    assert column(path, "Locality") == ["US", "GB", "US", "", "GB"]
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED_HEADERS))
+def test_formula_cells_are_neutralised_in_every_csv(run_dir: Path, tmp_path: Path, name: str):
+    export_run(run_dir, [name], tmp_path / "x")
+    path = tmp_path / "x" / f"saas.{name}.csv"
+    for row in read_rows(path)[1:]:
+        for cell in row:
+            # Only a number may start with "-": spreadsheets read it as a number.
+            assert not cell.startswith(FORMULA_PREFIXES) or re.fullmatch(r"-\d+", cell), cell
+    names = column(path, DOCUMENTED_HEADERS[name][0 if name != "salesforce" else 1])
+    assert "'" + HYPERLINK in names
+    if name not in ("hubspot", "salesloft"):  # these drop c4, which has no domain
+        assert "'+Delta" in names
+
+
+def test_numbers_stay_numbers_rounded_to_whole_units(run_dir: Path, tmp_path: Path):
+    export_run(run_dir, ["apollo"], tmp_path / "x")
+    path = tmp_path / "x" / "saas.apollo.csv"
+    # c1's revenue is negative: a number, not a formula, so it is written as is.
+    assert column(path, "Annual Revenue") == ["-1", "2000000", "", "3", "5"]
+    assert column(path, "# Employees") == ["500", "200", "150", "10", "20"]
+    assert column(path, "Account Name") == ["'" + HYPERLINK, "Beta", "Gamma", "'+Delta", "'@Eps"]
+    assert column(path, "Website") == ["alpha.com", "beta.io", "alpha.com", "", "eps.co.uk"]
+
+
+def test_text_in_a_number_column_is_neutralised_as_text(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    odd = Destination(
+        name="odd",
+        title="a number column fed text",
+        source="test",
+        columns=(text("company", "company_id"), Column("count", pl.col("name"), "number")),
+    )
+    monkeypatch.setitem(REGISTRY, "odd", odd)
+    export_run(run_dir, ["odd"], tmp_path / "x")
+    assert column(tmp_path / "x" / "saas.odd.csv", "count")[0] == "'" + HYPERLINK
+
+
+def test_hubspot_marks_target_accounts_with_icp_tiers_one_row_per_domain(
+    run_dir: Path, tmp_path: Path
+):
+    result = export_run(run_dir, ["hubspot"], tmp_path / "x")
+    path = tmp_path / "x" / "saas.hubspot.csv"
+    # c3 shares alpha.com with the higher-ranked c1; c4 has no domain: both left out.
+    assert column(path, "Company Domain Name") == ["alpha.com", "beta.io", "eps.co.uk"]
+    assert column(path, "Ideal Customer Profile Tier") == ["tier_1", "tier_1", "tier_2"]
+    assert column(path, "Target Account") == ["true"] * 3
+    assert result.warnings == (
+        "saas.hubspot: 1 account left out: no valid Company Domain Name",
+        "saas.hubspot: 1 account left out: same Company Domain Name as a higher-ranked account",
+    )
+
+
+def test_tiers_past_a_tools_vocabulary_take_its_last_value(ws: Workspace, tmp_path: Path):
+    # Employees 10, 20, 30, 40 score 1 to 4 points; tiers T1 (4) to T4 (1) take one each.
+    ws.companies(
+        [{"company_id": f"c{i}", "domain": f"c{i}.com", "employees": 10 * i} for i in range(1, 5)]
+    )
+    criteria = "".join(
+        f"[[segments.score]]\nlabel = 'e{n}'\nwhen = {{ employees = {{ min = {n} }} }}\n"
+        "points = 1\n"
+        for n in (10, 20, 30, 40)
+    )
+    tiers = "".join(
+        f"[[segments.tiers]]\nname = 'T{k}'\nmin_score = {5 - k}\n" for k in range(1, 5)
+    )
+    ws.rules("[[segments]]\nname = 's'\n" + criteria + tiers)
+    ws.build()
+    assert ws.listed("s")["tier"].to_list() == ["T1", "T2", "T3", "T4"]
+    export_run(ws.out, ["hubspot", "salesforce"], tmp_path / "x")
+    assert column(tmp_path / "x" / "s.hubspot.csv", "Ideal Customer Profile Tier") == [
+        "tier_1",
+        "tier_2",
+        "tier_3",
+        "tier_3",
+    ]
+    assert column(tmp_path / "x" / "s.salesforce.csv", "Rating") == [
+        "Hot",
+        "Warm",
+        "Cold",
+        "Cold",
     ]
 
 
-def test_formula_cells_are_neutralised_in_text_but_numbers_stay_numbers(
+def test_salesforce_carries_the_id_only_of_accounts_already_in_salesforce(
     run_dir: Path, tmp_path: Path
 ):
-    export_run(run_dir, ["apollo"], tmp_path / "out")
-    rows = read_rows(tmp_path / "out" / "saas.apollo.csv")
-    names = [r[0] for r in rows[1:]]
-    assert names == ["'=HYPERLINK(1)", "Beta", "Gamma", "'+Delta", "'@Eps"]
-    # c1's revenue is negative: a number, not a formula, so it is written as is.
-    assert rows[1][4] == "-1.0"
+    result = export_run(run_dir, ["salesforce"], tmp_path / "x")
+    path = tmp_path / "x" / "saas.salesforce.csv"
+    # Beta matched a Salesforce Account: an update. Eps matched a CRM id Salesforce
+    # cannot take: an insert, with a warning. The rest are not in the CRM: inserts.
+    assert column(path, "Id") == ["", "001A0000001abcD", "", "", ""]
+    assert column(path, "Rating") == ["Hot", "Hot", "Warm", "Warm", "Warm"]
+    assert column(path, "BillingCountryCode") == ["US", "GB", "US", "", "GB"]
+    assert result.warnings == (
+        "saas.salesforce: 1 account with a CRM id that is not a Salesforce Account Id "
+        "(e.g. 'hs-42') written without Id: an upsert inserts them",
+    )
 
 
-@given(st.text(max_size=20))
-def test_csv_safe_never_leaves_a_formula_prefix(value: str):
-    out = pl.select(csv_safe(pl.lit(value, dtype=pl.String))).item()
-    assert not out.startswith(exports.FORMULA_PREFIXES)
-    risky = value.startswith(exports.FORMULA_PREFIXES)
-    assert out == ("'" + value if risky else value)
-
-
-def test_hubspot_tiers_target_flag_and_dedupe_by_domain(run_dir: Path, tmp_path: Path):
-    result = export_run(run_dir, ["hubspot"], tmp_path / "out")
-    rows = read_rows(tmp_path / "out" / "saas.hubspot.csv")
-    by_domain = {r[1]: r for r in rows[1:]}
-    # c3 shares alpha.com with the higher-ranked c1; c4 has no domain: both left out.
-    assert list(by_domain) == ["alpha.com", "beta.io", "eps.co.uk"]
-    assert [r[7] for r in rows[1:]] == ["tier_1", "tier_1", "tier_2"]
-    assert all(r[6] == "true" for r in rows[1:])
-    assert any("2 listed accounts left out" in w for w in result.warnings)
-
-
-def test_salesforce_id_only_for_salesforce_account_ids(run_dir: Path, tmp_path: Path):
-    export_run(run_dir, ["salesforce"], tmp_path / "out")
-    rows = read_rows(tmp_path / "out" / "saas.salesforce.csv")
-    ids = {r[1]: r[0] for r in rows[1:]}
-    assert ids["Beta"] == "001A0000001abcD"  # known in the CRM: an update
-    assert ids["Gamma"] == ""  # a CRM id that is not a Salesforce id: insert
-    assert ids["'=HYPERLINK(1)"] == ""
+def test_salesloft_needs_a_domain_and_carries_the_crm_id(run_dir: Path, tmp_path: Path):
+    export_run(run_dir, ["salesloft"], tmp_path / "x")
+    path = tmp_path / "x" / "saas.salesloft.csv"
+    assert column(path, "Domain") == ["alpha.com", "beta.io", "eps.co.uk"]
+    assert column(path, "CRM ID") == ["", "001A0000001abcD", "hs-42"]
 
 
 def test_domains_are_registrable_unique_and_plain(run_dir: Path, tmp_path: Path):
-    export_run(run_dir, ["domains"], tmp_path / "out")
-    text = (tmp_path / "out" / "saas.domains.txt").read_text(encoding="utf-8")
-    assert text == "alpha.com\nbeta.io\neps.co.uk\n"
+    result = export_run(run_dir, ["domains"], tmp_path / "x")
+    raw = (tmp_path / "x" / "saas.domains.txt").read_bytes()
+    assert raw == b"alpha.com\nbeta.io\neps.co.uk\n"
+    assert result.rows == {"saas.domains.txt": 3}
+
+
+def test_only_host_names_become_domains_one_line_per_registrable_domain(
+    ws: Workspace, tmp_path: Path
+):
+    ws.companies(
+        [
+            {"company_id": "a", "domain": "=cmd|' /C calc'!A0", "employees": 5},
+            {"company_id": "b", "domain": "-lead.com", "employees": 5},
+            {"company_id": "c", "domain": "https://münchen.de/impressum", "employees": 5},
+            {"company_id": "d", "domain": "ok-example.com", "employees": 5},
+            # Same registrable domain as d: one line per domain.
+            {"company_id": "e", "domain": "https://blog.ok-example.com/post", "employees": 5},
+        ]
+    )
+    ws.rules(
+        "[[segments]]\nname = 's'\n[[segments.score]]\nlabel = 'any'\n"
+        "when = { employees = { min = 1 } }\npoints = 1\n"
+        "[[segments.tiers]]\nname = 'T'\nmin_score = 1\n"
+    )
+    ws.build()
+    result = export_run(ws.out, ["domains", "linkedin"], tmp_path / "x")
+    domains = (tmp_path / "x" / "s.domains.txt").read_text(encoding="utf-8").splitlines()
+    # An internationalised domain is kept (as Unicode, or as punycode if normalised so).
+    assert domains[0] in ("münchen.de", "xn--mnchen-3ya.de")
+    assert domains[1:] == ["ok-example.com"]
+    assert result.warnings[:2] == (
+        "s.domains: 2 accounts left out: no valid domain",
+        "s.domains: 1 account left out: same domain as a higher-ranked account",
+    )
+    assert column(tmp_path / "x" / "s.linkedin.csv", "companyemaildomain")[:2] == ["", ""]
 
 
 def test_linkedin_warns_under_a_thousand_and_splits_at_its_row_limit(
     run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    small = dataclasses.replace(REGISTRY["linkedin"], max_rows=2)
-    monkeypatch.setitem(REGISTRY, "linkedin", small)
-    result = export_run(run_dir, ["linkedin"], tmp_path / "out")
-    assert result.files == [f"saas.linkedin.part{k}.csv" for k in (1, 2, 3)]
-    parts = [read_rows(tmp_path / "out" / f) for f in result.files]
+    monkeypatch.setitem(REGISTRY, "linkedin", dataclasses.replace(REGISTRY["linkedin"], max_rows=2))
+    result = export_run(run_dir, ["linkedin"], tmp_path / "x")
+    assert result.files == tuple(f"saas.linkedin.part{k}.csv" for k in (1, 2, 3))
+    parts = [read_rows(tmp_path / "x" / f) for f in result.files]
     assert all(p[0] == DOCUMENTED_HEADERS["linkedin"] for p in parts)
     assert [len(p) - 1 for p in parts] == [2, 2, 1]
     assert [r[0] for p in parts for r in p[1:]] == [
-        "'=HYPERLINK(1)",
+        "'" + HYPERLINK,
         "Beta",
         "Gamma",
         "'+Delta",
         "'@Eps",
     ]
-    assert any(
-        w.startswith("saas.linkedin: 5 companies; LinkedIn recommends") for w in result.warnings
+    assert result.warnings == (
+        "saas.linkedin: 5 companies; LinkedIn recommends at least 1,000 companies, and an "
+        "audience with fewer than 300 matched companies does not serve",
     )
 
 
-def test_byte_limit_splits_so_no_file_exceeds_it(
+# The Salesforce file's header takes 84 bytes and its records 86, 66, 48, 31 and 48 (CRLF
+# included), 363 bytes in all; the rows per part below follow from those sizes by hand.
+@pytest.mark.parametrize(
+    ("limit", "rows_per_part"),
+    [(170, [1, 1, 2, 1]), (200, [1, 2, 2]), (250, [2, 3]), (362, [4, 1]), (363, [5])],
+)
+def test_byte_limit_parts_are_full_and_never_over_it(
+    run_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int,
+    rows_per_part: list[int],
+):
+    dest = dataclasses.replace(REGISTRY["salesforce"], max_bytes=limit)
+    monkeypatch.setitem(REGISTRY, "salesforce", dest)
+    result = export_run(run_dir, ["salesforce"], tmp_path / "x")
+    blobs = [(tmp_path / "x" / f).read_bytes() for f in result.files]
+    header = blobs[0].split(b"\r\n")[0] + b"\r\n"
+    assert len(header) == 84
+    assert all(len(b) <= limit and b.startswith(header) for b in blobs)
+    assert [result.rows[f] for f in result.files] == rows_per_part
+    # Greedy: each part but the last would exceed the limit with the next record.
+    for blob, following in itertools.pairwise(blobs):
+        next_record = following[len(header) :].split(b"\r\n")[0] + b"\r\n"
+        assert len(blob) + len(next_record) > limit
+    rows = [r for b in blobs for r in csv.reader(io.StringIO(b.decode(), newline=""))]
+    assert [r[1] for r in rows if r[0] != "Id"] == [
+        "'" + HYPERLINK,
+        "Beta",
+        "Gamma",
+        "'+Delta",
+        "'@Eps",
+    ]
+    if len(blobs) == 1:
+        assert result.files == ("saas.salesforce.csv",)
+
+
+def test_a_record_larger_than_the_byte_limit_is_an_error(
     run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    limit = 200
-    monkeypatch.setitem(
-        REGISTRY, "linkedin", dataclasses.replace(REGISTRY["linkedin"], max_bytes=limit)
-    )
-    result = export_run(run_dir, ["linkedin"], tmp_path / "out")
-    sizes = [(tmp_path / "out" / f).stat().st_size for f in result.files]
-    assert len(sizes) > 1 and max(sizes) <= limit
-    rows = [r for f in result.files for r in read_rows(tmp_path / "out" / f)[1:]]
-    assert len(rows) == 5
+    dest = dataclasses.replace(REGISTRY["salesforce"], max_bytes=169)
+    monkeypatch.setitem(REGISTRY, "salesforce", dest)
+    with pytest.raises(DataError, match=r"saas\.salesforce: row 1 alone exceeds the file limit"):
+        export_run(run_dir, ["salesforce"], tmp_path / "x")
+    assert not (tmp_path / "x").exists()
 
 
-def test_apollo_splits_at_ten_thousand_rows():
-    assert REGISTRY["apollo"].max_rows == 10_000
-    assert REGISTRY["linkedin"].max_rows == 300_000
+@given(
+    sizes=st.lists(st.integers(1, 50), max_size=40),
+    max_rows=st.one_of(st.none(), st.integers(1, 10)),
+    max_bytes=st.one_of(st.none(), st.integers(60, 200)),
+)
+def test_parts_cover_every_row_in_order_within_both_limits(
+    sizes: list[int], max_rows: int | None, max_bytes: int | None
+):
+    header = 10
+    dest = Destination("t", "t", "t", (), max_rows=max_rows, max_bytes=max_bytes)
+    parts = _bounds(pl.Series(sizes, dtype=pl.Int64), header, dest, "t")
+    assert parts[0][0] == 0 and parts[-1][1] == len(sizes)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+    for start, end in parts:
+        n, used = end - start, header + sum(sizes[start:end])
+        assert n <= (max_rows or n) and used <= (max_bytes or used)
+        if end < len(sizes):  # full: one more row would break a limit
+            assert n == max_rows or used + sizes[end] > (max_bytes or float("inf"))
 
 
 def test_segment_and_tier_filters(run_dir: Path, tmp_path: Path):
-    export_run(run_dir, ["outreach"], tmp_path / "out", segment="saas", tiers=["Tier 2"])
-    rows = read_rows(tmp_path / "out" / "saas.outreach.csv")
-    assert [r[7] for r in rows[1:]] == ["c3", "c4", "c5"]
+    result = export_run(run_dir, ["outreach"], tmp_path / "x", segment="saas", tiers=["Tier 2"])
+    assert column(tmp_path / "x" / "saas.outreach.csv", "Custom ID") == ["c3", "c4", "c5"]
+    assert result.rows == {"saas.outreach.csv": 3}
 
 
-def test_exports_are_byte_identical_across_runs(run_dir: Path, tmp_path: Path):
-    names = sorted(REGISTRY)
-    first = export_run(run_dir, names, tmp_path / "a")
-    export_run(run_dir, names, tmp_path / "b")
-    for name in first.files:
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+def test_exports_are_byte_identical_for_the_same_run(run_dir: Path, tmp_path: Path):
+    export_run(run_dir, sorted(BUILT_INS), tmp_path / "a")
+    export_run(run_dir, sorted(BUILT_INS), tmp_path / "b")
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
 
 
-def test_bad_input_errors(run_dir: Path, tmp_path: Path):
+def test_manifest_records_files_rows_and_checksums(run_dir: Path, tmp_path: Path):
+    export_run(run_dir, ["linkedin", "domains"], tmp_path / "x", tiers=["Tier 1"])
+    manifest = json.loads((tmp_path / "x" / "export.json").read_text())
+    assert manifest["run_as_of"] == "2026-11-01"
+    assert manifest["destinations"] == ["linkedin", "domains"]
+    assert manifest["tiers"] == ["Tier 1"]
+    assert [(f["name"], f["rows"]) for f in manifest["files"]] == [
+        ("saas.linkedin.csv", 2),
+        ("saas.domains.txt", 2),
+    ]
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"])
+
+
+def test_an_empty_list_gets_a_header_only_file(tmp_path: Path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(
+        json.dumps({"as_of": "2026-11-01", "segments": [{"name": "s", "tiers": {"T1": 0}}]})
+    )
+    columns = ("segment", "tier", "company_id", "name", "domain", "crm_account_id")
+    pl.DataFrame(schema=dict.fromkeys(columns, pl.String)).write_parquet(run / "s.parquet")
+    result = export_run(run, ["linkedin", "domains"], tmp_path / "x")
+    assert (tmp_path / "x" / "s.linkedin.csv").read_bytes() == (
+        ",".join(DOCUMENTED_HEADERS["linkedin"]).encode() + b"\r\n"
+    )
+    assert (tmp_path / "x" / "s.domains.txt").read_bytes() == b""
+    assert result.warnings[0].startswith("s.linkedin: 0 companies; LinkedIn recommends")
+
+
+def test_unknown_names_are_errors_that_list_the_known_ones(run_dir: Path, tmp_path: Path):
+    with pytest.raises(ConfigError) as caught:
+        export_run(run_dir, ["linkedin", "myspace"], tmp_path / "x")
+    assert str(caught.value) == (
+        "unknown destination(s) 'myspace'; valid destinations are "
+        "apollo, domains, hubspot, linkedin, outreach, salesforce, salesloft"
+    )
+    with pytest.raises(ConfigError, match=r"^no destination given; valid destinations are apollo"):
+        export_run(run_dir, [], tmp_path / "x")
+    with pytest.raises(ConfigError, match=r"unknown segment 'nope'; the run .* has segments saas$"):
+        export_run(run_dir, ["linkedin"], tmp_path / "x", segment="nope")
     with pytest.raises(
-        ConfigError,
-        match=r"unknown destination\(s\) 'myspace'; valid destinations are apollo, domains",
+        ConfigError, match=r"unknown tier\(s\) 'Tier 9'; the run .* has tiers Tier 1, Tier 2$"
     ):
-        export_run(run_dir, ["myspace"], tmp_path / "out")
+        export_run(run_dir, ["linkedin"], tmp_path / "x", tiers=["Tier 1", "Tier 9"])
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_directory_that_is_not_a_run_is_an_error_naming_the_file(tmp_path: Path):
     with pytest.raises(DataError, match=r"is not a run directory: it has no summary\.json"):
-        export_run(tmp_path, ["linkedin"], tmp_path / "out")
-    with pytest.raises(ConfigError, match=r"unknown segment 'nope'.*\['saas'\]"):
-        export_run(run_dir, ["linkedin"], tmp_path / "out", segment="nope")
-    with pytest.raises(ConfigError, match=r"unknown tier\(s\) 'Tier 9'"):
-        export_run(run_dir, ["linkedin"], tmp_path / "out", tiers=["Tier 9"])
-    with pytest.raises(ConfigError, match="is a run directory"):
+        export_run(tmp_path, ["linkedin"], tmp_path / "x")
+    with pytest.raises(DataError, match=r"nowhere is not a run directory: it does not exist"):
+        export_run(tmp_path / "nowhere", ["linkedin"], tmp_path / "x")
+    (tmp_path / "summary.json").write_text("{not json")
+    with pytest.raises(DataError, match=r"summary\.json: not valid JSON"):
+        export_run(tmp_path, ["linkedin"], tmp_path / "x")
+
+
+@pytest.mark.parametrize(
+    ("segments", "key", "expected"),
+    [
+        ("x", "segments", "expected a list of the run's segments"),
+        ([{"name": "../up", "tiers": {}}], "segments[0].name", "expected a segment name"),
+        ([{"name": "s", "tiers": ["T1"]}], "segments[0].tiers", "expected an object"),
+        (
+            [{"name": "s", "tiers": {}, "file": "../../etc/passwd"}],
+            "segments[0].file",
+            "expected a file name",
+        ),
+    ],
+)
+def test_a_malformed_summary_is_an_error_naming_the_key(
+    tmp_path: Path, segments: object, key: str, expected: str
+):
+    (tmp_path / "summary.json").write_text(json.dumps({"segments": segments}))
+    with pytest.raises(DataError) as caught:
+        export_run(tmp_path, ["linkedin"], tmp_path / "x")
+    assert f"summary.json: key `{key}`: {expected}" in str(caught.value)
+
+
+def test_a_list_without_the_columns_exports_read_is_an_error(tmp_path: Path):
+    (tmp_path / "summary.json").write_text(
+        json.dumps({"segments": [{"name": "s", "tiers": {"T": 1}}]})
+    )
+    pl.DataFrame({"name": ["a"], "tier": ["T"]}).write_parquet(tmp_path / "s.parquet")
+    with pytest.raises(DataError) as caught:
+        export_run(tmp_path, ["linkedin"], tmp_path / "x")
+    assert str(caught.value) == (
+        f"{tmp_path / 's.parquet'}: missing column(s) segment, company_id, domain, "
+        "crm_account_id; a list written by `listbuilder build` has them"
+    )
+
+
+def test_out_that_replacing_would_destroy_is_refused(run_dir: Path, tmp_path: Path):
+    before = snapshot(tmp_path)
+    with pytest.raises(ConfigError, match="holds the run directory"):
         export_run(run_dir, ["linkedin"], run_dir)
-    assert not (tmp_path / "out").exists()
+    with pytest.raises(ConfigError, match="holds the run directory"):
+        export_run(run_dir, ["linkedin"], run_dir.parent)
+    other = tmp_path / "other-run"
+    other.mkdir()
+    (other / "summary.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"is a run directory \(it has summary\.json\)"):
+        export_run(run_dir, ["linkedin"], other)
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "thesis.txt").write_text("years of work")
+    with pytest.raises(ConfigError, match=r"is not empty and is not an earlier export"):
+        export_run(run_dir, ["linkedin"], documents)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
+        export_run(run_dir, ["linkedin"], tmp_path / "a-file")
+    assert snapshot(tmp_path) == before | {"a-file": b"x", "other-run/summary.json": b"{}"} | {
+        "documents/thesis.txt": b"years of work"
+    }
+
+
+def test_an_earlier_export_is_replaced_whole(run_dir: Path, tmp_path: Path):
+    out = tmp_path / "x"
+    export_run(run_dir, ["linkedin", "domains"], out)
+    export_run(run_dir, ["apollo"], out)
+    assert sorted(p.name for p in out.iterdir()) == ["export.json", "saas.apollo.csv"]
 
 
 def test_a_failed_export_leaves_earlier_output_untouched(run_dir: Path, tmp_path: Path):
-    out = tmp_path / "out"
+    out = tmp_path / "x"
     export_run(run_dir, ["linkedin"], out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = snapshot(out)
     (run_dir / "saas.parquet").write_bytes(b"not parquet")
-    with pytest.raises(DataError, match="cannot read the list"):
+    with pytest.raises(DataError, match=r"cannot read the list of segment 'saas'"):
         export_run(run_dir, ["linkedin", "domains"], out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".x")] == []
 
 
 def test_write_exports_writes_into_an_existing_directory(run_dir: Path, tmp_path: Path):
@@ -330,83 +663,56 @@ def test_write_exports_writes_into_an_existing_directory(run_dir: Path, tmp_path
     out.mkdir()
     (out / "keep.txt").write_text("x")
     write_exports(run_dir, ["domains"], out)
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt", "saas.domains.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["export.json", "keep.txt", "saas.domains.txt"]
 
 
-def test_export_command(run_dir: Path, tmp_path: Path):
-    runner = CliRunner()
-    out = tmp_path / "out"
-    result = runner.invoke(
-        cli,
-        [
-            "export",
-            str(run_dir),
-            "--to",
-            "linkedin,domains",
-            "--tiers",
-            "Tier 1",
-            "--out",
-            str(out),
-        ],
+def test_a_users_destination_registers_like_the_built_ins(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(exports, "REGISTRY", dict(REGISTRY))
+    register(
+        Destination(
+            name="crm-ids",
+            title="CRM ids of listed accounts",
+            source="test",
+            columns=(text("account", "crm_account_id"), text("tier", "tier")),
+            key="account",
+        )
     )
-    assert result.exit_code == 0, result.output
-    assert f"wrote {out / 'saas.linkedin.csv'}" in result.stdout
-    assert "warning: saas.linkedin: 2 companies; LinkedIn recommends" in result.stderr
-    assert (out / "saas.domains.txt").read_text() == "alpha.com\nbeta.io\n"
-
-    bad = runner.invoke(cli, ["export", str(run_dir), "--to", "fax", "--out", str(out)])
-    assert bad.exit_code == 2
-    assert bad.stderr.startswith("Error: unknown destination(s) 'fax'")
-    assert "Traceback" not in bad.output
-    missing = runner.invoke(cli, ["export", str(tmp_path), "--to", "linkedin", "--out", str(out)])
-    assert missing.exit_code == 1
-    assert "has no summary.json" in missing.stderr
-
-
-def test_build_writes_exports_from_the_project_file_atomically(tmp_path: Path):
-    (tmp_path / "rules.toml").write_text(RULES, encoding="utf-8")
-    companies_frame().write_parquet(tmp_path / "companies.parquet")
-    project = tmp_path / "listbuilder.toml"
-    project.write_text(
-        '[inputs]\ncompanies = "companies.parquet"\nrules = "rules.toml"\n'
-        '[run]\nas_of = "2026-11-01"\nout = "out/{as_of:%Y-%m}"\n'
-        '[exports]\nto = ["linkedin", "domains"]\ntiers = ["Tier 1"]\n',
-        encoding="utf-8",
-    )
-    runner = CliRunner()
-    result = runner.invoke(cli, ["build", "--config", str(project)])
-    assert result.exit_code == 0, result.output
-    run = tmp_path / "out" / "2026-11"
-    assert sorted(p.name for p in (run / "exports").iterdir()) == [
-        "saas.domains.txt",
-        "saas.linkedin.csv",
+    assert "crm-ids" in exports.destination_names()
+    export_run(run_dir, ["crm-ids"], tmp_path / "x")
+    assert read_rows(tmp_path / "x" / "saas.crm-ids.csv") == [
+        ["account", "tier"],
+        ["001A0000001abcD", "Tier 1"],
+        ["hs-42", "Tier 2"],
     ]
-    assert (run / "exports" / "saas.domains.txt").read_text() == "alpha.com\nbeta.io\n"
-    summary = json.loads((run / "summary.json").read_text())
-    assert summary["exports"]["files"] == ["saas.linkedin.csv", "saas.domains.txt"]
-
-    # An export that fails leaves last run's directory exactly as it was.
-    before = sorted(p.relative_to(run) for p in run.rglob("*"))
-    project.write_text(project.read_text().replace('tiers = ["Tier 1"]', 'tiers = ["Tier 7"]'))
-    failed = runner.invoke(cli, ["build", "--config", str(project)])
-    assert failed.exit_code == 2
-    assert "export tiers ['Tier 7'] are not tiers of" in failed.stderr
-    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+    with pytest.raises(ValueError, match="already registered"):
+        register(exports.REGISTRY["crm-ids"])
+    with pytest.raises(ValueError, match="must be letters, digits"):
+        register(dataclasses.replace(exports.REGISTRY["crm-ids"], name="../x"))
 
 
-def test_csv_reader_roundtrip_of_hostile_names(tmp_path: Path):
-    frame = companies_frame().with_columns(
-        name=pl.Series(['a,"b"', "line\nbreak", "\tTab", "\rCR", "-1+2", "ok"])
+@given(st.text(max_size=30))
+def test_neutralise_leaves_no_formula_prefix_and_changes_nothing_else(value: str):
+    out = pl.select(neutralise(pl.lit(value, dtype=pl.String))).item()
+    assert not out.startswith(FORMULA_PREFIXES)
+    assert out == ("'" + value if value.startswith(FORMULA_PREFIXES) else value)
+
+
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.none(), st.text(max_size=12)), st.text(max_size=12)),
+        max_size=8,
     )
-    (tmp_path / "rules.toml").write_text(RULES, encoding="utf-8")
-    frame.write_parquet(tmp_path / "companies.parquet")
-    run_build(
-        rules_path=tmp_path / "rules.toml",
-        companies_path=tmp_path / "companies.parquet",
-        as_of=AS_OF,
-        out=tmp_path / "run",
+)
+def test_records_parse_back_exactly_and_their_sizes_add_up(rows: list[tuple[str | None, str]]):
+    df = pl.DataFrame(
+        {"a, b": [r[0] for r in rows], 'c"d': [r[1] for r in rows]},
+        schema={"a, b": pl.String, 'c"d': pl.String},
     )
-    export_run(tmp_path / "run", ["apollo"], tmp_path / "out")
-    raw = (tmp_path / "out" / "saas.apollo.csv").read_bytes().decode("utf-8")
-    names = [r[0] for r in csv.reader(io.StringIO(raw, newline=""))][1:]
-    assert names == ['a,"b"', "line\nbreak", "'\tTab", "'\rCR", "'-1+2"]
+    records = csv_records(df)
+    header = header_record(df.columns)
+    data = encode_csv(header, records)
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert parsed == [["a, b", 'c"d'], *([r[0] or "", r[1]] for r in rows)]
+    assert len(data) == len(header.encode()) + 2 + int(record_sizes(records).sum())
