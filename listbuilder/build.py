@@ -31,6 +31,7 @@ from listbuilder.exports import check_destinations, write_exports
 from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
 from listbuilder.progress import QUIET, Progress
+from listbuilder.report import write_report
 from listbuilder.rules import Rules, Segment, load_rules
 from listbuilder.scoring import (
     evaluate_ids,
@@ -40,6 +41,7 @@ from listbuilder.scoring import (
     reasons_expr,
     score_companies,
 )
+from listbuilder.sourcedefs import bad_value_counts
 from listbuilder.sources import Source, read_source
 from listbuilder.tiers import TierPlan, assign_tiers
 
@@ -70,6 +72,8 @@ class SegmentList:
     funnel: dict[str, int]
     plans: list[TierPlan]
     disqualifiers: dict[str, int]
+    # (score, eligible accounts) for each score an eligible account has, lowest first.
+    score_histogram: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ def build_lists(
             ),
         ).row(0, named=True)
         counts["read"] = read_df.item()
+        histograms = _score_histograms(included_df, len(segs))
         candidates = included_df.filter(pl.col("_seg").is_not_null())
         del included_df
         stage.rows = counts["read"]
@@ -227,7 +232,7 @@ def build_lists(
             "not_listed_caps": not_listed.height,
         }
         disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclude)}
-        lists.append(SegmentList(seg, listed, funnel, plans, disqualifiers))
+        lists.append(SegmentList(seg, listed, funnel, plans, disqualifiers, histograms[i]))
     accounts = pl.concat(
         [
             part.select(
@@ -255,6 +260,17 @@ def build_lists(
         changes=changes,
         previous=previous,
     )
+
+
+def _score_histograms(included: pl.DataFrame, n_segments: int) -> list[tuple[tuple[int, int], ...]]:
+    """Per segment, how many eligible accounts have each score (the report's histogram)."""
+    histograms = []
+    for i in range(n_segments):
+        counts = (
+            included.filter(pl.col(f"_elig{i}")).group_by(f"_score{i}").len().sort(f"_score{i}")
+        )
+        histograms.append(tuple((int(s), int(n)) for s, n in counts.iter_rows()))
+    return histograms
 
 
 def _with_crm(
@@ -450,6 +466,11 @@ def run_build(
     # Hashing hundreds of MB is I/O the query does not need to wait for.
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = {s.role: pool.submit(sha256_of, list(s.files)) for s in sources}
+        # Values a source file's mapping could not read became null; counting them is one
+        # more streaming pass over that input, also beside the build.
+        bad_values = {
+            s.role: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
+        }
         try:
             crm_df = crm.frame.collect() if crm else None
             result = build_lists(
@@ -470,6 +491,8 @@ def run_build(
         if crm_df is not None:
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
+        for role, counts in bad_values.items():
+            summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
@@ -497,6 +520,19 @@ def _summary(
                 "funnel": sl.funnel,
                 "tiers": {p.name: p.size for p in sl.plans},
                 "disqualifiers": sl.disqualifiers,
+                "max_accounts": sl.segment.max_accounts,
+                "tier_plan": [
+                    {
+                        "name": t.name,
+                        "min_score": t.min_score,
+                        "max_accounts": t.max_accounts,
+                        "size": p.size,
+                    }
+                    for t, p in zip(sl.segment.tiers, sl.plans, strict=True)
+                ],
+                "score_histogram": [
+                    {"score": score, "accounts": n} for score, n in sl.score_histogram
+                ],
             }
             for sl in result.lists
         ],
@@ -545,6 +581,31 @@ def write_run(
             (tmp / "summary.json").write_text(
                 json.dumps(summary, indent=2) + "\n", encoding="utf-8"
             )
+        # The report reads the finished files, so it comes last, inside the atomic write.
+        write_report(tmp)
+
+
+def _from_definition(source: Source) -> bool:
+    """Whether ``source`` was read through a source definition file (``sources/*.toml``)."""
+    return source.path.endswith(".toml")
+
+
+def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
+    """One line per input column with values its source file could not normalise.
+
+    Such values (a band like ``lots``, a country like ``Narnia``) are read as empty rather
+    than failing the run; the counts are in ``summary.json`` under
+    ``inputs.<role>.bad_values``.
+    """
+    lines = []
+    for role, entry in summary["inputs"].items():
+        for column, count in (entry.get("bad_values") or {}).items():
+            lines.append(
+                f"{role} input {entry['path']}: {count:,} value{'s' if count != 1 else ''} "
+                f"of `{column}` could not be read and {'are' if count != 1 else 'is'} "
+                "treated as empty"
+            )
+    return lines
 
 
 def format_summary(summary: dict[str, Any]) -> str:
