@@ -28,6 +28,7 @@ def score_companies(
     as_of: dt.date,
     *,
     sticky: bool = False,
+    signals_as_of: str | None = None,
 ) -> pl.LazyFrame:
     """Add eligibility, fired flags, scores, qualification and segment choice columns.
 
@@ -41,8 +42,14 @@ def score_companies(
             stickiness of the tier they were in, null if none). A company still eligible
             for its previous segment whose score fell by no more than ``_prev_stick`` is
             kept (``_keep{i}``) and qualifies even below the threshold.
+        signals_as_of: A date column of ``companies`` to end each row's signal windows
+            on instead of ``as_of`` (point in time: a row is then, say, a deal, and
+            several rows may share a company). ``as_of`` is unused for signals then.
     """
-    lf = signals.attach_signals(companies, rules.signals(), events, as_of)
+    if signals_as_of is None:
+        lf = signals.attach_signals(companies, rules.signals(), events, as_of)
+    else:
+        lf = signals.attach_signals_at(companies, rules.signals(), events, signals_as_of)
     segs = rules.segments
     # Each exclude condition is a column, not only part of `_elig`: the build counts
     # what every disqualifier removes from the same frame, without evaluating it twice.

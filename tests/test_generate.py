@@ -14,7 +14,13 @@ from polars.testing import assert_frame_equal
 from listbuilder.normalise import domain_expr, name_expr
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZES = {"n_companies": 3_000, "n_jobs": 18_000, "n_funding": 1_000, "n_crm": 400}
+SIZES = {
+    "n_companies": 3_000,
+    "n_jobs": 18_000,
+    "n_funding": 1_000,
+    "n_crm": 400,
+    "n_opportunities": 1_500,
+}
 AS_OF = dt.date(2026, 11, 1)
 
 EXPECTED_SCHEMAS = {
@@ -44,6 +50,15 @@ EXPECTED_SCHEMAS = {
     },
     "crm": {"account_id": pl.String, "name": pl.String, "domain": pl.String, "status": pl.String},
     "crm_truth": {"account_id": pl.String, "company_id": pl.String, "variant": pl.String},
+    "opportunities": {
+        "opportunity_id": pl.String,
+        "account_id": pl.String,
+        "created_date": pl.Date,
+        "close_date": pl.Date,
+        "is_closed": pl.Boolean,
+        "is_won": pl.Boolean,
+        "amount": pl.Float64,
+    },
 }
 
 
@@ -93,6 +108,7 @@ def test_exact_columns_dtypes_and_sizes(frames: dict[str, pl.DataFrame]) -> None
     assert frames["jobs"].height == SIZES["n_jobs"]
     assert frames["funding"].height == SIZES["n_funding"]
     assert frames["crm"].height == frames["crm_truth"].height == SIZES["n_crm"]
+    assert frames["opportunities"].height == SIZES["n_opportunities"]
 
 
 def test_keys_are_unique_and_well_formed(frames: dict[str, pl.DataFrame]) -> None:
@@ -241,8 +257,9 @@ def test_write_round_trips(frames: dict[str, pl.DataFrame], tmp_path: Path) -> N
         "funding.parquet",
         "crm.csv",
         "crm_truth.csv",
+        "opportunities.parquet",
     }
-    for table in ("companies", "jobs", "funding"):
+    for table in ("companies", "jobs", "funding", "opportunities"):
         assert_frame_equal(pl.read_parquet(paths[table]), frames[table])
     for table in ("crm", "crm_truth"):
         back = pl.read_csv(paths[table], schema=EXPECTED_SCHEMAS[table])
@@ -261,8 +278,75 @@ def test_command_line_writes_the_requested_sizes(tmp_path: Path) -> None:
 
 def test_committed_sample_has_the_canonical_schema() -> None:
     data = ROOT / "data"
-    for table in ("companies", "jobs", "funding"):
+    for table in ("companies", "jobs", "funding", "opportunities"):
         schema = pl.read_parquet_schema(data / f"{table}.parquet")
         assert schema == dict(EXPECTED_SCHEMAS[table]), table
     header = (data / "crm.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "account_id,name,domain,status"
+
+
+# --------------------------------------------------------------------------------------
+# Opportunities
+# --------------------------------------------------------------------------------------
+
+
+def test_opportunities_are_well_formed(frames: dict[str, pl.DataFrame]) -> None:
+    opps = frames["opportunities"]
+    assert opps["opportunity_id"].is_unique().all()
+    assert opps["opportunity_id"].str.contains(r"^006A[0-9A-Za-z]{11}$").all()
+    created = opps["created_date"].drop_nulls()
+    assert created.min() >= AS_OF - dt.timedelta(days=730)
+    assert created.max() <= AS_OF
+    # A won deal is closed; an open deal's close date is the expected one, after as_of.
+    assert not opps.filter(pl.col("is_won") & ~pl.col("is_closed")).height
+    open_deals = opps.filter(~pl.col("is_closed"))
+    assert open_deals.height > 0
+    assert (open_deals["close_date"] > AS_OF).all()
+    assert opps["amount"].drop_nulls().min() >= 500
+
+
+def test_opportunities_have_the_documented_dirty_rows(frames: dict[str, pl.DataFrame]) -> None:
+    opps = frames["opportunities"]
+    crm_ids = frames["crm"]["account_id"].implode()
+    unknown = opps.filter(~pl.col("account_id").is_in(crm_ids))
+    # Deleted accounts: ids of the CRM's form that no CRM export holds.
+    assert unknown["account_id"].str.starts_with("001B").all()
+    n = opps.height
+    for count, share in (
+        (unknown.height, gen.OPP_DELETED_ACCOUNT_SHARE),
+        (opps["created_date"].null_count(), gen.OPP_NO_CREATED_SHARE),
+        (opps.filter(pl.col("close_date") < pl.col("created_date")).height,
+         gen.OPP_CLOSE_BEFORE_CREATE_SHARE),
+    ):  # fmt: skip
+        assert 0 < count <= 3 * share * n + 3
+
+
+def test_opportunity_outcomes_follow_the_generating_pattern() -> None:
+    # Enough deals to see each effect through the noise, against the true companies.
+    out = gen.generate(5_000, 30_000, 2_000, 1_500, n_opportunities=15_000)
+    deals = (
+        out["opportunities"]
+        .filter(pl.col("is_closed"))
+        .join(out["crm_truth"], on="account_id")
+        .join(out["companies"], on="company_id")
+    )
+
+    def rate(expr: pl.Expr) -> float:
+        return deals.filter(expr)["is_won"].mean()  # type: ignore[return-value]
+
+    boosted = rate(pl.col("industry").is_in(["software", "fintech"]))
+    plain = rate(pl.col("industry").is_in(["manufacturing", "retail", "logistics"]))
+    penalised = rate(pl.col("industry").is_in(["government", "hospitality", "education"]))
+    assert boosted > plain + 0.1
+    assert plain > penalised + 0.05
+    assert rate(pl.col("technologies").list.contains("legacy-crm")) < rate(
+        ~pl.col("technologies").list.contains("legacy-crm")
+    )
+
+
+def test_opportunities_stream_leaves_the_other_files_unchanged() -> None:
+    without = gen.generate(**{**SIZES, "n_opportunities": 0}, as_of=AS_OF)
+    with_more = gen.generate(**{**SIZES, "n_opportunities": 3_000}, as_of=AS_OF)
+    assert without["opportunities"].height == 0
+    for table in ("companies", "jobs", "funding", "crm", "crm_truth"):
+        assert_frame_equal(without[table], with_more[table])

@@ -1,0 +1,479 @@
+"""Why is an account on the list, or not: every rule, the account's value, the outcome.
+
+``explain_company`` answers a salesperson's "why is Acme not on my list?". It runs the
+real build on the inputs (so the tier, rank, CRM suppression and caps are exactly what a
+build gives) and re-evaluates the one company condition by condition with
+``scoring.evaluate_ids``, the same columns the build reads. For each segment it reports
+every include and exclude condition with the company's value and whether it held, every
+scoring criterion with its points given or not and why (for signals, the events in the
+window), and where the company landed: a tier, suppressed by the CRM, below the lowest
+tier, not eligible, taken by an earlier segment, or left off by a cap. Then every CRM
+account the company matches, with the method and score of the match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from listbuilder.build import build_lists, check_inputs
+from listbuilder.conditions import Condition
+from listbuilder.errors import ConfigError, DataError
+from listbuilder.matching import match_crm
+from listbuilder.normalise import domain_expr, name_expr, normalise_domain, normalise_name
+from listbuilder.rules import AttributeCriterion, Rules, SignalCriterion, load_rules
+from listbuilder.scoring import evaluate_ids, exclude_col, fired_col, include_col
+from listbuilder.signals import EVENT_DATE, event_matches, window_start
+from listbuilder.sources import Source, read_source
+
+MAX_EVENTS = 5
+MAX_CANDIDATES = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    """One include or exclude condition: what it requires, the value, whether it held."""
+
+    condition: str
+    column: str
+    value: str
+    held: bool
+
+
+@dataclass(frozen=True)
+class CriterionCheck:
+    """One scoring criterion: the points it gives, whether it fired, and why."""
+
+    label: str
+    points: int
+    fired: bool
+    why: str
+    events: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SegmentOutcome:
+    """A segment's verdict on the company.
+
+    ``outcome`` is one of ``listed``, ``suppressed``, ``over_cap``, ``earlier_segment``,
+    ``below_threshold`` and ``not_eligible``.
+    """
+
+    name: str
+    includes: tuple[Check, ...]
+    excludes: tuple[Check, ...]
+    criteria: tuple[CriterionCheck, ...]
+    score: int
+    outcome: str
+    tier: str | None
+    rank: int | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class CrmMatch:
+    """A CRM account the company matches, and whether its status suppresses the company."""
+
+    account_id: str
+    name: str | None
+    domain: str | None
+    status: str | None
+    method: str
+    score: float
+    suppresses: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The whole answer for one company."""
+
+    company_id: str
+    name: str | None
+    domain: str | None
+    matched_by: str
+    as_of: dt.date
+    rules_path: str
+    segments: tuple[SegmentOutcome, ...]
+    crm: tuple[CrmMatch, ...] | None
+
+
+def find_company(companies: pl.LazyFrame, query: str, source: str = "companies") -> dict[str, Any]:
+    """The one company ``query`` names: its ``company_id``, else its domain, else its name.
+
+    Domains and names are compared normalised, as CRM matching compares them, so
+    ``https://www.acme.com`` finds ``acme.com`` and ``ACME, Inc.`` finds ``Acme Inc``.
+
+    Raises:
+        ConfigError: Nothing matches, or a name matches several companies (they are
+            listed, so the caller can pass an id instead).
+    """
+    text = query.strip()
+    domain = normalise_domain(text) if "." in text else None
+    name = normalise_name(text)
+    hits = (
+        companies.select(
+            "company_id",
+            "name",
+            "domain",
+            *(["country"] if "country" in companies.collect_schema() else []),
+            _id=pl.col("company_id") == text,
+            _domain=(domain_expr("domain") == domain).fill_null(False) if domain else pl.lit(False),
+            _name=(name_expr("name") == name).fill_null(False) if name else pl.lit(False),
+        )
+        .filter(pl.col("_id") | pl.col("_domain") | pl.col("_name"))
+        .collect()
+    )
+    for flag, how in (("_id", "id"), ("_domain", "domain"), ("_name", "name")):
+        found = hits.filter(pl.col(flag)).sort("company_id")
+        if found.height == 1:
+            return {**found.drop("_id", "_domain", "_name").row(0, named=True), "_by": how}
+        if found.height > 1:
+            shown = found.head(MAX_CANDIDATES).iter_rows(named=True)
+            listing = "; ".join(
+                f"{r['company_id']} {r['name']!r} ({r['domain'] or 'no domain'}"
+                + (f", {r['country']}" if r.get("country") else "")
+                + ")"
+                for r in shown
+            )
+            more = (
+                f" and {found.height - MAX_CANDIDATES} more"
+                if found.height > MAX_CANDIDATES
+                else ""
+            )
+            raise ConfigError(
+                f"{query!r} matches {found.height} companies by {how} in {source}: "
+                f"{listing}{more}; give the company_id instead"
+            )
+    raise ConfigError(f"no company in {source} has the id, domain or name {query!r}")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "missing"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else "none"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _check(condition: Condition, row: dict[str, Any], column: str) -> Check:
+    return Check(
+        condition.describe(), condition.column, _show(row.get(condition.column)), bool(row[column])
+    )
+
+
+def _events(
+    criterion: SignalCriterion,
+    events: dict[str, pl.LazyFrame],
+    company_id: str,
+    as_of: dt.date,
+) -> tuple[str, ...]:
+    """The latest qualifying events in the criterion's window, newest first."""
+    frame = events.get(criterion.signal)
+    if frame is None:
+        return ()
+    date_col = EVENT_DATE[criterion.signal]
+    found = (
+        frame.filter(
+            pl.col("company_id") == company_id,
+            pl.col(date_col) <= as_of,
+            event_matches(criterion, as_of),
+        )
+        .sort(date_col, descending=True)
+        .head(MAX_EVENTS)
+        .collect()
+    )
+    out = []
+    for r in found.iter_rows(named=True):
+        day = r[date_col].isoformat()
+        if criterion.signal == "hiring":
+            what = r.get("title") or "posting"
+            dept = f" ({r['department']})" if r.get("department") else ""
+            out.append(f"{day} {what}{dept}")
+        else:
+            amount = r.get("amount_usd")
+            money = f", ${amount:,.0f}" if amount is not None else ""
+            out.append(f"{day} {r.get('round_type') or 'round'}{money}")
+    return tuple(out)
+
+
+def _criterion(
+    criterion: AttributeCriterion | SignalCriterion,
+    fired: bool,
+    row: dict[str, Any],
+    events: dict[str, pl.LazyFrame],
+    as_of: dt.date,
+) -> CriterionCheck:
+    if isinstance(criterion, AttributeCriterion):
+        parts = [
+            f"{c.describe()} ({c.column}: {_show(row.get(c.column))})" for c in criterion.conditions
+        ]
+        return CriterionCheck(criterion.label, criterion.points, fired, "; ".join(parts))
+    n = row.get(f"{criterion.key}_n") or 0
+    noun = "posting" if criterion.signal == "hiring" else "round"
+    kinds = criterion.departments or criterion.round_types
+    kind = f" ({', '.join(kinds)})" if kinds else ""
+    extra = (
+        f", at least ${criterion.min_amount_usd:,.0f}"
+        if criterion.min_amount_usd is not None
+        else ""
+    )
+    start = window_start(as_of, criterion.within_days)
+    why = (
+        f"{n} {noun}{'' if n == 1 else 's'}{kind}{extra} from {start} to {as_of}, "
+        f"needs {criterion.min_count}"
+    )
+    listed = _events(criterion, events, row["company_id"], as_of)
+    return CriterionCheck(criterion.label, criterion.points, fired, why, listed)
+
+
+def explain_company(
+    query: str,
+    rules: Rules,
+    companies: Source,
+    *,
+    as_of: dt.date,
+    jobs: Source | None = None,
+    funding: Source | None = None,
+    crm: Source | None = None,
+) -> Explanation:
+    """Explain, segment by segment, where the company ``query`` lands and why."""
+    check_inputs(rules, companies, jobs, funding)
+    try:
+        company = find_company(companies.frame, query, companies.path)
+        company_id = company["company_id"]
+        crm_df = crm.frame.collect() if crm is not None else None
+        events = {
+            name: source.frame
+            for name, source in (("hiring", jobs), ("funding", funding))
+            if source is not None
+        }
+        built = build_lists(
+            rules,
+            companies.frame,
+            as_of=as_of,
+            jobs=jobs.frame if jobs else None,
+            funding=funding.frame if funding else None,
+            crm=crm_df,
+        )
+        detail = evaluate_ids(rules, companies.frame, events, as_of, [company_id])
+        matches = _crm_matches(company, crm_df, rules) if crm_df is not None else None
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
+        raise DataError(
+            f"could not process the input data: {' '.join(str(exc).split())[:500]}"
+        ) from None
+    row = detail.row(0, named=True)
+    placed = built.accounts.filter(pl.col("company_id") == company_id)
+    sizes = {sl.segment.name: sl.frame.height for sl in built.lists}
+    segments = []
+    for i, seg in enumerate(rules.segments):
+        includes = tuple(_check(c, row, include_col(i, k)) for k, c in enumerate(seg.include))
+        excludes = tuple(_check(c, row, exclude_col(i, k)) for k, c in enumerate(seg.exclude))
+        criteria = tuple(
+            _criterion(c, bool(row[fired_col(i, j)]), row, events, as_of)
+            for j, c in enumerate(seg.score)
+        )
+        score = int(row[f"_score{i}"])
+        here = placed.filter(pl.col("segment") == seg.name)
+        status = here.row(0, named=True) if here.height else None
+        outcome, tier, rank, summary = _outcome(
+            seg_index=i,
+            rules=rules,
+            row=row,
+            status=status,
+            includes=includes,
+            excludes=excludes,
+            score=score,
+            list_size=sizes.get(seg.name, 0),
+        )
+        segments.append(
+            SegmentOutcome(
+                seg.name, includes, excludes, criteria, score, outcome, tier, rank, summary
+            )
+        )
+    return Explanation(
+        company_id=company_id,
+        name=company.get("name"),
+        domain=company.get("domain"),
+        matched_by=company["_by"],
+        as_of=as_of,
+        rules_path=rules.path,
+        segments=tuple(segments),
+        crm=matches,
+    )
+
+
+def _tier_needs(rules: Rules, i: int) -> str:
+    return ", ".join(f"{t.name} needs {t.min_score}" for t in rules.segments[i].tiers)
+
+
+def _outcome(
+    *,
+    seg_index: int,
+    rules: Rules,
+    row: dict[str, Any],
+    status: dict[str, Any] | None,
+    includes: tuple[Check, ...],
+    excludes: tuple[Check, ...],
+    score: int,
+    list_size: int,
+) -> tuple[str, str | None, int | None, str]:
+    seg = rules.segments[seg_index]
+    needs = _tier_needs(rules, seg_index)
+    if status is not None and status["status"] == "listed":
+        return (
+            "listed",
+            status["tier"],
+            status["rank"],
+            f"listed in {status['tier']}, rank {status['rank']:,} of {list_size:,} "
+            f"(score {score}; {needs})",
+        )
+    if status is not None and status["status"] == "suppressed":
+        return (
+            "suppressed",
+            None,
+            None,
+            f"qualifies with score {score} ({needs}) but is suppressed: its CRM account has "
+            f"status {status['crm_status']}, one of {', '.join(rules.exclude_status)}",
+        )
+    if status is not None and status["status"] == "not_listed":
+        caps = [f"{t.name} holds at most {t.max_accounts:,}" for t in seg.tiers if t.max_accounts]
+        if seg.max_accounts:
+            caps.append(f"the list holds at most {seg.max_accounts:,}")
+        return (
+            "over_cap",
+            None,
+            None,
+            f"qualifies with score {score} ({needs}) but the list was full: "
+            f"{'; '.join(caps) or 'capped'}, and higher-scoring accounts took the places",
+        )
+    failed = [c for c in includes if not c.held]
+    hit = [c for c in excludes if c.held]
+    if failed or hit:
+        parts = [f"{c.condition} does not hold ({c.column}: {c.value})" for c in failed]
+        parts += [f"excluded because {c.condition} ({c.column}: {c.value})" for c in hit]
+        return "not_eligible", None, None, "not eligible: " + "; ".join(parts)
+    if score < seg.min_score:
+        lowest = seg.tiers[-1]
+        return (
+            "below_threshold",
+            None,
+            None,
+            f"eligible, but score {score} is below {lowest.name}'s {lowest.min_score}",
+        )
+    first = row.get("_seg")
+    earlier = rules.segments[first].name if first is not None else "an earlier segment"
+    return (
+        "earlier_segment",
+        None,
+        None,
+        f"qualifies with score {score} ({needs}), but belongs to {earlier}, "
+        "an earlier segment: a company goes to the first segment it qualifies for",
+    )
+
+
+def _crm_matches(company: dict[str, Any], crm: pl.DataFrame, rules: Rules) -> tuple[CrmMatch, ...]:
+    keys = {
+        k: [company.get(k)] for k in ("company_id", "name", "domain", "country") if k in company
+    }
+    frame = pl.DataFrame(keys, schema={k: pl.String for k in keys})
+    pairs = match_crm(frame, crm)
+    if pairs.height == 0:
+        return ()
+    cols = [c for c in ("account_id", "name", "domain", "status") if c in crm.columns]
+    joined = pairs.join(crm.select(cols), on="account_id", how="left").sort(
+        ["score", "account_id"], descending=[True, False]
+    )
+    out = []
+    for r in joined.iter_rows(named=True):
+        status = r.get("status")
+        out.append(
+            CrmMatch(
+                account_id=r["account_id"],
+                name=r.get("name"),
+                domain=r.get("domain"),
+                status=status,
+                method=r["method"],
+                score=float(r["score"]),
+                suppresses=(status or "").lower() in rules.exclude_status,
+            )
+        )
+    return tuple(out)
+
+
+def format_explanation(e: Explanation) -> str:
+    """The explanation as text for the terminal."""
+    head = f"{e.name} ({e.company_id}, {e.domain or 'no domain'})"
+    lines = [
+        head,
+        f"as of {e.as_of}, rules {e.rules_path}; found by {e.matched_by}",
+    ]
+    for seg in e.segments:
+        lines += ["", f"segment {seg.name}: {seg.summary}"]
+        if seg.includes:
+            lines.append("  include (every condition must hold):")
+            lines += [_check_line(c) for c in seg.includes]
+        if seg.excludes:
+            lines.append("  exclude (any condition disqualifies):")
+            lines += [_check_line(c, exclude=True) for c in seg.excludes]
+        if seg.criteria:
+            lines.append(f"  score {seg.score}:")
+            for c in seg.criteria:
+                given = f"{c.points:+d}" if c.fired else " 0"
+                state = "" if c.fired else f" (not met; worth {c.points:+d})"
+                lines.append(f"    {given:>3} {c.label}{state}: {c.why}")
+                lines += [f"          {event}" for event in c.events]
+    lines.append("")
+    if e.crm is None:
+        lines.append("CRM: not given (--crm), so no suppression")
+    elif not e.crm:
+        lines.append("CRM: no account matches this company")
+    else:
+        lines.append("CRM matches:")
+        for m in e.crm:
+            effect = " -> suppresses" if m.suppresses else ""
+            lines.append(
+                f"  {m.account_id} {m.name!r} ({m.domain or 'no domain'}), status "
+                f"{m.status or 'none'}, by {m.method}, score {m.score:g}{effect}"
+            )
+    return "\n".join(lines)
+
+
+def _check_line(c: Check, *, exclude: bool = False) -> str:
+    mark = "yes" if c.held else "no "
+    effect = ""
+    if exclude and c.held:
+        effect = "  <- disqualifies"
+    elif not exclude and not c.held:
+        effect = "  <- fails"
+    return f"    [{mark}] {c.condition} ({c.column}: {c.value}){effect}"
+
+
+def run_explain(
+    query: str,
+    *,
+    rules_path: str | Path,
+    companies_path: str | Path,
+    as_of: dt.date,
+    jobs_path: str | Path | None = None,
+    funding_path: str | Path | None = None,
+    crm_path: str | Path | None = None,
+) -> Explanation:
+    """Read the inputs and explain one company."""
+    rules = load_rules(rules_path)
+    return explain_company(
+        query,
+        rules,
+        read_source(companies_path, "companies"),
+        as_of=as_of,
+        jobs=read_source(jobs_path, "jobs") if jobs_path else None,
+        funding=read_source(funding_path, "funding") if funding_path else None,
+        crm=read_source(crm_path, "crm") if crm_path else None,
+    )
