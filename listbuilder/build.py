@@ -30,6 +30,7 @@ from listbuilder.errors import ConfigError, DataError, RulesError
 from listbuilder.exports import check_destinations, write_exports
 from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
+from listbuilder.matchrun import check_confirmed, read_confirmed
 from listbuilder.progress import QUIET, Progress
 from listbuilder.report import write_report
 from listbuilder.rules import Rules, Segment, load_rules
@@ -91,11 +92,14 @@ class BuildResult:
 
 
 def _best_crm_match(
-    candidates: pl.DataFrame, crm: pl.DataFrame, exclude_status: tuple[str, ...]
+    candidates: pl.DataFrame,
+    crm: pl.DataFrame,
+    exclude_status: tuple[str, ...],
+    confirmed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per matched company: the suppressing account if any, else the best match."""
     keys = [c for c in ("company_id", "name", "domain", "country") if c in candidates.columns]
-    pairs = match_crm(candidates.select(keys), crm)
+    pairs = match_crm(candidates.select(keys), crm, confirmed=confirmed)
     accounts = crm.select(
         "account_id",
         crm_status=pl.col("status"),
@@ -137,6 +141,7 @@ def build_lists(
     jobs: pl.LazyFrame | None = None,
     funding: pl.LazyFrame | None = None,
     crm: pl.DataFrame | None = None,
+    confirmed: pl.DataFrame | None = None,
     previous: PreviousRun | None = None,
     progress: Progress = QUIET,
 ) -> BuildResult:
@@ -149,6 +154,8 @@ def build_lists(
         jobs: Job postings, needed when a rule uses the ``hiring`` signal.
         funding: Funding rounds, needed when a rule uses the ``funding`` signal.
         crm: CRM accounts (``account_id``, ``name``, ``domain``, ``status``).
+        confirmed: A person's match decisions (``company_id``, ``account_id``,
+            ``decision``), which override the matching engine both ways.
         previous: The previous run, for tier stickiness and the changes report.
         progress: Where to announce each stage.
     """
@@ -185,7 +192,7 @@ def build_lists(
         del included_df
         stage.rows = counts["read"]
     with progress.stage("matching qualified accounts against the CRM") as stage:
-        candidates = _with_crm(candidates, crm, rules.exclude_status)
+        candidates = _with_crm(candidates, crm, rules.exclude_status, confirmed)
         stage.rows = candidates.height
 
     rest = [c for c in company_columns if c not in LEAD_COLUMNS]
@@ -274,12 +281,15 @@ def _score_histograms(included: pl.DataFrame, n_segments: int) -> list[tuple[tup
 
 
 def _with_crm(
-    candidates: pl.DataFrame, crm: pl.DataFrame | None, exclude_status: tuple[str, ...]
+    candidates: pl.DataFrame,
+    crm: pl.DataFrame | None,
+    exclude_status: tuple[str, ...],
+    confirmed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Attach each candidate's CRM match; ``_excluded`` marks those to suppress."""
     if crm is not None and candidates.height:
         return candidates.join(
-            _best_crm_match(candidates, crm, exclude_status),
+            _best_crm_match(candidates, crm, exclude_status, confirmed),
             on="company_id",
             how="left",
             maintain_order="left",
@@ -432,6 +442,7 @@ def run_build(
     jobs_path: str | Path | None = None,
     funding_path: str | Path | None = None,
     crm_path: str | Path | None = None,
+    confirmed_path: str | Path | None = None,
     previous_path: str | Path | None = None,
     exports: Sequence[str] = (),
     export_tiers: Sequence[str] | None = None,
@@ -443,8 +454,12 @@ def run_build(
     With ``previous_path`` (an earlier run directory), tier stickiness applies and each
     segment gets a ``<segment>.changes.csv``. With ``exports`` (destination names), the
     run's exports are written into ``out/exports/`` as part of the same atomic write.
-    Returns the summary also written to ``summary.json``.
+    With ``confirmed_path`` (decided company/account pairs, see ``listbuilder match``),
+    a person's decisions override the CRM matching. Returns the summary also written to
+    ``summary.json``.
     """
+    if confirmed_path and not crm_path:
+        raise ConfigError("confirmed pairs need the CRM they refer to; pass --crm as well")
     if exports:
         check_destinations(exports)
     rules = load_rules(rules_path)
@@ -473,6 +488,7 @@ def run_build(
         }
         try:
             crm_df = crm.frame.collect() if crm else None
+            confirmed = _confirmed(confirmed_path, companies, crm_df)
             result = build_lists(
                 rules,
                 companies.frame,
@@ -480,6 +496,7 @@ def run_build(
                 jobs=jobs.frame if jobs else None,
                 funding=funding.frame if funding else None,
                 crm=crm_df,
+                confirmed=confirmed,
                 previous=previous,
                 progress=progress,
             )
@@ -491,11 +508,29 @@ def run_build(
         if crm_df is not None:
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
+        if confirmed_path and confirmed is not None:
+            summary["inputs"]["confirmed"] = {
+                "path": str(confirmed_path),
+                "rows": confirmed.height,
+                "sha256": sha256_of([Path(confirmed_path)]),
+            }
         for role, counts in bad_values.items():
             summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
+
+
+def _confirmed(
+    path: str | Path | None, companies: Source, crm: pl.DataFrame | None
+) -> pl.DataFrame | None:
+    """A person's match decisions, checked against the full companies data and CRM."""
+    if not path or crm is None:
+        return None
+    confirmed = read_confirmed(path)
+    company_ids = companies.frame.select("company_id").collect()["company_id"]
+    check_confirmed(confirmed, path, company_ids, crm["account_id"])
+    return confirmed
 
 
 def _summary(

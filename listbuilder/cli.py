@@ -12,10 +12,16 @@ from typing import Any, TypeVar
 
 import click
 
-from listbuilder import __version__
-from listbuilder.build import format_summary
+from listbuilder import __version__, crm_api
+from listbuilder.backtest import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, format_backtest, run_backtest
+from listbuilder.build import bad_value_warnings, format_summary
 from listbuilder.errors import ListbuilderError
+from listbuilder.evidence import MIN_DEALS
+from listbuilder.explain import format_explanation, run_explain
 from listbuilder.exports import destination_names, export_run
+from listbuilder.matching import DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD, MatchSettings
+from listbuilder.matchrun import format_match_summary, run_match
+from listbuilder.profile import format_profile, run_profile
 from listbuilder.progress import QUIET, Progress
 from listbuilder.project import (
     PROJECT_FILE,
@@ -24,6 +30,7 @@ from listbuilder.project import (
     init_project,
     run_with_settings,
 )
+from listbuilder.report import write_report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +105,12 @@ def config_option(func: F) -> F:
 @click.option("--jobs", metavar="PATH", help="Job postings, for hiring signals.")
 @click.option("--funding", metavar="PATH", help="Funding rounds, for funding signals.")
 @click.option("--crm", metavar="PATH", help="CRM accounts, for suppression and CRM ids.")
+@click.option(
+    "--confirmed",
+    metavar="PATH",
+    help="Decided CRM pairs (company_id, account_id, decision = match or no_match), e.g. "
+    "a filled-in review.csv of `listbuilder match`; they override the CRM matching.",
+)
 @as_of_option
 @click.option(
     "--out",
@@ -121,6 +134,7 @@ def build(
     jobs: str | None,
     funding: str | None,
     crm: str | None,
+    confirmed: str | None,
     as_of: dt.date | None,
     out: str | None,
     previous: str | None,
@@ -135,7 +149,14 @@ def build(
     project = find_project(config, Path.cwd())
     settings = build_settings(
         project,
-        {"companies": companies, "rules": rules_path, "jobs": jobs, "funding": funding, "crm": crm},
+        {
+            "companies": companies,
+            "rules": rules_path,
+            "jobs": jobs,
+            "funding": funding,
+            "crm": crm,
+            "confirmed": confirmed,
+        },
         as_of=as_of,
         out=out,
         previous=previous,
@@ -146,9 +167,13 @@ def build(
     )
     click.echo(format_summary(summary))
     click.echo(f"wrote {settings.out}/")
+    for warning in bad_value_warnings(summary):
+        click.echo(f"warning: {warning}", err=True)
     exported = summary.get("exports")
     if exported:
         click.echo(f"exports: {len(exported['files'])} files in {settings.out / 'exports'}/")
+        for name in exported["files"]:
+            click.echo(f"  {name}")
         for warning in exported["warnings"]:
             click.echo(f"warning: {warning}", err=True)
 
@@ -193,7 +218,8 @@ def split_list(ctx: click.Context, param: click.Parameter, value: str | None) ->
     "--out",
     required=True,
     metavar="DIR",
-    help="Directory for the files; replaced whole on success, untouched on failure.",
+    help="Directory for the files: new, empty or an earlier export; replaced whole on "
+    "success, untouched on failure.",
 )
 @reports_errors
 def export(
@@ -210,9 +236,319 @@ def export(
     """
     result = export_run(run_dir, destinations, out, segment=segment, tiers=tiers)
     for name in result.files:
-        click.echo(f"wrote {Path(out) / name}")
+        click.echo(f"wrote {Path(out) / name} ({result.rows[name]:,} rows)")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@click.option(
+    "--source",
+    "source_path",
+    required=True,
+    metavar="PATH",
+    help="API source file (sources/hubspot_api.toml, sources/salesforce_api.toml, ...).",
+)
+@click.option(
+    "--out",
+    metavar="PATH",
+    help="Snapshot to write (.parquet); replaced only when every page has arrived. "
+    "Default: the source file's [input] path.",
+)
+@reports_errors
+def pull(source_path: str, out: str | None) -> None:
+    """Read every record of a CRM object over its REST API into a parquet snapshot.
+
+    The access token is read from the environment variable the source file names
+    (api.token_env) and is never printed or written. Beside the snapshot goes
+    <name>.pull.json: when, from where, how many records. Point --crm (or [inputs] crm)
+    at the source file to build from the snapshot.
+    """
+    result = crm_api.pull(source_path, out)
+    retries = f", {result.retries} {'retry' if result.retries == 1 else 'retries'}"
+    duplicates = (
+        f", {result.duplicates_skipped:,} repeated records skipped"
+        if result.duplicates_skipped
+        else ""
+    )
+    click.echo(
+        f"pulled {result.records:,} records in {result.pages:,} pages "
+        f"({result.requests:,} requests{retries}{duplicates})"
+    )
+    click.echo(f"wrote {result.out}")
+    click.echo(f"wrote {result.metadata}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@reports_errors
+def report(run_dir: str) -> None:
+    """Rebuild RUN_DIR/report.html from the run's files.
+
+    One self-contained HTML page (no network, charts as inline SVG) with each segment's
+    funnel, tiers against their caps, score distribution, criteria, disqualifiers,
+    breakdowns, changes since the previous run and the Tier 1 list. `build` writes it
+    too; this command redraws it, e.g. after an upgrade.
+    """
+    click.echo(f"wrote {write_report(run_dir)}")
+
+
+def evidence_inputs(func: F) -> F:
+    """The inputs ``profile`` and ``backtest`` share: data, CRM, deals, event tables."""
+    options = [
+        click.option(
+            "--companies",
+            required=True,
+            metavar="PATH",
+            help="Companies: parquet/CSV file, directory, glob or source file.",
+        ),
+        click.option(
+            "--crm",
+            required=True,
+            metavar="PATH",
+            help="CRM accounts: deals reach companies through them.",
+        ),
+        click.option(
+            "--opportunities",
+            required=True,
+            metavar="PATH",
+            help="Opportunities (deals) on the CRM accounts, e.g. "
+            "sources/salesforce_opportunities.toml.",
+        ),
+        click.option(
+            "--jobs", metavar="PATH", help="Job postings: hiring signals as of each deal's date."
+        ),
+        click.option(
+            "--funding",
+            metavar="PATH",
+            help="Funding rounds: funding signals as of each deal's date.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@evidence_inputs
+@click.option(
+    "--out",
+    required=True,
+    metavar="DIR",
+    help="Directory for profile.csv, profile.md, proposed_rules.toml (and "
+    "best_vs_worst.csv); replaced whole on success, untouched on failure.",
+)
+@click.option(
+    "--min-deals",
+    default=MIN_DEALS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Groups with fewer deals are flagged as too few to trust and not used for rules.",
+)
+@reports_errors
+def profile(
+    companies: str,
+    crm: str,
+    opportunities: str,
+    jobs: str | None,
+    funding: str | None,
+    out: str,
+    min_deals: int,
+) -> None:
+    """Compare won with lost deals on every attribute and draft an ICP from the evidence.
+
+    For each industry, employee and revenue band, country, funding stage, technology and
+    signal (as of each deal's created date): won, lost, win rate with a 95% Wilson
+    interval and lift over the overall win rate. Writes the table, a one-page ICP draft
+    and proposed_rules.toml, a rules file `build` accepts, every line commented with
+    the figure it came from.
+    """
+    result = run_profile(
+        companies_path=companies,
+        crm_path=crm,
+        opportunities_path=opportunities,
+        jobs_path=jobs,
+        funding_path=funding,
+        out=out,
+        min_deals=min_deals,
+    )
+    click.echo(format_profile(result))
+    click.echo(f"wrote {out}/")
+
+
+@cli.command()
+@click.option(
+    "--rules",
+    "rules_paths",
+    required=True,
+    multiple=True,
+    metavar="PATH",
+    help="Rules file; repeat to compare several side by side.",
+)
+@evidence_inputs
+@click.option(
+    "--out",
+    default="backtest",
+    show_default=True,
+    metavar="DIR",
+    help="Directory for backtest.csv and backtest.json; replaced whole on success.",
+)
+@click.option(
+    "--bootstrap",
+    default=BOOTSTRAP_REPLICATES,
+    show_default=True,
+    type=click.IntRange(min=100),
+    help="Bootstrap replicates for the AUC interval.",
+)
+@click.option(
+    "--seed",
+    default=BOOTSTRAP_SEED,
+    show_default=True,
+    type=int,
+    help="Seed of the bootstrap: the same seed gives the same interval.",
+)
+@reports_errors
+def backtest(
+    rules_paths: tuple[str, ...],
+    companies: str,
+    crm: str,
+    opportunities: str,
+    jobs: str | None,
+    funding: str | None,
+    out: str,
+    bootstrap: int,
+    seed: int,
+) -> None:
+    """Score every closed deal as of its created date and compare the tiers' win rates.
+
+    Per rules file and segment: deals, win rate and average won amount per tier and for
+    the deals that would not have been listed, each tier's lift over all deals, and the
+    ROC AUC of the score (how well it ranks winners above losers) with a bootstrap
+    interval.
+    """
+    result = run_backtest(
+        rules_paths=list(rules_paths),
+        companies_path=companies,
+        crm_path=crm,
+        opportunities_path=opportunities,
+        jobs_path=jobs,
+        funding_path=funding,
+        out=out,
+        replicates=bootstrap,
+        seed=seed,
+    )
+    click.echo(format_backtest(result))
+    click.echo(f"wrote {out}/")
+
+
+@cli.command()
+@click.argument("company")
+@click.option("--rules", "rules_path", required=True, metavar="PATH", help="ICP rules file.")
+@click.option(
+    "--companies",
+    required=True,
+    metavar="PATH",
+    help="Companies: parquet/CSV file, directory, glob or source file.",
+)
+@click.option("--jobs", metavar="PATH", help="Job postings, for hiring signals.")
+@click.option("--funding", metavar="PATH", help="Funding rounds, for funding signals.")
+@click.option("--crm", metavar="PATH", help="CRM accounts, for suppression and CRM matches.")
+@as_of_option
+@reports_errors
+def explain(
+    company: str,
+    rules_path: str,
+    companies: str,
+    jobs: str | None,
+    funding: str | None,
+    crm: str | None,
+    as_of: dt.date | None,
+) -> None:
+    """Explain why COMPANY (an id, domain or name) is on a list or not.
+
+    For each segment: every include and exclude condition with the company's value,
+    every scoring criterion with the points given or not and why (for signals, the
+    events in the window), and the outcome: its tier and rank, suppressed by the CRM,
+    below the lowest tier, not eligible, in an earlier segment or left off by a cap.
+    Then every CRM account it matches, with the method and score.
+    """
+    explanation = run_explain(
+        company,
+        rules_path=rules_path,
+        companies_path=companies,
+        jobs_path=jobs,
+        funding_path=funding,
+        crm_path=crm,
+        as_of=as_of or dt.date.today(),
+    )
+    click.echo(format_explanation(explanation))
+
+
+@cli.command()
+@click.option(
+    "--companies",
+    required=True,
+    metavar="PATH",
+    help="Companies: parquet/CSV file, directory, glob or source file.",
+)
+@click.option(
+    "--crm",
+    required=True,
+    metavar="PATH",
+    help="CRM accounts (account_id, name; domain and country if any).",
+)
+@click.option(
+    "--out",
+    required=True,
+    metavar="DIR",
+    help="Directory for the results; replaced whole on success, untouched on failure.",
+)
+@click.option(
+    "--threshold",
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    type=click.FloatRange(0, 100),
+    help="A pair scoring at least this is a match.",
+)
+@click.option(
+    "--review-threshold",
+    default=DEFAULT_REVIEW_THRESHOLD,
+    show_default=True,
+    type=click.FloatRange(0, 100),
+    help="Pairs from this score up to the threshold go to review.csv.",
+)
+@click.option(
+    "--confirmed",
+    metavar="PATH",
+    help="Decided pairs (company_id, account_id, decision = match or no_match), e.g. a "
+    "filled-in review.csv; they override the engine.",
+)
+@click.pass_obj
+@reports_errors
+def match(
+    progress: Progress | None,
+    companies: str,
+    crm: str,
+    out: str,
+    threshold: float,
+    review_threshold: float,
+    confirmed: str | None,
+) -> None:
+    """Match companies to CRM accounts by domain and by name.
+
+    Writes matches.csv, review.csv (pairs for a person to confirm; fill in the decision
+    column and pass the file back with --confirmed), duplicates.csv and summary.json.
+    """
+    summary = run_match(
+        companies_path=companies,
+        crm_path=crm,
+        out=out,
+        settings=MatchSettings(threshold=threshold, review_threshold=review_threshold),
+        confirmed_path=confirmed,
+        progress=progress or QUIET,
+    )
+    click.echo(format_match_summary(summary))
+    click.echo(f"wrote {out}/")
 
 
 def main() -> None:

@@ -1,31 +1,484 @@
-"""Normalisers for domains and company names, as polars expressions and plain functions."""
+"""Normalisers for domains and company names, as polars expressions.
+
+Both sides of every comparison (the company data and the CRM) go through the same
+expressions, so "ACME, Inc." at ``https://www.acme.com/about`` and "Acme Incorporated" at
+``acme.com`` meet as ``acme`` at ``acme.com``. Everything is vectorised: the Public Suffix
+List shipped inside the ``publicsuffixlist`` package is read once into sets that polars
+looks each host's suffixes up in, so a run never calls Python per row and never fetches
+anything from the network.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Sequence
+from importlib import resources
 
 import polars as pl
 
 
-def domain_expr(column: str | pl.Expr) -> pl.Expr:
-    """Normalise a domain or URL column: no scheme, ``www.``, port, path, query or case.
+def _words(text: str) -> list[str]:
+    """The words of a block of text, for long vocabularies written compactly."""
+    return text.split()
 
-    Empty results become null, so an unusable domain never matches anything.
-    """
-    expr = pl.col(column) if isinstance(column, str) else column
-    host = (
-        expr.str.strip_chars()
-        .str.to_lowercase()
-        .str.replace(r"^[a-z][a-z0-9+.-]*://", "")
-        .str.replace(r"[/?#].*$", "")
-        .str.replace(r"^[^@]*@", "")
-        .str.replace(r":\d*$", "")
-        .str.strip_chars(".")
-        .str.replace(r"^www\d*\.", "")
+
+# Free-mail, hosting, site-builder and social domains. Many organisations share each of
+# them, so none is ever a company's own domain: ``sales@gmail.com``, ``acme.wixsite.com``
+# and ``linkedin.com/company/acme`` say nothing about which company a record is. A host
+# is blocked when it or any parent domain is listed (``sites.google.com`` blocks
+# ``sites.google.com/view/acme`` but not ``google.com``).
+SHARED_DOMAINS: frozenset[str] = frozenset(
+    _words(
+        """
+gmail.com googlemail.com outlook.com outlook.fr hotmail.com hotmail.co.uk hotmail.fr
+hotmail.de hotmail.it hotmail.es live.com live.co.uk live.fr msn.com windowslive.com
+yahoo.com yahoo.co.uk yahoo.fr yahoo.de yahoo.es yahoo.it yahoo.co.jp yahoo.com.br
+yahoo.co.in ymail.com rocketmail.com aol.com aim.com icloud.com me.com mac.com proton.me
+protonmail.com protonmail.ch pm.me gmx.com gmx.de gmx.net gmx.at gmx.ch web.de
+t-online.de freenet.de mail.com email.com zohomail.com yandex.com yandex.ru mail.ru
+bk.ru inbox.ru list.ru rambler.ru qq.com 163.com 126.com yeah.net sina.com sohu.com
+naver.com daum.net hanmail.net fastmail.com fastmail.fm hey.com tutanota.com tuta.io
+comcast.net verizon.net att.net sbcglobal.net bellsouth.net cox.net charter.net
+earthlink.net optonline.net orange.fr wanadoo.fr free.fr sfr.fr laposte.net libero.it
+virgilio.it alice.it tiscali.it btinternet.com sky.com virginmedia.com ntlworld.com
+talktalk.net bigpond.com optusnet.com.au shaw.ca rogers.com sympatico.ca rediffmail.com
+seznam.cz wp.pl o2.pl onet.pl interia.pl terra.com.br uol.com.br bol.com.br wixsite.com
+wix.site editorx.io squarespace.site weebly.com weeblysite.com wordpress.com
+blogspot.com blogger.com godaddysites.com webflow.io carrd.co sites.google.com
+business.site github.io gitlab.io herokuapp.com netlify.app vercel.app pages.dev web.app
+firebaseapp.com myshopify.com square.site strikingly.com mystrikingly.com jimdosite.com
+jimdofree.com site123.me webnode.com webnode.page tumblr.com medium.com substack.com
+notion.site framer.website framer.app azurewebsites.net cloudfront.net amazonaws.com
+squarespace.com
+linkedin.com facebook.com fb.com instagram.com twitter.com x.com youtube.com tiktok.com
+pinterest.com xing.com crunchbase.com glassdoor.com indeed.com yelp.com angel.co
+wellfound.com bit.ly linktr.ee t.co goo.gl
+"""
     )
-    return pl.when(host.str.len_chars() > 0).then(host).otherwise(None)
+)
+
+
+# Legal forms as they read after folding ("S.A." -> "sa", "L.L.C." -> "llc",
+# "A/S" -> "as", "Pty. Ltd." -> "pty ltd", "Sp. z o.o." -> "sp z oo"). They are stripped
+# from the end of a name, several in a row ("GmbH & Co. KG"), but never when nothing
+# would be left: "Limited Brands" and "The Company Store" keep their words.
+LEGAL_FORMS: tuple[str, ...] = (
+    # multi-word forms first, so the longest spelling is the one taken
+    "public limited company",
+    "limited liability company",
+    "limited liability partnership",
+    "limited partnership",
+    "aktiengesellschaft",
+    "aktiebolag",
+    "societe anonyme",
+    "sociedad anonima",
+    "societa per azioni",
+    "private limited",
+    "kabushiki kaisha",
+    "gmbh and co kg",
+    "s de rl de cv",
+    "sa de cv",
+    "s de rl",
+    "sp z oo",
+    "and company",
+    "and co",
+    "pty ltd",
+    "pty limited",
+    "pvt ltd",
+    "pte ltd",
+    "co ltd",
+    "sdn bhd",
+    # English-speaking jurisdictions
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "cos",
+    "company",
+    "llc",
+    "llp",
+    "lllp",
+    "lp",
+    "ltd",
+    "limited",
+    "plc",
+    "pllc",
+    "ulc",
+    "na",
+    "pty",
+    "pvt",
+    "pte",
+    # German-speaking
+    "gmbh",
+    "mbh",
+    "ag",
+    "kg",
+    "kgaa",
+    "ohg",
+    "ug",
+    "ev",
+    # European and Latin
+    "se",
+    "sa",
+    "sas",
+    "sasu",
+    "sarl",
+    "eurl",
+    "sca",
+    "snc",
+    "spa",
+    "srl",
+    "srls",
+    "sl",
+    "slu",
+    "sau",
+    "bv",
+    "nv",
+    "vof",
+    "cv",
+    "ltda",
+    "eireli",
+    "sab",
+    "sanv",
+    "nvsa",
+    # Nordic
+    "ab",
+    "publ",
+    "asa",
+    "as",
+    "aps",
+    "oy",
+    "oyj",
+    "hf",
+    "ehf",
+    # Central and eastern European
+    "kft",
+    "zrt",
+    "nyrt",
+    "sro",
+    "as",
+    "doo",
+    "dd",
+    # Asia
+    "kk",
+    "gk",
+    "yk",
+    "bhd",
+    "tbk",
+    # an article moved to the end: "Home Depot, The"
+    "the",
+)
+
+# Forms written in front of the name: "PT Bank Central Asia", "OOO Romashka".
+LEADING_FORMS: tuple[str, ...] = ("the", "pt", "ooo", "oao", "zao", "pao")
+
+# Words too common in company names to identify one. A name made only of these never
+# matches on its name ("Global Solutions Group"), and two names that share only these
+# score low ("Acme Global Solutions" is not "Zenith Global Solutions").
+GENERIC_WORDS: frozenset[str] = frozenset(
+    _words(
+        """
+group groups holdings holding global solutions solution systems system technologies
+international services service partners enterprises enterprise industries worldwide
+consulting associates ventures management company companies corporation and of the for
+groupe gruppe grupo gruppo
+"""
+    )
+)
+
+
+# Abbreviations written either way in company names, each mapped to one spelling.
+ABBREVIATIONS: dict[str, str] = {
+    "intl": "international",
+    "natl": "national",
+    "mfg": "manufacturing",
+    "mgmt": "management",
+    "svc": "services",
+    "svcs": "services",
+    "service": "services",
+    "sys": "systems",
+    "system": "systems",
+    "tech": "technologies",
+    "technology": "technologies",
+    "bros": "brothers",
+    "assoc": "associates",
+    "assn": "association",
+    "dept": "department",
+    "ctr": "center",
+    "centre": "center",
+    "univ": "university",
+    "grp": "group",
+    "hldgs": "holdings",
+    "hldg": "holdings",
+    "holding": "holdings",
+    "lab": "laboratories",
+    "labs": "laboratories",
+    "laboratory": "laboratories",
+    "solution": "solutions",
+    "enterprise": "enterprises",
+    "engg": "engineering",
+}
+
+# Letters that Unicode decomposition leaves alone.
+_LETTERS: dict[str, str] = {
+    "ß": "ss",
+    "æ": "ae",
+    "ø": "o",
+    "œ": "oe",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "\u0131": "i",  # dotless i
+    "ħ": "h",
+}
+
+
+def _col(column: str | pl.Expr) -> pl.Expr:
+    return pl.col(column) if isinstance(column, str) else column
+
+
+# --- domains -------------------------------------------------------------------------
+
+
+@functools.cache
+def _suffix_rules() -> tuple[pl.Series, pl.Series, pl.Series, pl.Series, int]:
+    """The Public Suffix List as four sets: rules, wildcard parents, exceptions, TLDs.
+
+    ``*.ck`` becomes the wildcard parent ``ck`` and ``!www.ck`` the exception ``www.ck``.
+    Internationalised rules are kept in Unicode and in their ASCII (punycode) form, as
+    hosts come written either way. Also returns one more than the most labels in a rule:
+    the deepest suffix a registrable domain can need.
+    """
+    text = (
+        resources.files("publicsuffixlist")
+        .joinpath("public_suffix_list.dat")
+        .read_text(encoding="utf-8")
+    )
+    exact: set[str] = set()
+    wild: set[str] = set()
+    exceptions: set[str] = set()
+    for raw in text.splitlines():
+        rule = raw.strip().split(" ")[0].lower()
+        if not rule or rule.startswith("//"):
+            continue
+        forms = [rule]
+        if not rule.isascii():
+            with contextlib.suppress(UnicodeError):
+                forms.append(rule.encode("idna").decode("ascii"))
+        for form in forms:
+            if form.startswith("!"):
+                exceptions.add(form[1:])
+            elif form.startswith("*."):
+                wild.add(form[2:])
+            else:
+                exact.add(form)
+    tlds = {r.rsplit(".", 1)[-1] for r in exact | wild | exceptions}
+    # A wildcard rule has one label more than its parent.
+    labels = [r.count(".") + 1 for r in exact | exceptions] + [r.count(".") + 2 for r in wild]
+    depth = max(labels) + 1
+
+    def as_set(values: set[str]) -> pl.Series:
+        return pl.Series(sorted(values), dtype=pl.String).implode()
+
+    return as_set(exact), as_set(wild), as_set(exceptions), as_set(tlds), depth
+
+
+def _tail(host: pl.Expr, k: int) -> pl.Expr:
+    """The last ``k`` labels of a host (``acme.co.uk``, 2 -> ``co.uk``); null if fewer."""
+    return host.str.extract(rf"((?:[^.]+\.){{{k - 1}}}[^.]+)$")
+
+
+def host_expr(column: str | pl.Expr) -> pl.Expr:
+    """A URL, e-mail address or domain reduced to its lower-case host name.
+
+    Removes the scheme, user or mailbox, ``www.``, port, path, query string, fragment and
+    trailing dots. Null when what is left is not a host name (``n/a``, ``localhost``,
+    ``Acme Inc``).
+    """
+    host = (
+        _col(column)
+        .cast(pl.String)
+        .str.to_lowercase()
+        .str.extract(r"^\s*(?:[a-z][a-z0-9+.-]*://|mailto:|//)?(?:[^@/?#\\\s]*@)?([^/?#\\:@\s]*)")
+        .str.strip_chars(".")
+        .str.replace(r"^www\d*\.(.+\..+)$", "${1}")
+    )
+    valid = host.str.contains(r"^[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)+$")
+    return pl.when(valid).then(host)
+
+
+def _registrable(host: pl.Expr, tails: list[pl.Expr]) -> pl.Expr:
+    """The registrable domain of ``host``, given its last 1, 2, ... labels in ``tails``.
+
+    The Public Suffix List algorithm: the public suffix is the longest matching rule (a
+    listed suffix, or any label under a wildcard rule), an exception rule makes it one
+    label shorter, and the registrable domain is the public suffix plus one label.
+    """
+    exact, wild, exceptions, tlds, depth = _suffix_rules()
+    hits = []
+    for k in range(2, depth):
+        hit = tails[k - 1].is_in(exact) | (tails[k - 2].is_in(wild) & tails[k - 1].is_not_null())
+        hits.append(pl.when(hit).then(pl.lit(k)))
+    suffix_len = pl.max_horizontal(pl.lit(1), *hits)
+    for k in range(2, depth):
+        suffix_len = pl.when(tails[k - 1].is_in(exceptions)).then(k - 1).otherwise(suffix_len)
+    chain = pl.when(suffix_len == 1).then(tails[1])
+    for k in range(2, depth):
+        chain = chain.when(suffix_len == k).then(tails[k])
+    return pl.when(tails[0].is_in(tlds)).then(chain)
+
+
+def _shared(tails: list[pl.Expr]) -> pl.Expr:
+    shared = pl.Series(sorted(SHARED_DOMAINS), dtype=pl.String).implode()
+    depth = max(d.count(".") + 1 for d in SHARED_DOMAINS)
+    return pl.any_horizontal([t.is_in(shared).fill_null(False) for t in tails[1:depth]])
+
+
+def _domains(values: pl.Series, *, registrable_only: bool = False) -> pl.Series:
+    """Company domains for a batch of values; each host's suffixes are computed once."""
+    _, _, _, _, depth = _suffix_rules()
+    names = [f"t{k}" for k in range(1, depth + 1)]
+    hosts = pl.LazyFrame({"v": values}, schema={"v": pl.String}).select(
+        h=host_expr("v") if not registrable_only else pl.col("v")
+    )
+    tails = [pl.col(n) for n in names]
+    result = _registrable(pl.col("h"), tails)
+    if not registrable_only:
+        result = pl.when(~_shared(tails)).then(result)
+    return (
+        hosts.with_columns(_tail(pl.col("h"), k).alias(n) for k, n in enumerate(names, 1))
+        .select(result.alias(values.name))
+        .collect()
+        .to_series()
+    )
+
+
+def registrable_domain_expr(host: str | pl.Expr) -> pl.Expr:
+    """The registrable domain of a host name (``shop.acme.com.au`` -> ``acme.com.au``).
+
+    Both the ICANN and the private sections of the Public Suffix List count, so
+    ``acme.wixsite.com`` is its own registrable domain. Null for a host that is itself a
+    public suffix (``co.uk``) or whose last label is no top-level domain.
+    """
+    return _col(host).map_batches(
+        functools.partial(_domains, registrable_only=True),
+        return_dtype=pl.String,
+        is_elementwise=True,
+    )
+
+
+def domain_expr(column: str | pl.Expr) -> pl.Expr:
+    """A company's domain: the registrable domain of a URL, e-mail address or host.
+
+    ``https://www.Acme.com:443/about?x=1`` and ``sales@shop.acme.com`` both give
+    ``acme.com``; ``shop.acme.co.uk`` gives ``acme.co.uk``. Null when the value holds no
+    usable domain, or when the domain is a free-mail, hosting or social one
+    (``gmail.com``, ``acme.wixsite.com``, ``linkedin.com/company/acme``): those never
+    identify a company.
+    """
+    return _col(column).map_batches(_domains, return_dtype=pl.String, is_elementwise=True)
+
+
+def domain_label_expr(domain: str | pl.Expr) -> pl.Expr:
+    """The label a registrable domain adds to its public suffix (``acme.co.uk`` -> ``acme``)."""
+    return _col(domain).str.extract(r"^([^.]+)")
+
+
+# --- names ---------------------------------------------------------------------------
+
+
+def fold_expr(column: str | pl.Expr) -> pl.Expr:
+    """Lower case without accents or compatibility forms.
+
+    ``Société`` and its full-width spelling both become ``societe``; letters that Unicode
+    does not decompose are spelled out (``ß`` -> ``ss``, ``ø`` -> ``o``).
+    """
+    return (
+        _col(column)
+        .cast(pl.String)
+        .str.to_lowercase()
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{M}+", "")
+        .str.replace_many(list(_LETTERS), list(_LETTERS.values()))
+    )
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(sorted(set(words), key=lambda w: (-len(w), w)))
 
 
 def name_expr(column: str | pl.Expr) -> pl.Expr:
-    """Normalise a company name for exact comparison: case, punctuation and spacing."""
-    expr = pl.col(column) if isinstance(column, str) else column
-    name = expr.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
-    return pl.when(name.str.len_chars() > 0).then(name).otherwise(None)
+    """A company name normalised for comparison; null when nothing is left.
+
+    Folds Unicode (accents, full-width forms), case and punctuation; ``&`` becomes
+    ``and``; a web suffix on a name goes (``Salesforce.com`` -> ``salesforce``);
+    abbreviations get one spelling (``Intl`` -> ``international``); a leading "The" and
+    legal forms at the end (Inc, Ltd, GmbH, S.A., Pty Ltd, ...) go, unless nothing would
+    be left. Idempotent: normalising a normalised name changes nothing.
+    """
+    text = (
+        fold_expr(column)
+        .str.replace_all(r"(\p{L})\.(?:com|net|org|io|ai)\b", "${1}")
+        .str.replace_all("&", " and ")
+        # Dots, slashes and apostrophes inside a word: "s.p.a." -> "spa", "a/s" -> "as",
+        # "macy's" -> "macys". Twice, as each pass can only join every other letter.
+        .str.replace_all(r"(\p{L})[./'\x{2019}](\p{L})", "${1}${2}")
+        .str.replace_all(r"(\p{L})[./'\x{2019}](\p{L})", "${1}${2}")
+        .str.replace_all(r"[^\p{L}\p{N}]+", "  ")
+    )
+    # Words are now separated by two spaces, so each word's pattern (with one space on
+    # each side) can match next to another's.
+    text = pl.format("  {}  ", text).str.replace_many(
+        [f" {short} " for short in ABBREVIATIONS], [f" {long} " for long in ABBREVIATIONS.values()]
+    )
+    text = text.str.replace_all(r"\s+", " ").str.strip_chars()
+    leading = _alternation(LEADING_FORMS)
+    trailing = _alternation(LEGAL_FORMS)
+    text = text.str.replace(rf"^(?:(?:{leading}) )+(\S)", "${1}").str.replace(
+        rf"^(.*?\S)(?: (?:{trailing}))+$", "${1}"
+    )
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def core_name_expr(normalised: str | pl.Expr) -> pl.Expr:
+    """The distinctive part of a normalised name: its generic words removed; null if none."""
+    words = _alternation(sorted(GENERIC_WORDS))
+    core = (
+        pl.format(" {} ", _col(normalised))
+        .str.replace_all(rf" (?:{words}) ", "  ")
+        .str.replace_all(rf" (?:{words}) ", "  ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+    return pl.when(core.str.len_chars() > 0).then(core)
+
+
+# --- plain functions -------------------------------------------------------------------
+
+
+def _apply(expr: pl.Expr, values: Sequence[str | None]) -> list[str | None]:
+    frame = pl.DataFrame({"v": list(values)}, schema={"v": pl.String})
+    return frame.lazy().select(expr).collect().to_series().to_list()
+
+
+def normalise_domains(values: Sequence[str | None]) -> list[str | None]:
+    """``domain_expr`` for a list of values: each one's registrable domain, or None."""
+    return _apply(domain_expr("v"), values)
+
+
+def normalise_names(values: Sequence[str | None]) -> list[str | None]:
+    """``name_expr`` for a list of values: each one normalised, or None."""
+    return _apply(name_expr("v"), values)
+
+
+def normalise_domain(value: str | None) -> str | None:
+    """One value's registrable domain (see ``domain_expr``), or None."""
+    return normalise_domains([value])[0]
+
+
+def normalise_name(value: str | None) -> str | None:
+    """One company name normalised (see ``name_expr``), or None."""
+    return normalise_names([value])[0]

@@ -305,6 +305,7 @@ def run_with_settings(settings: BuildSettings, progress: Progress = QUIET) -> di
         jobs_path=inputs.get("jobs"),
         funding_path=inputs.get("funding"),
         crm_path=inputs.get("crm"),
+        confirmed_path=inputs.get("confirmed"),
         as_of=settings.as_of,
         out=settings.out,
         previous_path=settings.previous,

@@ -90,7 +90,7 @@ def account(i: int) -> dict[str, Any]:
         },
         "Id": f"001{i:015d}",
         "Name": f"Account {i}",
-        "Website": f"http://account{i}.example.org" if i % 4 else None,
+        "Website": f"http://www.account{i}.com/about" if i % 4 else None,
         "Type": ["Customer - Direct", "Prospect", "Technology Partner", None][i % 4],
         "Industry": "Technology",
         "NumberOfEmployees": 50 + i,

@@ -287,7 +287,7 @@ def test_salesforce_accounts_follow_next_records_url(
     second = crm_df.row(1, named=True)
     assert (second["status"], second["domain"], second["country"]) == (
         "prospect",
-        "account1.example.org",
+        "account1.com",
         "GB",
     )
     assert crm_df.row(2, named=True)["status"] == "partner"
