@@ -10,7 +10,6 @@ which criteria newly fired or stopped firing, a new CRM status, a threshold miss
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from listbuilder.errors import DataError
+from listbuilder.io import read_run_summary
 from listbuilder.rules import Rules, Segment
 from listbuilder.scoring import exclude_col, include_col
 
@@ -70,11 +70,8 @@ def load_previous(run_dir: str | Path) -> PreviousRun:
         DataError: ``run_dir`` has no readable ``summary.json`` or accounts file.
     """
     run_dir = Path(run_dir)
-    summary_path = run_dir / "summary.json"
-    if not summary_path.is_file():
-        raise DataError(f"{run_dir} is not a run directory: it has no summary.json")
+    summary_path, summary = read_run_summary(run_dir)
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
         as_of = dt.date.fromisoformat(summary["as_of"])
         rules_sha = summary["rules"]["sha256"]
     except (ValueError, KeyError, TypeError) as exc:

@@ -33,7 +33,7 @@ from listbuilder.csvsafe import (
     record_sizes,
 )
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.io import atomic_directory, sha256_of
+from listbuilder.io import atomic_directory, read_run_summary, sha256_of
 from listbuilder.normalise import domain_expr
 
 MANIFEST = "export.json"
@@ -495,17 +495,7 @@ def load_run(run_dir: str | Path) -> Run:
             names the file and the key.
     """
     run = Path(run_dir)
-    path = run / "summary.json"
-    if not path.is_file():
-        what = "has no summary.json" if run.is_dir() else "does not exist"
-        raise DataError(
-            f"{run} is not a run directory: it {what} (a run directory is written by "
-            "`listbuilder build --out DIR`)"
-        )
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    path, summary = read_run_summary(run)
     raw = summary.get("segments") if isinstance(summary, dict) else None
     if not isinstance(raw, list):
         raise DataError(f"{path}: key `segments`: expected a list of the run's segments")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+
+from listbuilder.errors import DataError
 
 LIST_SEPARATOR = ";"
 
@@ -80,3 +83,23 @@ def sha256_of(paths: list[Path]) -> str:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_run_summary(run_dir: str | os.PathLike[str]) -> tuple[Path, object]:
+    """The path and parsed content of a run directory's ``summary.json``.
+
+    Raises:
+        DataError: ``run_dir`` is not a run directory, or its summary is not JSON.
+    """
+    run = Path(run_dir)
+    path = run / "summary.json"
+    if not path.is_file():
+        what = "has no summary.json" if run.is_dir() else "does not exist"
+        raise DataError(
+            f"{run} is not a run directory: it {what} (a run directory is written by "
+            "`listbuilder build --out DIR`)"
+        )
+    try:
+        return path, json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None

@@ -399,8 +399,10 @@ def fold_expr(column: str | pl.Expr) -> pl.Expr:
     return (
         _col(column)
         .cast(pl.String)
-        .str.to_lowercase()
+        # Decompose before lower-casing: compatibility forms such as the mathematical
+        # capitals only become ordinary capitals here.
         .str.normalize("NFKD")
+        .str.to_lowercase()
         .str.replace_all(r"\p{M}+", "")
         .str.replace_many(list(_LETTERS), list(_LETTERS.values()))
     )

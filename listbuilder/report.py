@@ -35,7 +35,7 @@ from listbuilder.charts import (
     pointer,
 )
 from listbuilder.errors import DataError
-from listbuilder.io import atomic_file
+from listbuilder.io import atomic_file, read_run_summary
 
 REPORT_FILE = "report.html"
 DASH = "\u2013"
@@ -222,17 +222,7 @@ def load_run_info(run_dir: str | Path) -> RunInfo:
             shows; the message names the file and the key.
     """
     run = Path(run_dir)
-    path = run / "summary.json"
-    if not path.is_file():
-        what = "has no summary.json" if run.is_dir() else "does not exist"
-        raise DataError(
-            f"{run} is not a run directory: it {what} (a run directory is written by "
-            "`listbuilder build --out DIR`)"
-        )
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    path, raw = read_run_summary(run)
     c = _Checker(path)
     top = c.obj(raw, "(top level)")
     rules = c.obj(c.get(top, "rules", ""), "rules")

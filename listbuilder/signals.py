@@ -59,6 +59,15 @@ def aggregate_signal(
     recent = events.filter(
         pl.col(date_col).is_between(window_start(as_of, widest), as_of, closed="both")
     )
+    return _grouped(recent, criteria, as_of, "company_id")
+
+
+def _grouped(
+    recent: pl.LazyFrame, criteria: list[SignalCriterion], as_of: dt.date | pl.Expr, key: str
+) -> pl.LazyFrame:
+    """Each criterion's event count (and, for funding, latest round) per ``key``."""
+    signal = criteria[0].signal
+    date_col = EVENT_DATE[signal]
     aggs: list[pl.Expr] = []
     for c in criteria:
         hit = _matches(c, as_of)
@@ -68,8 +77,8 @@ def aggregate_signal(
             aggs.append(pl.col(date_col).filter(hit).last().alias(f"{c.key}_date"))
     if signal == "funding":
         # `last` must mean the latest round; the tie-breakers make it the same every run.
-        recent = recent.sort(["company_id", date_col, "round_type"], nulls_last=False)
-    return recent.group_by("company_id").agg(aggs)
+        recent = recent.sort([key, date_col, "round_type"], nulls_last=False)
+    return recent.group_by(key).agg(aggs)
 
 
 def attach_signals(
@@ -124,17 +133,7 @@ def aggregate_signal_at(
     recent = events.join(rows, on="company_id", how="inner").filter(
         pl.col(date_col).is_between(as_of - pl.duration(days=widest), as_of, closed="both")
     )
-    aggs: list[pl.Expr] = []
-    for c in criteria:
-        hit = _matches(c, as_of)
-        aggs.append(hit.sum().cast(pl.Int64).alias(f"{c.key}_n"))
-        if signal == "funding":
-            aggs.append(pl.col("round_type").filter(hit).last().alias(f"{c.key}_type"))
-            aggs.append(pl.col(date_col).filter(hit).last().alias(f"{c.key}_date"))
-    if signal == "funding":
-        # `last` must mean the latest round; the tie-breakers make it the same every run.
-        recent = recent.sort([_ROW, date_col, "round_type"], nulls_last=False)
-    return recent.group_by(_ROW).agg(aggs)
+    return _grouped(recent, criteria, as_of, _ROW)
 
 
 def attach_signals_at(
