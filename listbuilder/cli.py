@@ -56,6 +56,14 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is inside it, as users typed it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     """Click callback: an ISO date (YYYY-MM-DD)."""
     if value is None:
@@ -166,12 +174,13 @@ def build(
         settings, click.get_current_context().find_object(Progress) or QUIET
     )
     click.echo(format_summary(summary))
-    click.echo(f"wrote {settings.out}/")
+    out_dir = shown(settings.out)
+    click.echo(f"wrote {out_dir}/")
     for warning in bad_value_warnings(summary):
         click.echo(f"warning: {warning}", err=True)
     exported = summary.get("exports")
     if exported:
-        click.echo(f"exports: {len(exported['files'])} files in {settings.out / 'exports'}/")
+        click.echo(f"exports: {len(exported['files'])} files in {out_dir / 'exports'}/")
         for name in exported["files"]:
             click.echo(f"  {name}")
         for warning in exported["warnings"]:
