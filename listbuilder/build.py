@@ -31,6 +31,7 @@ from listbuilder.exports import check_destinations, write_exports
 from listbuilder.io import atomic_directory, sha256_of, write_csv
 from listbuilder.matching import match_crm
 from listbuilder.matchrun import check_confirmed, read_confirmed
+from listbuilder.normalise import domain_expr
 from listbuilder.progress import QUIET, Progress
 from listbuilder.report import write_report
 from listbuilder.rules import Rules, Segment, load_rules
@@ -209,8 +210,10 @@ def build_lists(
             .with_columns(_pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32))
         )
         suppressed = assigned.filter(pl.col("_excluded"))
-        ranked = assigned.filter(~pl.col("_excluded")).sort(
-            ["score", "company_id"], descending=[True, False], maintain_order=True
+        ranked, duplicates = _one_per_domain(
+            assigned.filter(~pl.col("_excluded")).sort(
+                ["score", "company_id"], descending=[True, False], maintain_order=True
+            )
         )
         listed, plans = assign_tiers(
             ranked, seg.tiers, seg.max_accounts, pinned="_pin" if sticky else None
@@ -222,6 +225,7 @@ def build_lists(
             listed.with_columns(status=pl.lit("listed")),
             suppressed.with_columns(status=pl.lit("suppressed")),
             not_listed.with_columns(status=pl.lit("not_listed")),
+            duplicates.with_columns(status=pl.lit("duplicate")),
         ]
         listed = listed.select(*LEAD_COLUMNS, *CRM_COLUMNS, *rest)
         suppressed_parts.append(
@@ -235,6 +239,7 @@ def build_lists(
             "qualified": counts[f"qualified{i}"],
             "taken_by_earlier_segment": counts[f"qualified{i}"] - assigned.height,
             "suppressed_by_crm": suppressed.height,
+            "duplicate_domain": duplicates.height,
             "listed": listed.height,
             "not_listed_caps": not_listed.height,
         }
@@ -302,6 +307,22 @@ def _with_crm(
         crm_account_id=pl.lit(None, pl.String),
         crm_match_method=pl.lit(None, pl.String),
         crm_match_score=pl.lit(None, pl.Float64),
+    )
+
+
+def _one_per_domain(ranked: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split ranked accounts into the best-ranked one per registrable domain and the rest.
+
+    Company datasets hold the same organisation twice (``acme.com`` and
+    ``shop.acme.com``); a list names it once, under its best-ranked record. Accounts
+    without a usable domain are all kept: nothing says they are the same.
+    """
+    domain = domain_expr("domain")
+    first = domain.is_null() | (pl.int_range(pl.len()).over(domain) == 0)
+    flagged = ranked.with_columns(_first=first)
+    return (
+        flagged.filter(pl.col("_first")).drop("_first"),
+        flagged.filter(~pl.col("_first")).drop("_first"),
     )
 
 

@@ -294,6 +294,8 @@ def segment_changes(
         .then(pl.concat_str([pl.lit("now "), _status_words("_crm_now"), pl.lit(" in the CRM")]))
         .when((pl.col("_status_now") == "listed") & (pl.col("_seg_now") != name))
         .then(pl.format("moved to {}", "_seg_now"))
+        .when(pl.col("_status_now") == "duplicate")
+        .then(pl.lit("listed once, under a higher-ranked company with the same domain"))
         .when((pl.col("_status_now") == "not_listed") & (pl.col("_seg_now") == name))
         .then(pl.lit(cap_words))
         .when(pl.col("_status_now") == "not_listed")

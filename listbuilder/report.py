@@ -67,6 +67,7 @@ FUNNEL_KEYS = (
     "qualified",
     "taken_by_earlier_segment",
     "suppressed_by_crm",
+    "duplicate_domain",
     "listed",
     "not_listed_caps",
 )
@@ -652,6 +653,7 @@ def _funnel(seg: SegmentInfo) -> str:
 
     after_earlier = f["qualified"] - f["taken_by_earlier_segment"]
     after_crm = after_earlier - f["suppressed_by_crm"]
+    after_dupes = after_crm - f["duplicate_domain"]
 
     def lost(n: int, key: str, words: str) -> str:
         return f"{MINUS}<span{field_attrs(n, ptr(key))}>{num(n)}</span> {esc(words)}"
@@ -702,6 +704,15 @@ def _funnel(seg: SegmentInfo) -> str:
             ),
             after_crm,
             note_html=lost(f["suppressed_by_crm"], "suppressed_by_crm", "in the CRM"),
+        ),
+        BarRow(
+            "One per domain",
+            (
+                Part(after_dupes, "kept", f"one per domain: {num(after_dupes)}"),
+                Part(f["duplicate_domain"], "lost", "same domain as a higher-ranked company"),
+            ),
+            after_dupes,
+            note_html=lost(f["duplicate_domain"], "duplicate_domain", "same domain"),
         ),
         BarRow(
             "Listed",

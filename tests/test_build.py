@@ -224,6 +224,7 @@ def test_worked_example_lists_summary_and_files(ws: Workspace) -> None:
         "qualified": 4,  # c2 scores 1 < 2
         "taken_by_earlier_segment": 0,
         "suppressed_by_crm": 0,
+        "duplicate_domain": 0,
         "listed": 4,
         "not_listed_caps": 0,
     }
@@ -482,6 +483,7 @@ def test_each_account_goes_to_the_first_segment_it_qualifies_for() -> None:
         "qualified": 3,
         "taken_by_earlier_segment": 0,
         "suppressed_by_crm": 0,
+        "duplicate_domain": 0,
         "listed": 1,
         "not_listed_caps": 2,
     }
@@ -491,6 +493,7 @@ def test_each_account_goes_to_the_first_segment_it_qualifies_for() -> None:
         "qualified": 5,
         "taken_by_earlier_segment": 3,
         "suppressed_by_crm": 0,
+        "duplicate_domain": 0,
         "listed": 2,
         "not_listed_caps": 0,
     }
@@ -679,6 +682,36 @@ def test_a_customer_among_several_matches_suppresses() -> None:
     assert result.suppressed.select("company_id", "crm_account_id", "crm_status").rows() == [
         ("a", "C", "Customer")
     ]
+
+
+def test_one_company_per_registrable_domain_is_listed() -> None:
+    # a, b and d are one organisation's records; c has no domain, e another one.
+    companies = companies_frame(
+        [
+            {"company_id": "a", "name": "Acme", "domain": "shop.acme.co.uk", "employees": 5},
+            {
+                "company_id": "b",
+                "name": "Acme Ltd",
+                "domain": "https://www.acme.co.uk/",
+                "employees": 50,
+            },
+            {"company_id": "c", "name": "Nodomain", "domain": None, "employees": 50},
+            {"company_id": "d", "name": "ACME", "domain": "ACME.CO.UK", "employees": 50},
+            {"company_id": "e", "name": "Other", "domain": "other.com", "employees": 5},
+        ]
+    )
+    rules = rules_from(
+        '[[segments]]\nname = "s"\n[[segments.score]]\nlabel = "big"\n'
+        "when = { employees = { min = 10 } }\npoints = 1\n"
+        '[[segments.tiers]]\nname = "T"\nmin_score = 0\n'
+    )
+    result = build_lists(rules, companies.lazy(), as_of=AS_OF)
+    # Ranked b, c, d (score 1) then a, e (score 0): b is acme.co.uk's best-ranked record.
+    assert result.lists[0].frame["company_id"].to_list() == ["b", "c", "e"]
+    assert result.lists[0].frame["rank"].to_list() == [1, 2, 3]
+    assert result.lists[0].funnel["duplicate_domain"] == 2
+    duplicates = result.accounts.filter(pl.col("status") == "duplicate")
+    assert sorted(duplicates["company_id"].to_list()) == ["a", "d"]
 
 
 def test_suppressed_csv_says_who_was_removed_and_why(ws: Workspace) -> None:

@@ -8,7 +8,7 @@ takes software companies; `big` (employees >= 100) scores +2 and `any` (employee
 | -- | ---- | ------ | --------- | ----- | ---------- |
 | c1 | =HYPERLINK(...) | https://www.alpha.com/about | 500 | 3 | 1, Tier 1 |
 | c2 | Beta | beta.io (CRM: Salesforce id) | 200 | 3 | 2, Tier 1 |
-| c3 | Gamma | alpha.com (same as c1) | 150 | 3 | 3, Tier 2 (Tier 1 full) |
+| c3 | Gamma | gamma.com | 150 | 3 | 3, Tier 2 (Tier 1 full) |
 | c4 | +Delta | none | 10 | 1 | 4, Tier 2 |
 | c5 | @Eps | eps.co.uk (CRM: HubSpot id) | 20 | 1 | 5, Tier 2 |
 | c6 | Other | other.com | retail: not eligible | | |
@@ -160,7 +160,7 @@ COMPANIES = [
     {
         "company_id": "c3",
         "name": "Gamma",
-        "domain": "alpha.com",
+        "domain": "gamma.com",
         "industry": "software",
         "employees": 150,
         "revenue_usd": None,
@@ -272,7 +272,7 @@ def test_rows_in_rank_order_with_one_tag_and_the_company_id(run_dir: Path, tmp_p
     assert column(path, "Custom ID") == ["c1", "c2", "c3", "c4", "c5"]
     assert column(path, "Tags") == ["saas - Tier 1"] * 2 + ["saas - Tier 2"] * 3
     # Registrable domain, website built from it; c4 has no domain but Outreach needs none.
-    assert column(path, "Domain") == ["alpha.com", "beta.io", "alpha.com", "", "eps.co.uk"]
+    assert column(path, "Domain") == ["alpha.com", "beta.io", "gamma.com", "", "eps.co.uk"]
     assert column(path, "Website URL")[0] == "https://alpha.com"
     # Country codes: upper-cased and trimmed; "USA" is no ISO alpha-2 code, so blank.
     assert column(path, "Locality") == ["US", "GB", "US", "", "GB"]
@@ -299,7 +299,7 @@ def test_numbers_stay_numbers_rounded_to_whole_units(run_dir: Path, tmp_path: Pa
     assert column(path, "Annual Revenue") == ["-1", "2000000", "", "3", "5"]
     assert column(path, "# Employees") == ["500", "200", "150", "10", "20"]
     assert column(path, "Account Name") == ["'" + HYPERLINK, "Beta", "Gamma", "'+Delta", "'@Eps"]
-    assert column(path, "Website") == ["alpha.com", "beta.io", "alpha.com", "", "eps.co.uk"]
+    assert column(path, "Website") == ["alpha.com", "beta.io", "gamma.com", "", "eps.co.uk"]
 
 
 def test_text_in_a_number_column_is_neutralised_as_text(
@@ -321,13 +321,38 @@ def test_hubspot_marks_target_accounts_with_icp_tiers_one_row_per_domain(
 ):
     result = export_run(run_dir, ["hubspot"], tmp_path / "x")
     path = tmp_path / "x" / "saas.hubspot.csv"
-    # c3 shares alpha.com with the higher-ranked c1; c4 has no domain: both left out.
-    assert column(path, "Company Domain Name") == ["alpha.com", "beta.io", "eps.co.uk"]
-    assert column(path, "Ideal Customer Profile Tier") == ["tier_1", "tier_1", "tier_2"]
-    assert column(path, "Target Account") == ["true"] * 3
-    assert result.warnings == (
-        "saas.hubspot: 1 account left out: no valid Company Domain Name",
-        "saas.hubspot: 1 account left out: same Company Domain Name as a higher-ranked account",
+    # c4 has no domain: left out.
+    assert column(path, "Company Domain Name") == ["alpha.com", "beta.io", "gamma.com", "eps.co.uk"]
+    assert column(path, "Ideal Customer Profile Tier") == ["tier_1", "tier_1", "tier_2", "tier_2"]
+    assert column(path, "Target Account") == ["true"] * 4
+    assert result.warnings == ("saas.hubspot: 1 account left out: no valid Company Domain Name",)
+
+
+def test_a_list_holding_one_domain_twice_exports_it_once(run_dir: Path, tmp_path: Path):
+    # A build lists one company per domain; a list edited by hand (or by an older
+    # version) may not, and the tools keyed on domain must still get each domain once.
+    path = run_dir / "saas.parquet"
+    listed = pl.read_parquet(path)
+    twin = listed.filter(pl.col("company_id") == "c1").with_columns(
+        company_id=pl.lit("c1b"), rank=pl.lit(6, dtype=listed.schema["rank"])
+    )
+    pl.concat([listed, twin]).write_parquet(path)
+    result = export_run(run_dir, ["hubspot", "domains"], tmp_path / "x")
+    assert column(tmp_path / "x" / "saas.hubspot.csv", "Company Domain Name") == [
+        "alpha.com",
+        "beta.io",
+        "gamma.com",
+        "eps.co.uk",
+    ]
+    assert (tmp_path / "x" / "saas.domains.txt").read_text() == (
+        "alpha.com\nbeta.io\ngamma.com\neps.co.uk\n"
+    )
+    assert (
+        "saas.hubspot: 1 account left out: same Company Domain Name as a higher-ranked account"
+        in result.warnings
+    )
+    assert "saas.domains: 1 account left out: same domain as a higher-ranked account" in (
+        result.warnings
     )
 
 
@@ -381,15 +406,15 @@ def test_salesforce_carries_the_id_only_of_accounts_already_in_salesforce(
 def test_salesloft_needs_a_domain_and_carries_the_crm_id(run_dir: Path, tmp_path: Path):
     export_run(run_dir, ["salesloft"], tmp_path / "x")
     path = tmp_path / "x" / "saas.salesloft.csv"
-    assert column(path, "Domain") == ["alpha.com", "beta.io", "eps.co.uk"]
-    assert column(path, "CRM ID") == ["", "001A0000001abcD", "hs-42"]
+    assert column(path, "Domain") == ["alpha.com", "beta.io", "gamma.com", "eps.co.uk"]
+    assert column(path, "CRM ID") == ["", "001A0000001abcD", "", "hs-42"]
 
 
 def test_domains_are_registrable_unique_and_plain(run_dir: Path, tmp_path: Path):
     result = export_run(run_dir, ["domains"], tmp_path / "x")
     raw = (tmp_path / "x" / "saas.domains.txt").read_bytes()
-    assert raw == b"alpha.com\nbeta.io\neps.co.uk\n"
-    assert result.rows == {"saas.domains.txt": 3}
+    assert raw == b"alpha.com\nbeta.io\ngamma.com\neps.co.uk\n"
+    assert result.rows == {"saas.domains.txt": 4}
 
 
 def test_only_host_names_become_domains_one_line_per_registrable_domain(
@@ -401,7 +426,7 @@ def test_only_host_names_become_domains_one_line_per_registrable_domain(
             {"company_id": "b", "domain": "-lead.com", "employees": 5},
             {"company_id": "c", "domain": "https://münchen.de/impressum", "employees": 5},
             {"company_id": "d", "domain": "ok-example.com", "employees": 5},
-            # Same registrable domain as d: one line per domain.
+            # Same registrable domain as d: the build lists it once.
             {"company_id": "e", "domain": "https://blog.ok-example.com/post", "employees": 5},
         ]
     )
@@ -416,10 +441,8 @@ def test_only_host_names_become_domains_one_line_per_registrable_domain(
     # An internationalised domain is kept (as Unicode, or as punycode if normalised so).
     assert domains[0] in ("münchen.de", "xn--mnchen-3ya.de")
     assert domains[1:] == ["ok-example.com"]
-    assert result.warnings[:2] == (
-        "s.domains: 2 accounts left out: no valid domain",
-        "s.domains: 1 account left out: same domain as a higher-ranked account",
-    )
+    assert result.warnings[0] == "s.domains: 2 accounts left out: no valid domain"
+    assert not any("same domain" in w for w in result.warnings)
     assert column(tmp_path / "x" / "s.linkedin.csv", "companyemaildomain")[:2] == ["", ""]
 
 

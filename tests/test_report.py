@@ -206,6 +206,7 @@ def test_summary_records_tier_plan_caps_and_score_histogram(ws: Workspace) -> No
         "qualified": 6,
         "taken_by_earlier_segment": 0,
         "suppressed_by_crm": 1,
+        "duplicate_domain": 0,
         "listed": 4,
         "not_listed_caps": 1,
     }
@@ -255,6 +256,7 @@ def test_charts_show_the_hand_counts(ws: Workspace) -> None:
         ("Qualified", 6),
         ("Not in an earlier segment", 6),
         ("Not in the CRM", 5),
+        ("One per domain", 5),
         ("Listed", 4),
     ]
     assert chart_rows(page, "tiers:us") == [("T1 (score ≥ 3)", 1), ("T2 (score ≥ 1)", 3)]
