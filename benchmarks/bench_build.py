@@ -87,6 +87,14 @@ def main() -> None:
                 record = json.loads(line.strip().splitlines()[-1])
                 results[side].append(record)
                 print(f"  {side:12s} {record['seconds']:7.2f} s  {record['peak_mb']:8.0f} MB")
+        # The comparison is fair only if both sides did the same work: same lists, byte for byte.
+        for name in ("core_saas.csv", "emea_mid_market.csv"):
+            same = (Path(tmp) / "handwritten" / name).read_bytes() == (
+                Path(tmp) / "listbuilder" / name
+            ).read_bytes()
+            print(f"  {name}: {'identical on both sides' if same else 'DIFFERS'}")
+            if not same:
+                sys.exit(f"{name} differs between the two sides")
     med = {
         side: {
             "seconds": statistics.median(r["seconds"] for r in runs),

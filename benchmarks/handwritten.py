@@ -2,8 +2,8 @@
 
 This is the yardstick for ``bench_build.py``: what a competent engineer would write for
 these exact rules with no rules engine, producing the same lists. It shares only the CRM
-matching function and the output writer with the package, so both sides do the same joins
-and write the same files.
+matching function, the domain normaliser and the output writer with the package, so both
+sides do the same joins and write the same files.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import polars as pl
 
 from listbuilder.io import write_csv
 from listbuilder.matching import match_crm
+from listbuilder.normalise import domain_expr
 
 SIZE_STACK = ["hubspot", "salesforce", "outreach", "salesloft", "gong"]
 EMEA = ["GB", "DE", "FR", "NL", "SE", "IE", "ES", "IT"]
@@ -39,6 +40,8 @@ def _sha(path: Path) -> str:
 
 def _tiers(df: pl.DataFrame, tiers: list[tuple[str, int, int | None]], cap: int) -> pl.DataFrame:
     df = df.sort(["score", "company_id"], descending=[True, False], maintain_order=True)
+    dom = domain_expr("domain")
+    df = df.filter(dom.is_null() | (pl.int_range(pl.len()).over(dom) == 0))
     start, bounds = 0, []
     for name, min_score, tier_cap in tiers:
         reach = int((df["score"] >= min_score).sum())
@@ -87,6 +90,8 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
             f_type=pl.col("round_type").filter(fresh).last(),
             f_date=pl.col("announced_date").filter(fresh).last(),
             r_n=pl.len(),
+            r_type=pl.col("round_type").last(),
+            r_date=pl.col("announced_date").last(),
         )
     )
     ind = pl.col("industry").str.to_lowercase()
@@ -170,18 +175,31 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
         pl.col("x").fill_null(False)
     )
     out.mkdir(parents=True, exist_ok=True)
+
+    def postings(n: str, days: int) -> pl.Expr:
+        noun = pl.when(pl.col(n) == 1).then(pl.lit("posting")).otherwise(pl.lit("postings"))
+        return pl.format("{} {} in {}d", n, noun, pl.lit(days))
+
+    def rounds(n: str, kind: str, date: str) -> pl.Expr:
+        latest = pl.format(
+            "{}, {}", pl.col(kind).fill_null("round"), pl.col(date).dt.strftime("%Y-%m-%d")
+        )
+        return (
+            pl.when(pl.col(n) > 1)
+            .then(pl.format("{} rounds, latest {}", n, latest))
+            .otherwise(latest)
+        )
+
     reasons0 = pl.concat_str(
         [
             pl.when("c0").then(pl.lit("core size band +2")),
             pl.when("c1").then(pl.lit("late stage -1")),
             pl.when("c2").then(pl.lit("no tech data -1")),
             pl.when("c3").then(pl.lit("modern go-to-market stack +2")),
-            pl.when("c4").then(pl.format("hiring sellers +1 ({} postings in 60d)", "h60")),
-            pl.when("c5").then(pl.format("hiring a sales team +2 ({} postings in 60d)", "h60")),
+            pl.when("c4").then(pl.format("hiring sellers +1 ({})", postings("h60", 60))),
+            pl.when("c5").then(pl.format("hiring a sales team +2 ({})", postings("h60", 60))),
             pl.when("c6").then(
-                pl.format(
-                    "fresh funding +2 ({}, {})", "f_type", pl.col("f_date").dt.strftime("%Y-%m-%d")
-                )
+                pl.format("fresh funding +2 ({})", rounds("f_n", "f_type", "f_date"))
             ),
         ],
         separator="; ",
@@ -191,8 +209,10 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
         [
             pl.when("k0").then(pl.lit("integrated CRM +2")),
             pl.when("k1").then(pl.lit("revenue over $50M +1")),
-            pl.when("k2").then(pl.format("hiring sellers +2 ({} postings in 90d)", "h90")),
-            pl.when("k3").then(pl.lit("recent round +1")),
+            pl.when("k2").then(pl.format("hiring sellers +2 ({})", postings("h90", 90))),
+            pl.when("k3").then(
+                pl.format("recent round +1 ({})", rounds("r_n", "r_type", "r_date"))
+            ),
         ],
         separator="; ",
         ignore_nulls=True,
