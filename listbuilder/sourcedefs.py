@@ -407,7 +407,15 @@ def _parse_api(table: dict[str, Any], given: bool, problems: _Problems) -> ApiSp
     if base_url:
         parts = urlsplit(base_url)
         host = parts.hostname or ""
-        if parts.scheme not in ("http", "https") or not host:
+        if parts.username or parts.password:
+            # A credential written into the URL would end up in snapshots' metadata and
+            # in error messages; the value is not repeated here for the same reason.
+            problems.add(
+                "api.base_url",
+                "expected no user name or password in the URL (the token comes from "
+                "`token_env`); the value is not shown",
+            )
+        elif parts.scheme not in ("http", "https") or not host:
             problems.add("api.base_url", f"expected an https:// URL, got {base_url!r}")
         elif parts.scheme == "http" and host not in LOOPBACK_HOSTS and not host.startswith("127."):
             # The token travels in a header: never in clear text beyond this machine.

@@ -398,6 +398,14 @@ def test_api_base_url_must_be_https(tmp_path: Path, base_url: str, complaint: st
     assert f"api.base_url: {complaint}" in message
 
 
+def test_api_base_url_with_a_credential_is_refused_without_showing_it(tmp_path: Path) -> None:
+    url = "https://me:s3cr3t-token@api.hubapi.com"
+    text = (SOURCES / "hubspot_api.toml").read_text().replace("https://api.hubapi.com", url)
+    message = problems_of(write(tmp_path, text))
+    assert "api.base_url: expected no user name or password in the URL" in message
+    assert "s3cr3t-token" not in message
+
+
 def test_api_keys_are_checked_per_kind(tmp_path: Path) -> None:
     text = (SOURCES / "salesforce_api.toml").read_text()
     text = text.replace('fields = ["Id", ', 'properties = ["name"]\nfields = [')
