@@ -43,7 +43,7 @@ def one_run(side: str, data: Path, out: Path) -> None:
     """Run one side once in this process and print its wall time and peak memory."""
     start = time.perf_counter()
     if side == "listbuilder":
-        from listbuilder.build import run_build
+        from listbuilder.outputs.run import run_build
 
         run_build(
             rules_path=ROOT / "rules" / "example.toml",

@@ -57,7 +57,7 @@ def inputs(data: Path) -> dict[str, Path]:
 
 def one_run(command: str, data: Path, out: Path) -> None:
     """Run one command once in this process; print its wall time, matching time, memory."""
-    import listbuilder.evidence as evidence
+    import listbuilder.evidence.deals as evidence
 
     matching = 0.0
     real_match = evidence.match_crm
@@ -73,12 +73,12 @@ def one_run(command: str, data: Path, out: Path) -> None:
     evidence.match_crm = timed_match  # type: ignore[assignment]
     start = time.perf_counter()
     if command == "profile":
-        from listbuilder.profile import run_profile
+        from listbuilder.evidence.profile import run_profile
 
         profile = run_profile(out=out, **inputs(data))  # type: ignore[arg-type]
         deals = profile.evidence.quality.used
     else:
-        from listbuilder.backtest import run_backtest
+        from listbuilder.evidence.backtest import run_backtest
 
         rules = [ROOT / "rules" / "example.toml", out.parent / "proposed_rules.toml"]
         result = run_backtest(rules_paths=rules, out=out, **inputs(data))  # type: ignore[arg-type]

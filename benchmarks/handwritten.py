@@ -15,9 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
-from listbuilder.io import write_csv
-from listbuilder.matching import match_crm
-from listbuilder.normalise import domain_expr
+from listbuilder.files import write_csv
+from listbuilder.inputs import domain_expr
+from listbuilder.match import match_crm
 
 SIZE_STACK = ["hubspot", "salesforce", "outreach", "salesloft", "gong"]
 EMEA = ["GB", "DE", "FR", "NL", "SE", "IE", "ES", "IT"]

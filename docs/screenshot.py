@@ -27,7 +27,7 @@ def build_sample_runs(workdir: Path) -> Path:
     The build runs inside ``workdir``, where ``data`` and ``rules`` link to the repository's,
     so the report shows the short paths a reader would type, not temporary ones.
     """
-    from listbuilder.build import run_build
+    from listbuilder.outputs.run import run_build
 
     for name in ("data", "rules"):
         (workdir / name).symlink_to(ROOT / name, target_is_directory=True)

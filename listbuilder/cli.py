@@ -12,25 +12,42 @@ from typing import Any, TypeVar
 
 import click
 
-from listbuilder import __version__, crm_api
-from listbuilder.backtest import BOOTSTRAP_REPLICATES, BOOTSTRAP_SEED, format_backtest, run_backtest
-from listbuilder.build import bad_value_warnings, format_summary
-from listbuilder.errors import ListbuilderError
-from listbuilder.evidence import MIN_DEALS
-from listbuilder.explain import format_explanation, run_explain
-from listbuilder.exports import destination_names, export_run
-from listbuilder.matching import DEFAULT_REVIEW_THRESHOLD, DEFAULT_THRESHOLD, MatchSettings
-from listbuilder.matchrun import format_match_summary, run_match
-from listbuilder.profile import format_profile, run_profile
-from listbuilder.progress import QUIET, Progress
-from listbuilder.project import (
+from listbuilder import __version__
+from listbuilder.config import (
     PROJECT_FILE,
     build_settings,
     find_project,
     init_project,
     run_with_settings,
 )
-from listbuilder.report import write_report
+from listbuilder.errors import ListbuilderError
+from listbuilder.evidence import (
+    BOOTSTRAP_REPLICATES,
+    BOOTSTRAP_SEED,
+    MIN_DEALS,
+    format_backtest,
+    format_explanation,
+    format_profile,
+    run_backtest,
+    run_explain,
+    run_profile,
+)
+from listbuilder.inputs import crm_api
+from listbuilder.match import (
+    DEFAULT_REVIEW_THRESHOLD,
+    DEFAULT_THRESHOLD,
+    MatchSettings,
+    format_match_summary,
+    run_match,
+)
+from listbuilder.outputs import (
+    bad_value_warnings,
+    destination_names,
+    export_run,
+    format_summary,
+    write_report,
+)
+from listbuilder.progress import QUIET, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 

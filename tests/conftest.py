@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner, Result
 
-from listbuilder.build import run_build
+from listbuilder.outputs import run_build
 from listbuilder.rules import Rules, parse_rules
 
 AS_OF = dt.date(2026, 11, 1)

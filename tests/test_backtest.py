@@ -16,18 +16,19 @@ from typing import Any
 import polars as pl
 import pytest
 
-from listbuilder.backtest import (
+from listbuilder.evidence import (
     Backtest,
     backtest_evidence,
     bootstrap_auc,
     format_backtest,
+    gather_evidence,
+    prepare_deals,
+    profile_evidence,
     roc_auc,
     write_backtest,
 )
-from listbuilder.evidence import gather_evidence, prepare_deals
-from listbuilder.profile import profile_evidence
+from listbuilder.inputs import read_source
 from listbuilder.rules import load_rules
-from listbuilder.sources import read_source
 from tests.conftest import (
     Workspace,
     assert_cli_error,

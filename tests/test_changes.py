@@ -27,9 +27,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from listbuilder.build import run_build
-from listbuilder.changes import load_previous
+from listbuilder.build import load_previous
 from listbuilder.errors import DataError
+from listbuilder.outputs import run_build
 
 RULES = """
 [[segments]]

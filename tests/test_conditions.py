@@ -15,8 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal, assert_series_equal
 
-from listbuilder.conditions import Condition
-from listbuilder.rules import Segment
+from listbuilder.rules import Condition, Segment
 from tests.conftest import rules_from
 
 D = dt.date

@@ -16,9 +16,9 @@ import polars as pl
 import pytest
 import requests
 
-from listbuilder.crm_api import PullError, _retry_after, pull
 from listbuilder.errors import ConfigError
-from listbuilder.sourcedefs import bad_value_counts, open_source
+from listbuilder.inputs import PullError, bad_value_counts, open_source, pull
+from listbuilder.inputs.crm_api import _retry_after
 from tests.crm_server import (
     N_ACCOUNTS,
     N_COMPANIES,
@@ -208,7 +208,7 @@ def test_a_retry_after_too_long_is_an_error(
 ) -> None:
     source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
     crm.fail("companies:0", "429")
-    monkeypatch.setattr("listbuilder.crm_api.MAX_RETRY_AFTER", 5.0)
+    monkeypatch.setattr("listbuilder.inputs.crm_api.MAX_RETRY_AFTER", 5.0)
     with pytest.raises(PullError, match="asked to wait 7 s"):
         pull(source, tmp_path / "x.parquet", session=session, sleep=Sleeps())
 

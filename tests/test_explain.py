@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from listbuilder.explain import Explanation, SegmentOutcome, explain_company
-from listbuilder.sources import read_source
+from listbuilder.evidence import Explanation, SegmentOutcome, explain_company
+from listbuilder.inputs import read_source
 from tests.conftest import AS_OF, Workspace, assert_cli_error, invoke
 
 RULES = """
@@ -101,7 +101,7 @@ def inputs(ws: Workspace) -> dict[str, Path]:
 
 
 def explain(inputs: dict[str, Path], query: str) -> Explanation:
-    from listbuilder.rules import load_rules
+    from listbuilder.rules.parse import load_rules
 
     return explain_company(
         query,

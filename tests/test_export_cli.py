@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from listbuilder.errors import DataError
-from listbuilder.exports import REGISTRY, destination_names
+from listbuilder.outputs import REGISTRY, destination_names
 from tests.conftest import Workspace, assert_cli_error, invoke, snapshot
 from tests.test_exports import COMPANIES, CRM, RULES
 

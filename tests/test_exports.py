@@ -29,27 +29,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from listbuilder import exports
-from listbuilder.csvsafe import (
-    FORMULA_PREFIXES,
-    csv_records,
-    encode_csv,
-    header_record,
-    neutralise,
-    record_sizes,
-)
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.exports import (
+from listbuilder.outputs import (
+    FORMULA_PREFIXES,
     REGISTRY,
     Column,
     Destination,
-    _bounds,
+    csv_records,
     destination_names,
+    encode_csv,
     export_run,
+    exports,
+    header_record,
+    neutralise,
+    record_sizes,
     register,
     text,
     write_exports,
 )
+from listbuilder.outputs.exports import _bounds
 from tests.conftest import Workspace, snapshot
 
 # Each tool's documented import header, copied from the source cited beside the

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from listbuilder.normalise import domain_expr, name_expr
+from listbuilder.inputs import domain_expr
+from listbuilder.match import name_expr
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {

@@ -11,13 +11,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from listbuilder.blocking import candidate_pairs
 from listbuilder.errors import ConfigError
-from listbuilder.matching import (
+from listbuilder.match import (
     DEFAULT_REVIEW_THRESHOLD,
     DEFAULT_THRESHOLD,
     MatchResult,
     MatchSettings,
+    candidate_pairs,
     match_crm,
     match_frames,
     prepare,

@@ -11,17 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from publicsuffixlist import PublicSuffixList
 
-from listbuilder.normalise import (
-    LEGAL_FORMS,
+from listbuilder.inputs import (
     SHARED_DOMAINS,
-    core_name_expr,
     domain_expr,
     normalise_domain,
     normalise_domains,
-    normalise_name,
-    normalise_names,
     registrable_domain_expr,
 )
+from listbuilder.match import LEGAL_FORMS, core_name_expr, normalise_name, normalise_names
 
 
 def fullwidth(text: str) -> str:

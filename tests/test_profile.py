@@ -18,10 +18,14 @@ import polars as pl
 import pytest
 
 from listbuilder.errors import DataError
-from listbuilder.evidence import prepare_deals, wilson_interval
-from listbuilder.profile import Profile, best_versus_worst, profile_evidence
-from listbuilder.rules import SignalCriterion, load_rules
-from listbuilder.signals import attach_signals, attach_signals_at
+from listbuilder.evidence import (
+    Profile,
+    best_versus_worst,
+    prepare_deals,
+    profile_evidence,
+    wilson_interval,
+)
+from listbuilder.rules import SignalCriterion, attach_signals, attach_signals_at, load_rules
 from tests.conftest import (
     AS_OF,
     Workspace,

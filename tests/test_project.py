@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from listbuilder.cli import cli
-from listbuilder.errors import ConfigError
-from listbuilder.project import (
+from listbuilder.config import (
     build_settings,
     find_previous_run,
     init_project,
     load_project,
     resolve_as_of,
 )
+from listbuilder.errors import ConfigError
 from listbuilder.rules import load_rules
 from tests.test_changes import RUN1_COUNTRY, RUN1_EMPLOYEES, write_inputs
 

@@ -44,7 +44,7 @@ def crm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCRM]:
     monkeypatch.setenv("SALESFORCE_TOKEN", TOKEN)
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("listbuilder.crm_api.BASE_DELAY", 0.001)
+    monkeypatch.setattr("listbuilder.inputs.crm_api.BASE_DELAY", 0.001)
     with serving() as fake:
         yield fake
 

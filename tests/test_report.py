@@ -32,19 +32,19 @@ from typing import Any, ClassVar
 
 import pytest
 
-from listbuilder.build import run_build
 from listbuilder.errors import DataError
-from listbuilder.report import (
+from listbuilder.outputs import (
     ADS_MIN,
     ADS_RECOMMENDED,
     ICP_MAX,
     TABLE_ROWS,
     TOP_ROWS,
-    _top_reasons,
     render_report,
+    run_build,
     size_check,
     write_report,
 )
+from listbuilder.outputs.report import _top_reasons
 from tests.conftest import AS_OF, Workspace, assert_cli_error, invoke
 
 RULES = """

@@ -35,8 +35,7 @@ from typing import Any
 
 import pytest
 
-from listbuilder.build import run_build
-from listbuilder.report import TABLE_ROWS
+from listbuilder.outputs import TABLE_ROWS, run_build
 from tests.conftest import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

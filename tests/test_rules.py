@@ -14,11 +14,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from listbuilder.conditions import Condition
 from listbuilder.errors import DataError, RulesError
 from listbuilder.rules import (
     DEFAULT_EXCLUDE_STATUS,
     AttributeCriterion,
+    Condition,
     SignalCriterion,
     Tier,
     load_rules,

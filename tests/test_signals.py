@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from listbuilder.build import build_lists
-from listbuilder.signals import attach_signals
+from listbuilder.rules import attach_signals
 from tests.conftest import AS_OF, companies_frame, funding_frame, jobs_frame, rules_from
 
 DAY = dt.timedelta(days=1)

@@ -15,15 +15,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.normalise import domain_expr
-from listbuilder.normalisers import band, band_bounds, country, domain, funding_stage
-from listbuilder.sourcedefs import (
+from listbuilder.inputs import (
+    ROLES,
     bad_value_counts,
+    band,
+    band_bounds,
     check_values,
+    country,
+    domain,
+    domain_expr,
+    funding_stage,
     load_source_def,
     open_source,
+    read_source,
 )
-from listbuilder.sources import ROLES, read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "sources"

@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from listbuilder.rules import Tier
-from listbuilder.tiers import TierPlan, assign_tiers, plan_tiers
+from listbuilder.rules import Tier, TierPlan, assign_tiers, plan_tiers
 
 
 def tiers(*spec: tuple[int, int | None]) -> tuple[Tier, ...]:

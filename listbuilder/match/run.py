@@ -16,10 +16,10 @@ from typing import Any
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.io import atomic_directory, sha256_of, write_csv
-from listbuilder.matching import MatchResult, MatchSettings, match_frames
+from listbuilder.files import atomic_directory, sha256_of, write_csv
+from listbuilder.inputs import FORMATS, read_source, resolve_files
+from listbuilder.match.model import MatchResult, MatchSettings, match_frames
 from listbuilder.progress import QUIET, Progress
-from listbuilder.sources import FORMATS, read_source, resolve_files
 
 DECISIONS = ("match", "no_match")
 CONFIRMED_COLUMNS = ("company_id", "account_id", "decision")

@@ -12,8 +12,8 @@ import datetime as dt
 
 import polars as pl
 
-from listbuilder import signals
-from listbuilder.rules import AttributeCriterion, Rules, Segment
+import listbuilder.rules.signals as signals
+from listbuilder.rules.parse import AttributeCriterion, Rules, Segment
 
 
 def fired_col(i: int, j: int) -> str:

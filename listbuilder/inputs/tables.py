@@ -17,7 +17,7 @@ from typing import Literal
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.io import LIST_SEPARATOR
+from listbuilder.files import LIST_SEPARATOR
 
 Role = Literal["companies", "jobs", "funding", "crm", "opportunities"]
 FORMATS = {
@@ -173,21 +173,12 @@ def _cast(frame: pl.LazyFrame, schema: pl.Schema, role: Role, fmt: str) -> pl.La
     return frame.with_columns(casts) if casts else frame
 
 
-def read_source(path: str | Path, role: Role) -> Source:
-    """Open ``path`` as the ``role`` table, checking it is readable and has what it must.
-
-    A ``.toml`` path is a source definition (``listbuilder.sourcedefs``): its declared
-    role must be ``role``, and its mapping turns the vendor's columns into ours.
+def read_plain(path: str | Path, role: Role) -> Source:
+    """Open a plain data file (or a folder of them) as the ``role`` table.
 
     Raises:
         DataError: The path is missing or unreadable, or a required column is absent.
-        ConfigError: A source definition is invalid or declares another role.
     """
-    if str(path).endswith(".toml"):
-        # Imported here: sourcedefs builds on this module.
-        from listbuilder.sourcedefs import read_source_file
-
-        return read_source_file(path, role)
     files, fmt = resolve_files(path)
     frame = _scan(files, fmt, role)
     try:

@@ -26,8 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from listbuilder.conditions import Condition
-from listbuilder.evidence import (
+from listbuilder.evidence.deals import (
     MIN_DEALS,
     Evidence,
     gather_evidence,
@@ -37,10 +36,16 @@ from listbuilder.evidence import (
     score_deals,
     wilson_interval,
 )
-from listbuilder.io import atomic_directory, write_csv
-from listbuilder.rules import Rules, SignalCriterion, SignalName, parse_rules
-from listbuilder.signals import attach_signals_at
-from listbuilder.sources import read_source
+from listbuilder.files import atomic_directory, write_csv
+from listbuilder.inputs import read_source
+from listbuilder.rules import (
+    Condition,
+    Rules,
+    SignalCriterion,
+    SignalName,
+    attach_signals_at,
+    parse_rules,
+)
 
 MISSING = "(missing)"
 HIRING_WINDOWS = (30, 60, 90)

@@ -5,7 +5,7 @@
 (``account_id``, ``name``, ``domain``, optionally ``country``) and returns every matched
 pair with how it matched and how strongly. ``match_frames`` does the same work and also
 returns the pairs a person should review and the counts behind them; ``run_match`` (in
-``listbuilder.matchrun``) reads files and writes a run directory around it.
+``listbuilder.match.run``) reads files and writes a run directory around it.
 
 How a pair is decided (every number is a constant below; the README explains them):
 
@@ -14,7 +14,7 @@ How a pair is decided (every number is a constant below; the README explains the
 2. The same registrable domain on both sides is a match (``method = domain``, score 100).
    An account matched by domain takes no match by name: the domain said who it is.
 3. Otherwise names are compared, over the candidate pairs blocking lets through
-   (``listbuilder.blocking``). The *core* of a name is its distinctive words (generic
+   (``listbuilder.match.blocking``). The *core* of a name is its distinctive words (generic
    ones such as "Group" or "Solutions" removed); a name made only of generic words
    never matches by name. The name score is the better of
    ``0.3 * whole + 0.7 * core`` and ``core - GENERIC_EXTRA`` (when only one side has
@@ -48,16 +48,10 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from listbuilder.blocking import candidate_pairs
 from listbuilder.errors import ConfigError
-from listbuilder.normalise import (
-    GENERIC_WORDS,
-    core_name_expr,
-    domain_expr,
-    domain_label_expr,
-    name_expr,
-)
-from listbuilder.normalisers import country
+from listbuilder.inputs import country, domain_expr, domain_label_expr
+from listbuilder.match.blocking import candidate_pairs
+from listbuilder.match.names import GENERIC_WORDS, core_name_expr, name_expr
 from listbuilder.progress import QUIET, Progress
 
 MATCH_SCHEMA = {
@@ -111,7 +105,7 @@ class MatchSettings:
         review_threshold: A pair scoring at least this but below ``threshold`` goes to
             review, for an account with no match.
         max_block_pairs: A blocking key that would pair more records than this (scaled
-            by its kind, see ``listbuilder.blocking``) is dropped as too common.
+            by its kind, see ``listbuilder.match.blocking``) is dropped as too common.
         review_candidates: At most this many candidates per account go to review.
     """
 

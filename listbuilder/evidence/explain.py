@@ -21,14 +21,23 @@ from typing import Any
 import polars as pl
 
 from listbuilder.build import build_lists, check_inputs
-from listbuilder.conditions import Condition
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.matching import match_crm
-from listbuilder.normalise import domain_expr, name_expr, normalise_domain, normalise_name
-from listbuilder.rules import AttributeCriterion, Rules, SignalCriterion, load_rules
-from listbuilder.scoring import evaluate_ids, exclude_col, fired_col, include_col
-from listbuilder.signals import EVENT_DATE, event_matches, window_start
-from listbuilder.sources import Source, read_source
+from listbuilder.inputs import Source, domain_expr, normalise_domain, read_source
+from listbuilder.match import match_crm, name_expr, normalise_name
+from listbuilder.rules import (
+    EVENT_DATE,
+    AttributeCriterion,
+    Condition,
+    Rules,
+    SignalCriterion,
+    evaluate_ids,
+    event_matches,
+    exclude_col,
+    fired_col,
+    include_col,
+    load_rules,
+    window_start,
+)
 
 MAX_EVENTS = 5
 MAX_CANDIDATES = 10

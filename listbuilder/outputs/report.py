@@ -23,7 +23,9 @@ from typing import Any, Literal
 
 import polars as pl
 
-from listbuilder.charts import (
+from listbuilder.errors import DataError
+from listbuilder.files import atomic_file, read_run_summary
+from listbuilder.outputs.charts import (
     BarRow,
     Part,
     Threshold,
@@ -34,8 +36,6 @@ from listbuilder.charts import (
     num,
     pointer,
 )
-from listbuilder.errors import DataError
-from listbuilder.io import atomic_file, read_run_summary
 
 REPORT_FILE = "report.html"
 DASH = "\u2013"

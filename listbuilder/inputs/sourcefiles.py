@@ -2,7 +2,7 @@
 
 A source file says which role the table plays (companies, jobs, funding, crm,
 opportunities), where the data lives (a local file, directory or glob; or a CRM's REST API,
-pulled by ``listbuilder.crm_api``), how the vendor's columns map to the canonical schema and
+pulled by ``listbuilder.inputs.crm_api``), how the vendor's columns map to the canonical schema and
 how their values are normalised (size bands, countries, funding stages, lists, URLs).
 
 The file is parsed once into frozen objects, every problem collected with its key path
@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.io import LIST_SEPARATOR
-from listbuilder.normalisers import (
+from listbuilder.files import LIST_SEPARATOR
+from listbuilder.inputs.parsers import (
     NORMALISERS,
     Normaliser,
     as_list,
@@ -44,7 +44,7 @@ from listbuilder.normalisers import (
     date,
     number,
 )
-from listbuilder.sources import ROLES, Role, Source
+from listbuilder.inputs.tables import ROLES, Role, Source, read_plain
 
 FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
     "parquet": (".parquet", ".pq"),
@@ -115,7 +115,7 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class ApiSpec:
-    """A CRM REST API to pull from (``listbuilder.crm_api.pull``)."""
+    """A CRM REST API to pull from (``listbuilder.inputs.crm_api.pull``)."""
 
     kind: str
     base_url: str
@@ -934,3 +934,19 @@ def _describe(dtype: pl.DataType) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_source(path: str | Path, role: Role) -> Source:
+    """Open ``path`` as the ``role`` table, checking it is readable and has what it must.
+
+    A ``.toml`` path is a source definition: its declared role must be ``role``, and its
+    mapping turns the vendor's columns into ours. Any other path is a plain data file or
+    a folder of them.
+
+    Raises:
+        DataError: The path is missing or unreadable, or a required column is absent.
+        ConfigError: A source definition is invalid or declares another role.
+    """
+    if str(path).endswith(".toml"):
+        return read_source_file(path, role)
+    return read_plain(path, role)

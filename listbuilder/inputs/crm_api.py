@@ -40,8 +40,8 @@ import pyarrow.parquet as pq
 import requests
 
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.io import atomic_file, sha256_of
-from listbuilder.sourcedefs import ApiSpec, SourceDef, load_source_def
+from listbuilder.files import atomic_file, sha256_of
+from listbuilder.inputs.sourcefiles import ApiSpec, SourceDef, load_source_def
 
 log = logging.getLogger(__name__)
 

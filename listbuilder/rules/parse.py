@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 import polars as pl
 
-from listbuilder.conditions import Condition, OperatorName
 from listbuilder.errors import RulesError
+from listbuilder.rules.conditions import Condition, OperatorName
 
 MAX_SEGMENTS = 3
 DEFAULT_EXCLUDE_STATUS = ("customer", "open_opportunity")

@@ -26,7 +26,7 @@ import polars as pl
 
 from listbuilder.build import check_inputs
 from listbuilder.errors import ConfigError
-from listbuilder.evidence import (
+from listbuilder.evidence.deals import (
     Evidence,
     gather_evidence,
     money,
@@ -34,9 +34,9 @@ from listbuilder.evidence import (
     score_deals,
     wilson_interval,
 )
-from listbuilder.io import atomic_directory, write_csv
+from listbuilder.files import atomic_directory, write_csv
+from listbuilder.inputs import read_source
 from listbuilder.rules import Rules, load_rules
-from listbuilder.sources import read_source
 
 BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_SEED = 20261101

@@ -203,7 +203,7 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
 
 
 def _check_destinations(names: list[str]) -> list[str]:
-    from listbuilder.exports import destination_names
+    from listbuilder.outputs.exports import destination_names
 
     known = destination_names()
     return [
@@ -296,7 +296,7 @@ def init_project(directory: str | Path, *, force: bool = False) -> list[Path]:
 
 def run_with_settings(settings: BuildSettings, progress: Progress = QUIET) -> dict[str, Any]:
     """Run the build that ``settings`` describe; returns the run's summary."""
-    from listbuilder.build import run_build
+    from listbuilder.outputs.run import run_build
 
     inputs = settings.inputs
     return run_build(

@@ -24,7 +24,10 @@ from typing import Any, Literal
 
 import polars as pl
 
-from listbuilder.csvsafe import (
+from listbuilder.errors import ConfigError, DataError
+from listbuilder.files import atomic_directory, read_run_summary, sha256_of
+from listbuilder.inputs import domain_expr
+from listbuilder.outputs.csvsafe import (
     CRLF,
     csv_records,
     encode_csv,
@@ -32,9 +35,6 @@ from listbuilder.csvsafe import (
     neutralise,
     record_sizes,
 )
-from listbuilder.errors import ConfigError, DataError
-from listbuilder.io import atomic_directory, read_run_summary, sha256_of
-from listbuilder.normalise import domain_expr
 
 MANIFEST = "export.json"
 MB = 1024 * 1024

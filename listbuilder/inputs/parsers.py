@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 import pycountry
 
-from listbuilder.normalise import domain_expr
+from listbuilder.inputs.domains import domain_expr
 
 BAND_POINTS = ("min", "mid", "max")
 MAX_EMPLOYEES = 100_000_000
@@ -422,7 +422,7 @@ def _tidy_list(items: pl.Expr, *, lowercase: bool = False) -> pl.Expr:
 
 
 def domain(expr: pl.Expr, options: Mapping[str, Any]) -> pl.Expr:
-    """A URL or domain to a bare domain (``listbuilder.normalise.domain_expr``); anything
+    """A URL or domain to a bare domain (``listbuilder.inputs.domains.domain_expr``); anything
     that does not then look like a domain (``n/a``, ``localhost``) is a bad value."""
     host = domain_expr(expr)
     return pl.when(host.str.contains(_DOMAIN)).then(host).otherwise(None)

@@ -12,7 +12,7 @@ import datetime as dt
 
 import polars as pl
 
-from listbuilder.rules import SignalCriterion
+from listbuilder.rules.parse import SignalCriterion
 
 EVENT_DATE = {"hiring": "posted_date", "funding": "announced_date"}
 

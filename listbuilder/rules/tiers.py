@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from listbuilder.rules import Tier
+from listbuilder.rules.parse import Tier
 
 
 @dataclass(frozen=True)

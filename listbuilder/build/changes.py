@@ -17,9 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.io import read_run_summary
-from listbuilder.rules import Rules, Segment
-from listbuilder.scoring import exclude_col, include_col
+from listbuilder.files import read_run_summary
+from listbuilder.rules import Rules, Segment, exclude_col, include_col
 
 CHANGE_KINDS = ("added", "dropped", "tier_up", "tier_down", "moved_segment", "held")
 ACCOUNT_COLUMNS = {

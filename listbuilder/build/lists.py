@@ -10,32 +10,24 @@ size of the lists rather than of the dataset.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from listbuilder.changes import (
+from listbuilder.build.changes import (
     ACCOUNT_COLUMNS,
     PreviousRun,
-    change_counts,
-    load_previous,
     segment_changes,
 )
-from listbuilder.errors import ConfigError, DataError, RulesError
-from listbuilder.exports import check_destinations, write_exports
-from listbuilder.io import atomic_directory, sha256_of, write_csv
-from listbuilder.matching import match_crm
-from listbuilder.matchrun import check_confirmed, read_confirmed
-from listbuilder.normalise import domain_expr
+from listbuilder.errors import DataError, RulesError
+from listbuilder.inputs import Source, domain_expr
+from listbuilder.match import match_crm
 from listbuilder.progress import QUIET, Progress
-from listbuilder.report import write_report
-from listbuilder.rules import Rules, Segment, load_rules
-from listbuilder.scoring import (
+from listbuilder.rules import (
+    Rules,
+    Segment,
+    TierPlan,
+    assign_tiers,
     evaluate_ids,
     exclude_col,
     fired_labels_expr,
@@ -43,9 +35,6 @@ from listbuilder.scoring import (
     reasons_expr,
     score_companies,
 )
-from listbuilder.sourcedefs import bad_value_counts
-from listbuilder.sources import Source, read_source
-from listbuilder.tiers import TierPlan, assign_tiers
 
 LEAD_COLUMNS = ("segment", "tier", "rank", "score", "reasons", "company_id", "name", "domain")
 CRM_COLUMNS = ("crm_account_id", "crm_match_method", "crm_match_score")
@@ -452,250 +441,3 @@ def check_inputs(
                 )
     if problems:
         raise RulesError(rules.path, problems)
-
-
-def run_build(
-    *,
-    rules_path: str | Path,
-    companies_path: str | Path,
-    out: str | Path,
-    as_of: dt.date,
-    jobs_path: str | Path | None = None,
-    funding_path: str | Path | None = None,
-    crm_path: str | Path | None = None,
-    confirmed_path: str | Path | None = None,
-    previous_path: str | Path | None = None,
-    exports: Sequence[str] = (),
-    export_tiers: Sequence[str] | None = None,
-    progress: Progress = QUIET,
-) -> dict[str, Any]:
-    """Read the inputs, build every segment's list and write the run directory.
-
-    The run directory ``out`` is replaced whole on success and untouched on failure.
-    With ``previous_path`` (an earlier run directory), tier stickiness applies and each
-    segment gets a ``<segment>.changes.csv``. With ``exports`` (destination names), the
-    run's exports are written into ``out/exports/`` as part of the same atomic write.
-    With ``confirmed_path`` (decided company/account pairs, see ``listbuilder match``),
-    a person's decisions override the CRM matching. Returns the summary also written to
-    ``summary.json``.
-    """
-    if confirmed_path and not crm_path:
-        raise ConfigError("confirmed pairs need the CRM they refer to; pass --crm as well")
-    if exports:
-        check_destinations(exports)
-    rules = load_rules(rules_path)
-    if export_tiers is not None:
-        known = {t.name for seg in rules.segments for t in seg.tiers}
-        unknown = [t for t in export_tiers if t not in known]
-        if unknown:
-            raise ConfigError(
-                f"export tiers {unknown} are not tiers of {rules.path}; "
-                f"its tiers are {sorted(known)}"
-            )
-    previous = load_previous(previous_path) if previous_path else None
-    companies = read_source(companies_path, "companies")
-    jobs = read_source(jobs_path, "jobs") if jobs_path else None
-    funding = read_source(funding_path, "funding") if funding_path else None
-    crm = read_source(crm_path, "crm") if crm_path else None
-    check_inputs(rules, companies, jobs, funding)
-    sources = [s for s in (companies, jobs, funding, crm) if s is not None]
-    # Hashing hundreds of MB is I/O the query does not need to wait for.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hashes = {s.role: pool.submit(sha256_of, list(s.files)) for s in sources}
-        # Values a source file's mapping could not read became null; counting them is one
-        # more streaming pass over that input, also beside the build.
-        bad_values = {
-            s.role: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
-        }
-        try:
-            crm_df = crm.frame.collect() if crm else None
-            confirmed = _confirmed(confirmed_path, companies, crm_df)
-            result = build_lists(
-                rules,
-                companies.frame,
-                as_of=as_of,
-                jobs=jobs.frame if jobs else None,
-                funding=funding.frame if funding else None,
-                crm=crm_df,
-                confirmed=confirmed,
-                previous=previous,
-                progress=progress,
-            )
-        except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
-            # Reading and casting fail here for bad files and values; a missing column
-            # or a schema error would be a bug, so those are left to surface as such.
-            raise DataError(f"could not process the input data: {_one_line(exc)}") from None
-        rows = {"companies": result.companies_read, **result.event_rows}
-        if crm_df is not None:
-            rows["crm"] = crm_df.height
-        summary = _summary(rules, result, sources, rows, hashes)
-        if confirmed_path and confirmed is not None:
-            summary["inputs"]["confirmed"] = {
-                "path": str(confirmed_path),
-                "rows": confirmed.height,
-                "sha256": sha256_of([Path(confirmed_path)]),
-            }
-        for role, counts in bad_values.items():
-            summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
-    with progress.stage("writing the run directory"):
-        write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
-    return summary
-
-
-def _confirmed(
-    path: str | Path | None, companies: Source, crm: pl.DataFrame | None
-) -> pl.DataFrame | None:
-    """A person's match decisions, checked against the full companies data and CRM."""
-    if not path or crm is None:
-        return None
-    confirmed = read_confirmed(path)
-    company_ids = companies.frame.select("company_id").collect()["company_id"]
-    check_confirmed(confirmed, path, company_ids, crm["account_id"])
-    return confirmed
-
-
-def _summary(
-    rules: Rules,
-    result: BuildResult,
-    sources: list[Source],
-    rows: dict[str, int],
-    hashes: dict[str, Future[str]],
-) -> dict[str, Any]:
-    return {
-        "as_of": result.as_of.isoformat(),
-        "rules": {"path": rules.path, "sha256": rules.sha256},
-        "inputs": {
-            s.role: {"path": s.path, "rows": rows.get(s.role), "sha256": hashes[s.role].result()}
-            for s in sources
-        },
-        "segments": [
-            {
-                "name": sl.segment.name,
-                "description": sl.segment.description,
-                "file": f"{sl.segment.name}.parquet",
-                "funnel": sl.funnel,
-                "tiers": {p.name: p.size for p in sl.plans},
-                "disqualifiers": sl.disqualifiers,
-                "max_accounts": sl.segment.max_accounts,
-                "tier_plan": [
-                    {
-                        "name": t.name,
-                        "min_score": t.min_score,
-                        "max_accounts": t.max_accounts,
-                        "size": p.size,
-                    }
-                    for t, p in zip(sl.segment.tiers, sl.plans, strict=True)
-                ],
-                "score_histogram": [
-                    {"score": score, "accounts": n} for score, n in sl.score_histogram
-                ],
-            }
-            for sl in result.lists
-        ],
-        "suppressed": result.suppressed.height,
-        **_changes_summary(rules, result),
-    }
-
-
-def _changes_summary(rules: Rules, result: BuildResult) -> dict[str, Any]:
-    if result.changes is None or result.previous is None:
-        return {}
-    return {
-        "previous": {
-            "path": result.previous.path,
-            "as_of": result.previous.as_of.isoformat(),
-            "rules_changed": result.previous.rules_sha256 != rules.sha256,
-        },
-        "changes": {name: change_counts(frame) for name, frame in result.changes.items()},
-    }
-
-
-def write_run(
-    result: BuildResult,
-    summary: dict[str, Any],
-    out: str | Path,
-    *,
-    exports: Sequence[str] = (),
-    export_tiers: Sequence[str] | None = None,
-) -> None:
-    """Write lists, suppressed accounts, the summary and any exports.
-
-    ``out`` is replaced only when everything, exports included, has been written.
-    """
-    with atomic_directory(out) as tmp:
-        for sl in result.lists:
-            sl.frame.write_parquet(tmp / f"{sl.segment.name}.parquet", statistics=False)
-            write_csv(sl.frame, tmp / f"{sl.segment.name}.csv")
-        write_csv(result.suppressed, tmp / "suppressed.csv")
-        result.accounts.write_parquet(tmp / "accounts.parquet", statistics=False)
-        for name, changes in (result.changes or {}).items():
-            write_csv(changes, tmp / f"{name}.changes.csv")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        if exports:
-            exported = write_exports(tmp, exports, tmp / "exports", tiers=export_tiers)
-            summary["exports"] = {"files": exported.files, "warnings": exported.warnings}
-            (tmp / "summary.json").write_text(
-                json.dumps(summary, indent=2) + "\n", encoding="utf-8"
-            )
-        # The report reads the finished files, so it comes last, inside the atomic write.
-        write_report(tmp)
-
-
-def _from_definition(source: Source) -> bool:
-    """Whether ``source`` was read through a source definition file (``sources/*.toml``)."""
-    return source.path.endswith(".toml")
-
-
-def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
-    """One line per input column with values its source file could not normalise.
-
-    Such values (a band like ``lots``, a country like ``Narnia``) are read as empty rather
-    than failing the run; the counts are in ``summary.json`` under
-    ``inputs.<role>.bad_values``.
-    """
-    lines = []
-    for role, entry in summary["inputs"].items():
-        for column, count in (entry.get("bad_values") or {}).items():
-            lines.append(
-                f"{role} input {entry['path']}: {count:,} value{'s' if count != 1 else ''} "
-                f"of `{column}` could not be read and {'are' if count != 1 else 'is'} "
-                "treated as empty"
-            )
-    return lines
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """A small aligned table of each segment's funnel, for the terminal."""
-    tier_names: list[str] = []
-    for seg in summary["segments"]:
-        tier_names += [t for t in seg["tiers"] if t not in tier_names]
-    header = ["segment", "eligible", "qualified", "suppressed", *tier_names, "listed"]
-    rows = [header]
-    for seg in summary["segments"]:
-        f = seg["funnel"]
-        rows.append(
-            [
-                seg["name"],
-                f"{f['eligible']:,}",
-                f"{f['qualified']:,}",
-                f"{f['suppressed_by_crm']:,}",
-                *(f"{seg['tiers'].get(t, 0):,}" if t in seg["tiers"] else "-" for t in tier_names),
-                f"{f['listed']:,}",
-            ]
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    read = summary["inputs"]["companies"]["rows"]
-    return "\n".join([f"as of {summary['as_of']}: {read:,} companies read", *lines])
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:500]

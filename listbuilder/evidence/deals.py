@@ -26,11 +26,9 @@ from typing import Any
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.matching import match_crm
-from listbuilder.rules import Rules
-from listbuilder.scoring import score_companies
-from listbuilder.signals import EVENT_DATE
-from listbuilder.sources import Source
+from listbuilder.inputs import Source
+from listbuilder.match import match_crm
+from listbuilder.rules import EVENT_DATE, Rules, score_companies
 
 MIN_DEALS = 30
 """Below this many deals (or accounts) a group's rate is flagged as too few to trust."""

@@ -1,0 +1,47 @@
+"""Reading data: plain files and vendor source definitions, value parsers, registrable
+domains, and the CRM API pull. Takes paths; gives typed lazy tables (``Source``).
+"""
+
+from listbuilder.inputs.crm_api import PullError, pull
+from listbuilder.inputs.domains import (
+    SHARED_DOMAINS,
+    domain_expr,
+    domain_label_expr,
+    normalise_domain,
+    normalise_domains,
+    registrable_domain_expr,
+)
+from listbuilder.inputs.parsers import band, band_bounds, country, domain, funding_stage
+from listbuilder.inputs.sourcefiles import (
+    bad_value_counts,
+    check_values,
+    load_source_def,
+    open_source,
+    read_source,
+)
+from listbuilder.inputs.tables import FORMATS, ROLES, Source, resolve_files
+
+__all__ = [
+    "FORMATS",
+    "ROLES",
+    "SHARED_DOMAINS",
+    "PullError",
+    "Source",
+    "bad_value_counts",
+    "band",
+    "band_bounds",
+    "check_values",
+    "country",
+    "domain",
+    "domain_expr",
+    "domain_label_expr",
+    "funding_stage",
+    "load_source_def",
+    "normalise_domain",
+    "normalise_domains",
+    "open_source",
+    "pull",
+    "read_source",
+    "registrable_domain_expr",
+    "resolve_files",
+]

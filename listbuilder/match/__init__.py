@@ -1,0 +1,42 @@
+"""CRM matching: name normalisation, blocking, the match decision and the ``match``
+command's run. Takes companies and CRM accounts; gives scored pairs and the best match.
+"""
+
+from listbuilder.match.blocking import candidate_pairs
+from listbuilder.match.model import (
+    DEFAULT_REVIEW_THRESHOLD,
+    DEFAULT_THRESHOLD,
+    MatchResult,
+    MatchSettings,
+    match_crm,
+    match_frames,
+    prepare,
+)
+from listbuilder.match.names import (
+    LEGAL_FORMS,
+    core_name_expr,
+    name_expr,
+    normalise_name,
+    normalise_names,
+)
+from listbuilder.match.run import check_confirmed, format_match_summary, read_confirmed, run_match
+
+__all__ = [
+    "DEFAULT_REVIEW_THRESHOLD",
+    "DEFAULT_THRESHOLD",
+    "LEGAL_FORMS",
+    "MatchResult",
+    "MatchSettings",
+    "candidate_pairs",
+    "check_confirmed",
+    "core_name_expr",
+    "format_match_summary",
+    "match_crm",
+    "match_frames",
+    "name_expr",
+    "normalise_name",
+    "normalise_names",
+    "prepare",
+    "read_confirmed",
+    "run_match",
+]

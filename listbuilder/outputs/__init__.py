@@ -1,0 +1,61 @@
+"""Everything written to disk: the run directory, CSV safety, vendor exports, the report
+and its charts. Takes a ``BuildResult``; gives files.
+"""
+
+from listbuilder.outputs.csvsafe import (
+    FORMULA_PREFIXES,
+    csv_records,
+    encode_csv,
+    header_record,
+    neutralise,
+    record_sizes,
+)
+from listbuilder.outputs.exports import (
+    REGISTRY,
+    Column,
+    Destination,
+    destination_names,
+    export_run,
+    register,
+    text,
+    write_exports,
+)
+from listbuilder.outputs.report import (
+    ADS_MIN,
+    ADS_RECOMMENDED,
+    ICP_MAX,
+    TABLE_ROWS,
+    TOP_ROWS,
+    render_report,
+    size_check,
+    write_report,
+)
+from listbuilder.outputs.run import bad_value_warnings, format_summary, run_build
+
+__all__ = [
+    "ADS_MIN",
+    "ADS_RECOMMENDED",
+    "FORMULA_PREFIXES",
+    "ICP_MAX",
+    "REGISTRY",
+    "TABLE_ROWS",
+    "TOP_ROWS",
+    "Column",
+    "Destination",
+    "bad_value_warnings",
+    "csv_records",
+    "destination_names",
+    "encode_csv",
+    "export_run",
+    "format_summary",
+    "header_record",
+    "neutralise",
+    "record_sizes",
+    "register",
+    "render_report",
+    "run_build",
+    "size_check",
+    "text",
+    "write_exports",
+    "write_report",
+]

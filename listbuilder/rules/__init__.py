@@ -1,0 +1,64 @@
+"""The rules file: parsing into frozen dataclasses, conditions, signal criteria, scoring
+and tiers. Takes ``rules/*.toml``; gives ``Rules`` and the polars expressions that score
+companies against them.
+"""
+
+from listbuilder.rules.conditions import Condition
+from listbuilder.rules.parse import (
+    DEFAULT_EXCLUDE_STATUS,
+    AttributeCriterion,
+    Rules,
+    Segment,
+    SignalCriterion,
+    SignalName,
+    Tier,
+    load_rules,
+    parse_rules,
+)
+from listbuilder.rules.scoring import (
+    evaluate_ids,
+    exclude_col,
+    fired_col,
+    fired_labels_expr,
+    include_col,
+    included_col,
+    reasons_expr,
+    score_companies,
+)
+from listbuilder.rules.signals import (
+    EVENT_DATE,
+    attach_signals,
+    attach_signals_at,
+    event_matches,
+    window_start,
+)
+from listbuilder.rules.tiers import TierPlan, assign_tiers, plan_tiers
+
+__all__ = [
+    "DEFAULT_EXCLUDE_STATUS",
+    "EVENT_DATE",
+    "AttributeCriterion",
+    "Condition",
+    "Rules",
+    "Segment",
+    "SignalCriterion",
+    "SignalName",
+    "Tier",
+    "TierPlan",
+    "assign_tiers",
+    "attach_signals",
+    "attach_signals_at",
+    "evaluate_ids",
+    "event_matches",
+    "exclude_col",
+    "fired_col",
+    "fired_labels_expr",
+    "include_col",
+    "included_col",
+    "load_rules",
+    "parse_rules",
+    "plan_tiers",
+    "reasons_expr",
+    "score_companies",
+    "window_start",
+]
