@@ -149,6 +149,18 @@ def config_option(func: F) -> F:
     help="Previous run directory: tier stickiness and <segment>.changes.csv. "
     "Default: found through the project's output pattern.",
 )
+@click.option(
+    "--engine",
+    metavar="polars|duckdb|spark",
+    help="Where the rules run over the whole dataset (default: the project's, else polars). "
+    "CRM matching and tiers run in Python either way.",
+)
+@click.option(
+    "--spark-master",
+    metavar="URL",
+    help="Spark master for --engine spark, e.g. spark://host:7077 (default: the session "
+    "the environment gives, else local[*]).",
+)
 @config_option
 @click.pass_obj
 @reports_errors
@@ -163,6 +175,8 @@ def build(
     as_of: dt.date | None,
     out: str | None,
     previous: str | None,
+    engine: str | None,
+    spark_master: str | None,
     config: str | None,
 ) -> None:
     """Build one ranked, tiered list per segment.
@@ -186,6 +200,8 @@ def build(
         out=out,
         previous=previous,
         today=dt.date.today(),
+        engine=engine,
+        spark_master=spark_master,
     )
     summary = run_with_settings(
         settings, click.get_current_context().find_object(Progress) or QUIET

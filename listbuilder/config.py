@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from listbuilder.engines import ENGINES
 from listbuilder.errors import ConfigError
 from listbuilder.progress import QUIET, Progress
 
@@ -35,6 +36,8 @@ class Project:
     previous: str = "auto"
     exports: tuple[str, ...] = ()
     export_tiers: tuple[str, ...] | None = None
+    engine: str | None = None
+    spark_master: str | None = None
 
     def resolve_as_of(self, today: dt.date) -> dt.date:
         """The run date the project's ``as_of`` rule gives for ``today``."""
@@ -137,7 +140,7 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
     run = _section(data, "run", problems)
     exports = _section(data, "exports", problems)
     _unknown(inputs_raw, "inputs", set(INPUT_KEYS), problems)
-    _unknown(run, "run", {"as_of", "out", "previous"}, problems)
+    _unknown(run, "run", {"as_of", "out", "previous", "engine", "spark_master"}, problems)
     _unknown(exports, "exports", {"to", "tiers"}, problems)
 
     inputs: dict[str, Path] = {}
@@ -179,6 +182,15 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
         problems.append("run.previous: expected 'auto', 'none' or a run directory")
         previous = "auto"
 
+    engine = run.get("engine")
+    if engine is not None and engine not in ENGINES:
+        problems.append(f"run.engine: unknown engine {engine!r}; valid engines are {list(ENGINES)}")
+        engine = None
+    spark_master = run.get("spark_master")
+    if spark_master is not None and (not isinstance(spark_master, str) or not spark_master):
+        problems.append("run.spark_master: expected a Spark master URL such as 'local[4]'")
+        spark_master = None
+
     to = exports.get("to", [])
     if not isinstance(to, list) or not all(isinstance(v, str) for v in to):
         problems.append("exports.to: expected a list of destination names")
@@ -199,6 +211,8 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
         previous=previous,
         exports=tuple(to),
         export_tiers=tuple(tiers) if tiers is not None else None,
+        engine=engine,
+        spark_master=spark_master,
     )
 
 
@@ -232,6 +246,8 @@ class BuildSettings:
     previous: Path | None
     exports: tuple[str, ...] = ()
     export_tiers: tuple[str, ...] | None = None
+    engine: str = "polars"
+    spark_master: str | None = None
 
 
 def build_settings(
@@ -242,12 +258,14 @@ def build_settings(
     out: str | None,
     previous: str | None,
     today: dt.date,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> BuildSettings:
     """Merge command-line options over the project file over the built-in defaults.
 
     Without a project file and without ``companies``, every input not given comes from
     the sample data, the run directory is ``out`` and there is no previous run unless
-    ``previous`` names one.
+    ``previous`` names one. The engine is the option's, else the project's, else polars.
     """
     given = {k: v for k, v in options.items() if v is not None}
     if project is not None:
@@ -260,14 +278,26 @@ def build_settings(
         run_out = Path(out) if out else project.out_dir(run_as_of)
         run_previous = Path(previous) if previous else project.find_previous(run_as_of)
         return BuildSettings(
-            inputs, run_as_of, run_out, run_previous, project.exports, project.export_tiers
+            inputs,
+            run_as_of,
+            run_out,
+            run_previous,
+            project.exports,
+            project.export_tiers,
+            engine or project.engine or "polars",
+            spark_master or project.spark_master,
         )
     inputs = dict(given)
     if "companies" not in given:
         inputs = {**{k: v for k, v in SAMPLE_INPUTS.items()}, **given}
     inputs.setdefault("rules", SAMPLE_INPUTS["rules"])
     return BuildSettings(
-        inputs, as_of or today, Path(out or "out"), Path(previous) if previous else None
+        inputs,
+        as_of or today,
+        Path(out or "out"),
+        Path(previous) if previous else None,
+        engine=engine or "polars",
+        spark_master=spark_master,
     )
 
 
@@ -312,4 +342,6 @@ def run_with_settings(settings: BuildSettings, progress: Progress = QUIET) -> di
         exports=settings.exports,
         export_tiers=settings.export_tiers,
         progress=progress,
+        engine=settings.engine,
+        spark_master=settings.spark_master,
     )

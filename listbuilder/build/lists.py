@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -19,6 +20,7 @@ from listbuilder.build.changes import (
     PreviousRun,
     segment_changes,
 )
+from listbuilder.engines import Engine, EngineTable, Scored
 from listbuilder.errors import DataError, RulesError
 from listbuilder.inputs import Source, domain_expr
 from listbuilder.match import match_crm
@@ -134,6 +136,8 @@ def build_lists(
     confirmed: pl.DataFrame | None = None,
     previous: PreviousRun | None = None,
     progress: Progress = QUIET,
+    engine: Engine | None = None,
+    scan: dict[str, tuple[Path, ...]] | None = None,
 ) -> BuildResult:
     """Score, qualify, dedupe against the CRM and tier every segment's list.
 
@@ -148,38 +152,32 @@ def build_lists(
             ``decision``), which override the matching engine both ways.
         previous: The previous run, for tier stickiness and the changes report.
         progress: Where to announce each stage.
+        engine: Where the whole-dataset part runs (``listbuilder.engines``); None runs
+            it in polars. Either way CRM matching, suppression and tiers run here, on
+            the qualified accounts only.
+        scan: Parquet files an engine may scan itself, by table (``companies``,
+            ``hiring``, ``funding``), when they hold exactly the canonical schema.
     """
     company_columns = list(companies.collect_schema())
     events = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
     segs = rules.segments
     sticky = previous is not None and any(t.stickiness is not None for s in segs for t in s.tiers)
     scored_input = companies
-    if sticky:
-        assert previous is not None
-        seats = _previous_seats(rules, previous).lazy()
-        scored_input = companies.join(seats, on="company_id", how="left", maintain_order="left")
-    lf = score_companies(rules, scored_input, events, as_of, sticky=sticky)
-    # Every number in the funnel is about companies that pass some segment's includes, so
-    # only those are materialised (the filter reaches the scan, before the signal joins);
-    # the row count of the whole dataset is a separate, metadata-only query.
-    included = lf.filter(pl.any_horizontal([included_col(i) for i in range(len(segs))]))
-    queries = [companies.select(pl.len()), included]
-    queries += [frame.select(pl.len()) for frame in events.values()]
-    with progress.stage("scoring companies") as stage:
-        read_df, included_df, *event_lens = pl.collect_all(queries)
-        counts = included_df.select(
-            *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
-            *(pl.col(f"_qual{i}").sum().alias(f"qualified{i}") for i in range(len(segs))),
-            *(
-                (pl.col(included_col(i)) & pl.col(exclude_col(i, k))).sum().alias(f"dq{i}_{k}")
-                for i, s in enumerate(segs)
-                for k in range(len(s.exclude))
-            ),
-        ).row(0, named=True)
-        counts["read"] = read_df.item()
-        histograms = _score_histograms(included_df, len(segs))
-        candidates = included_df.filter(pl.col("_seg").is_not_null())
-        del included_df
+    seats = _previous_seats(rules, previous) if sticky and previous is not None else None
+    if seats is not None:
+        scored_input = companies.join(
+            seats.lazy(), on="company_id", how="left", maintain_order="left"
+        )
+    with progress.stage(
+        "scoring companies" if engine is None else f"scoring companies ({engine.name})"
+    ) as stage:
+        if engine is None:
+            scored = _score_polars(rules, companies, scored_input, events, as_of, sticky)
+        else:
+            scored = engine.score(
+                rules, _engine_tables(companies, events, scan), as_of, previous_seats=seats
+            )
+        counts, histograms, candidates = scored.counts, scored.histograms, scored.candidates
         stage.rows = counts["read"]
     with progress.stage("matching qualified accounts against the CRM") as stage:
         candidates = _with_crm(candidates, crm, rules.exclude_status, confirmed)
@@ -254,13 +252,56 @@ def build_lists(
         companies_read=counts["read"],
         lists=lists,
         suppressed=pl.concat(suppressed_parts),
-        event_rows={
-            _SIGNAL_TABLE[name]: df.item() for name, df in zip(events, event_lens, strict=True)
-        },
+        event_rows={_SIGNAL_TABLE[name]: n for name, n in scored.event_rows.items()},
         accounts=accounts,
         changes=changes,
         previous=previous,
     )
+
+
+def _score_polars(
+    rules: Rules,
+    companies: pl.LazyFrame,
+    scored_input: pl.LazyFrame,
+    events: dict[str, pl.LazyFrame],
+    as_of: dt.date,
+    sticky: bool,
+) -> Scored:
+    """The whole-dataset part in polars: one lazy query, the included companies collected."""
+    segs = rules.segments
+    lf = score_companies(rules, scored_input, events, as_of, sticky=sticky)
+    # Every number in the funnel is about companies that pass some segment's includes, so
+    # only those are materialised (the filter reaches the scan, before the signal joins);
+    # the row count of the whole dataset is a separate, metadata-only query.
+    included = lf.filter(pl.any_horizontal([included_col(i) for i in range(len(segs))]))
+    queries = [companies.select(pl.len()), included]
+    queries += [frame.select(pl.len()) for frame in events.values()]
+    read_df, included_df, *event_lens = pl.collect_all(queries)
+    counts = included_df.select(
+        *(pl.col(f"_elig{i}").sum().alias(f"eligible{i}") for i in range(len(segs))),
+        *(pl.col(f"_qual{i}").sum().alias(f"qualified{i}") for i in range(len(segs))),
+        *(
+            (pl.col(included_col(i)) & pl.col(exclude_col(i, k))).sum().alias(f"dq{i}_{k}")
+            for i, s in enumerate(segs)
+            for k in range(len(s.exclude))
+        ),
+    ).row(0, named=True)
+    counts["read"] = read_df.item()
+    return Scored(
+        counts,
+        _score_histograms(included_df, len(segs)),
+        included_df.filter(pl.col("_seg").is_not_null()),
+        {name: df.item() for name, df in zip(events, event_lens, strict=True)},
+    )
+
+
+def _engine_tables(
+    companies: pl.LazyFrame,
+    events: dict[str, pl.LazyFrame],
+    scan: dict[str, tuple[Path, ...]] | None,
+) -> dict[str, EngineTable]:
+    frames = {"companies": companies, **events}
+    return {name: EngineTable(frame, (scan or {}).get(name, ())) for name, frame in frames.items()}
 
 
 def _score_histograms(included: pl.DataFrame, n_segments: int) -> list[tuple[tuple[int, int], ...]]:

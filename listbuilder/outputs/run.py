@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from listbuilder.build import BuildResult, build_lists, change_counts, check_inputs, load_previous
+from listbuilder.engines import get_engine, table_of
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.files import atomic_directory, sha256_of, write_csv
 from listbuilder.inputs import Source, bad_value_counts, read_source
@@ -41,6 +42,8 @@ def run_build(
     exports: Sequence[str] = (),
     export_tiers: Sequence[str] | None = None,
     progress: Progress = QUIET,
+    engine: str = "polars",
+    spark_master: str | None = None,
 ) -> dict[str, Any]:
     """Read the inputs, build every segment's list and write the run directory.
 
@@ -49,13 +52,16 @@ def run_build(
     segment gets a ``<segment>.changes.csv``. With ``exports`` (destination names), the
     run's exports are written into ``out/exports/`` as part of the same atomic write.
     With ``confirmed_path`` (decided company/account pairs, see ``listbuilder match``),
-    a person's decisions override the CRM matching. Returns the summary also written to
-    ``summary.json``.
+    a person's decisions override the CRM matching. ``engine`` names where the
+    whole-dataset part runs (``polars``, ``duckdb``, ``spark``; see
+    ``listbuilder.engines``), ``spark_master`` the Spark cluster to use. Returns the
+    summary also written to ``summary.json``.
     """
     if confirmed_path and not crm_path:
         raise ConfigError("confirmed pairs need the CRM they refer to; pass --crm as well")
     if exports:
         check_destinations(exports)
+    runner = get_engine(engine, spark_master=spark_master)
     rules = load_rules(rules_path)
     if export_tiers is not None:
         known = {t.name for seg in rules.segments for t in seg.tiers}
@@ -93,6 +99,8 @@ def run_build(
                 confirmed=confirmed,
                 previous=previous,
                 progress=progress,
+                engine=runner,
+                scan=_scannable(companies, jobs, funding) if runner is not None else None,
             )
         except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
             # Reading and casting fail here for bad files and values; a missing column
@@ -102,6 +110,9 @@ def run_build(
         if crm_df is not None:
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
+        # Which engine computed the lists: every engine gives the same ones, but a run
+        # should say how it was made.
+        summary["engine"] = engine
         if confirmed_path and confirmed is not None:
             summary["inputs"]["confirmed"] = {
                 "path": str(confirmed_path),
@@ -113,6 +124,18 @@ def run_build(
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
+
+
+def _scannable(
+    companies: Source, jobs: Source | None, funding: Source | None
+) -> dict[str, tuple[Path, ...]]:
+    """The inputs an engine can scan itself (parquet already in the canonical schema)."""
+    tables = {"companies": companies, "hiring": jobs, "funding": funding}
+    return {
+        name: table_of(source).parquet
+        for name, source in tables.items()
+        if source is not None and table_of(source).parquet
+    }
 
 
 def _confirmed(

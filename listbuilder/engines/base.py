@@ -1,0 +1,161 @@
+"""What every engine shares: the tables it reads, the result it returns, and the queries
+that turn the compiled rules into that result.
+
+An engine runs the whole-dataset part of a build (signals, eligibility, scores, segment
+choice and the funnel's counts) and hands back only the qualified accounts, so what
+comes back to Python follows the size of the lists, not of the dataset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+from sqlglot import exp
+
+from listbuilder.errors import ConfigError
+from listbuilder.inputs import Source
+from listbuilder.rules import Rules, exclude_col, included_col
+from listbuilder.rules.sql import compile_rules
+
+ENGINES = ("polars", "duckdb", "spark")
+# Input order, carried through the engine so the accounts come back in the order polars
+# keeps them (ties in every later sort then break the same way).
+ROW = "_lb_row"
+INCLUDED = "_lb_included"
+
+
+@dataclass(frozen=True)
+class EngineTable:
+    """One input table for an engine: the typed polars frame and, when the files already
+    hold the canonical schema, the parquet files the engine can scan itself."""
+
+    frame: pl.LazyFrame
+    parquet: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The whole-dataset part of a build, as the build reads it.
+
+    ``counts`` holds ``read``, ``eligible{i}``, ``qualified{i}`` and ``dq{i}_{k}``;
+    ``histograms`` per segment (score, eligible accounts) lowest score first;
+    ``candidates`` every company that qualifies for a segment, with the scoring columns,
+    in input order.
+    """
+
+    counts: dict[str, int]
+    histograms: list[tuple[tuple[int, int], ...]]
+    candidates: pl.DataFrame
+    event_rows: dict[str, int] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """Runs the compiled rules over the input tables."""
+
+    name: str
+
+    def score(
+        self,
+        rules: Rules,
+        tables: dict[str, EngineTable],
+        as_of: dt.date,
+        *,
+        previous_seats: pl.DataFrame | None = None,
+    ) -> Scored:
+        """Score every company; ``tables`` holds ``companies`` and any of ``hiring``,
+        ``funding``; ``previous_seats`` the previous run's seats for tier stickiness."""
+        ...
+
+
+def table_of(source: Source) -> EngineTable:
+    """The engine's view of a source: parquet files it can scan directly when reading
+    them as they are gives exactly the canonical schema (no mapping, no casts)."""
+    files = tuple(source.files)
+    direct = (
+        not source.path.endswith(".toml")
+        and bool(files)
+        and all(p.suffix.lower() in (".parquet", ".pq") for p in files)
+    )
+    if direct and pl.scan_parquet(list(files)).collect_schema() == source.schema:
+        return EngineTable(source.frame, files)
+    return EngineTable(source.frame)
+
+
+def included_sql(rules: Rules, as_of: dt.date, *, sticky: bool) -> exp.Select:
+    """The scored companies that pass some segment's includes (the funnel's population)."""
+    plan = compile_rules(rules, as_of, sticky=sticky)
+    anyone = exp.or_(
+        *(exp.column(included_col(i), quoted=True) for i in range(len(rules.segments)))
+    )
+    return exp.select(exp.Star()).from_(plan.scored.subquery("_s")).where(anyone)
+
+
+def _count(flag: exp.Expression, name: str) -> exp.Expression:
+    ones = exp.Case(
+        ifs=[exp.If(this=flag, true=exp.Literal.number(1))], default=exp.Literal.number(0)
+    )
+    return exp.alias_(exp.cast(exp.Sum(this=ones), exp.DataType.Type.BIGINT), name, quoted=True)
+
+
+def counts_sql(rules: Rules, table: str) -> exp.Select:
+    """The funnel's counts over the included companies, in one pass."""
+    col = lambda name: exp.column(name, quoted=True)  # noqa: E731
+    segs = rules.segments
+    aggs = [_count(col(f"_elig{i}"), f"eligible{i}") for i in range(len(segs))]
+    aggs += [_count(col(f"_qual{i}"), f"qualified{i}") for i in range(len(segs))]
+    aggs += [
+        _count(exp.and_(col(included_col(i)), col(exclude_col(i, k))), f"dq{i}_{k}")
+        for i, s in enumerate(segs)
+        for k in range(len(s.exclude))
+    ]
+    return exp.select(*aggs).from_(exp.to_table(table))
+
+
+def histogram_sql(i: int, table: str) -> exp.Select:
+    """Segment ``i``: how many eligible accounts have each score, lowest first."""
+    score = exp.column(f"_score{i}", quoted=True)
+    return (
+        exp.select(score, exp.alias_(exp.Count(this=exp.Star()), "n"))
+        .from_(exp.to_table(table))
+        .where(exp.column(f"_elig{i}", quoted=True))
+        .group_by(score.copy())
+        .order_by(score.copy())
+    )
+
+
+def candidates_of(table: str) -> exp.Select:
+    """Every company that qualifies for a segment, with all its columns."""
+    seg = exp.column("_seg", quoted=True)
+    return (
+        exp.select(exp.Star())
+        .from_(exp.to_table(table))
+        .where(exp.not_(exp.Is(this=seg, expression=exp.null())))
+    )
+
+
+def finish(
+    counts: dict[str, int],
+    histograms: list[list[tuple[int, int]]],
+    candidates: pl.DataFrame,
+    event_rows: dict[str, int],
+) -> Scored:
+    """Put an engine's answers in input order and the shape the build reads."""
+    candidates = candidates.sort(ROW).drop(ROW)
+    return Scored(
+        {k: int(v or 0) for k, v in counts.items()},
+        [tuple((int(s), int(n)) for s, n in h) for h in histograms],
+        candidates,
+        event_rows,
+    )
+
+
+def missing_dependency(engine: str, module: str) -> ConfigError:
+    """The error for an engine whose package is not installed, with the install command."""
+    return ConfigError(
+        f"the {engine} engine needs the `{module}` package, which is not installed; "
+        f"install it with: pip install 'listbuilder[{engine}]'"
+    )

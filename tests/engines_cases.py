@@ -1,0 +1,297 @@
+"""Generated cases for the engine differential tests: rules files built from every
+construct of the rules reference, and small datasets made to hit their edges.
+
+Values are drawn from small pools so that generated rules and data meet: strings in
+several cases, nulls in every column, events on and just outside each window's ends,
+scores that tie, tiers that overflow their caps, companies sharing a registrable domain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from hypothesis import strategies as st
+
+from listbuilder.build import build_lists
+from listbuilder.engines import Engine
+from listbuilder.files import write_csv
+from listbuilder.rules import Rules, parse_rules
+
+AS_OF = dt.date(2026, 11, 1)
+WINDOWS = (0, 1, 7, 30)
+# Days before as_of an event may fall on: both ends of every window and one day outside
+# each, and one day after as_of (which never counts).
+EVENT_OFFSETS = sorted({-1} | {w + d for w in WINDOWS for d in (-1, 0, 1) if w + d >= 0})
+
+INDUSTRIES = ["Software", "software", "SOFTWARE", "Fintech", "retail", "E-Commerce", None]
+COUNTRIES = ["US", "us", "CA", "GB", None]
+STAGES = ["Seed", "Series A", "series b", "Public", None]
+TECH = ["HubSpot", "salesforce", "Gong", "legacy-crm", "AWS"]
+DOMAINS = ["acme.com", "shop.acme.com", "www.acme.com", "beta.co.uk", "x.beta.co.uk", "gamma.io"]
+DEPARTMENTS = ["Sales", "sales", "Engineering", "Revenue Operations", None]
+ROUNDS = ["Series A", "series a", "Series B", "Seed", None]
+AMOUNTS = [1_000_000.0, 5_000_000.0, 20_000_000.0, None]
+DAYS = [dt.date(2010, 1, 1), dt.date(2015, 6, 30), dt.date(2020, 12, 31), None]
+CRM_STATUSES = ["customer", "Open_Opportunity", "churned", None]
+
+CONDITION_COLUMNS = [
+    *("industry", "country", "funding_stage", "employees", "revenue_usd"),
+    *("technologies", "founded_on", "is_b2b"),
+]
+COMPANY_SCHEMA = {
+    "company_id": pl.String(),
+    "name": pl.String(),
+    "domain": pl.String(),
+    "industry": pl.String(),
+    "employees": pl.Int64(),
+    "revenue_usd": pl.Float64(),
+    "country": pl.String(),
+    "funding_stage": pl.String(),
+    "technologies": pl.List(pl.String()),
+    "founded_on": pl.Date(),
+    "is_b2b": pl.Boolean(),
+}
+
+
+@st.composite
+def companies(draw: st.DrawFn) -> pl.DataFrame:
+    """Up to 24 companies; unique ids, names and domains that repeat, nulls everywhere."""
+    n = draw(st.integers(0, 24))
+    tech = st.one_of(
+        st.none(),
+        st.lists(st.sampled_from([*TECH, "hubspot", "GONG"]), max_size=3),
+        st.lists(st.one_of(st.none(), st.sampled_from(TECH)), min_size=1, max_size=3),
+    )
+    rows = [
+        {
+            "company_id": f"c{i:02d}",
+            "name": draw(st.sampled_from(["Acme", "Beta Ltd", "Gamma", f"Company {i}"])),
+            "domain": draw(st.sampled_from([*DOMAINS, None, f"solo{i}.com"])),
+            "industry": draw(st.sampled_from(INDUSTRIES)),
+            "employees": draw(st.sampled_from([5, 50, 200, 1000, 5000, None])),
+            "revenue_usd": draw(st.sampled_from([1e6, 5e7, 2.5e8, None])),
+            "country": draw(st.sampled_from(COUNTRIES)),
+            "funding_stage": draw(st.sampled_from(STAGES)),
+            "technologies": draw(tech),
+            "founded_on": draw(st.sampled_from(DAYS)),
+            "is_b2b": draw(st.sampled_from([True, False, None])),
+        }
+        for i in range(n)
+    ]
+    # Shuffled, so input order and company_id order differ (ties break on company_id).
+    rows = draw(st.permutations(rows))
+    return pl.DataFrame(rows, schema=COMPANY_SCHEMA)
+
+
+def _event_day(draw: st.DrawFn) -> dt.date | None:
+    offset = draw(st.one_of(st.none(), st.sampled_from(EVENT_OFFSETS)))
+    return None if offset is None else AS_OF - dt.timedelta(days=offset)
+
+
+@st.composite
+def jobs(draw: st.DrawFn, n_companies: int) -> pl.DataFrame:
+    """Job postings for the companies (and one unknown company), dates on window edges."""
+    ids = [f"c{i:02d}" for i in range(n_companies)] + ["nobody", None]
+    rows = [
+        {
+            "company_id": draw(st.sampled_from(ids)),
+            "posted_date": _event_day(draw),
+            "title": "Account Executive",
+            "department": draw(st.sampled_from(DEPARTMENTS)),
+        }
+        for _ in range(draw(st.integers(0, 30)))
+    ]
+    schema = {
+        "company_id": pl.String(),
+        "posted_date": pl.Date(),
+        "title": pl.String(),
+        "department": pl.String(),
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+@st.composite
+def funding(draw: st.DrawFn, n_companies: int) -> pl.DataFrame:
+    """Funding rounds, several per company, same-day rounds of different types."""
+    ids = [f"c{i:02d}" for i in range(n_companies)] + ["nobody"]
+    rows = [
+        {
+            "company_id": draw(st.sampled_from(ids)),
+            "announced_date": _event_day(draw),
+            "round_type": draw(st.sampled_from(ROUNDS)),
+            "amount_usd": draw(st.sampled_from(AMOUNTS)),
+        }
+        for _ in range(draw(st.integers(0, 20)))
+    ]
+    schema = {
+        "company_id": pl.String(),
+        "announced_date": pl.Date(),
+        "round_type": pl.String(),
+        "amount_usd": pl.Float64(),
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+@st.composite
+def crm(draw: st.DrawFn) -> pl.DataFrame:
+    """A few CRM accounts on the shared domains, some of them customers."""
+    rows = [
+        {
+            "account_id": f"a{i}",
+            "name": draw(st.sampled_from(["Acme", "Beta Ltd", "Other"])),
+            "domain": draw(st.sampled_from([*DOMAINS, None])),
+            "status": draw(st.sampled_from(CRM_STATUSES)),
+        }
+        for i in range(draw(st.integers(0, 4)))
+    ]
+    schema = {"account_id": pl.String(), "name": pl.String(), "domain": pl.String()}
+    return pl.DataFrame(rows, schema={**schema, "status": pl.String()})
+
+
+def _condition(draw: st.DrawFn) -> tuple[str, Any]:
+    """One condition on one company column, of a form that column admits."""
+    column = draw(st.sampled_from(CONDITION_COLUMNS))
+    if draw(st.integers(0, 7)) == 0:
+        return column, {"missing": draw(st.booleans())}
+    if column in ("industry", "country", "funding_stage"):
+        pool = {"industry": INDUSTRIES, "country": COUNTRIES, "funding_stage": STAGES}[column]
+        values = [v for v in pool if v is not None]
+        if draw(st.booleans()):
+            return column, draw(st.sampled_from(values))
+        return column, draw(st.lists(st.sampled_from(values), min_size=1, max_size=3))
+    if column in ("employees", "revenue_usd"):
+        bounds = [5, 50, 199.5, 200, 1000, 5e7, 2.5e8]
+        if draw(st.integers(0, 3)) == 0:
+            return column, draw(st.lists(st.sampled_from([5, 50, 200, 1e6, 5e7]), min_size=1))
+        low, high = sorted(draw(st.lists(st.sampled_from(bounds), min_size=2, max_size=2)))
+        which = draw(st.sampled_from(["both", "min", "max"]))
+        return column, {"both": {"min": low, "max": high}, "min": {"min": low}}.get(
+            which, {"max": high}
+        )
+    if column == "founded_on":
+        days = [d for d in DAYS if d is not None]
+        form = draw(st.sampled_from(["range", "equals", "in"]))
+        if form == "equals":
+            return column, draw(st.sampled_from(days))
+        if form == "in":
+            return column, draw(st.lists(st.sampled_from(days), min_size=1, max_size=2))
+        low, high = sorted(draw(st.lists(st.sampled_from(days), min_size=2, max_size=2)))
+        return column, {"min": low, "max": high}
+    if column == "is_b2b":
+        return column, draw(st.one_of(st.booleans(), st.just([True])))
+    op = draw(st.sampled_from(["any", "all", "none"]))
+    items = draw(st.lists(st.sampled_from([*TECH, "hubspot", "GONG"]), min_size=1, max_size=3))
+    return column, {op: items}
+
+
+def _conditions(draw: st.DrawFn, max_size: int) -> dict[str, Any]:
+    return dict(_condition(draw) for _ in range(draw(st.integers(0, max_size))))
+
+
+def _criterion(draw: st.DrawFn, j: int) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["when", "when", "hiring", "funding"]))
+    found: dict[str, Any] = {"label": f"c{j}", "points": draw(st.sampled_from([-1, 1, 2, 3]))}
+    if kind == "when":
+        found["when"] = dict([_condition(draw)])
+        return found
+    found |= {"signal": kind, "within_days": draw(st.sampled_from(WINDOWS))}
+    if draw(st.booleans()):
+        found["min_count"] = draw(st.integers(1, 3))
+    if kind == "hiring" and draw(st.booleans()):
+        found["departments"] = draw(
+            st.lists(st.sampled_from(["sales", "REVENUE OPERATIONS", "engineering"]), min_size=1)
+        )
+    if kind == "funding":
+        if draw(st.booleans()):
+            found["round_types"] = draw(
+                st.lists(st.sampled_from(["series a", "SERIES B", "Seed"]), min_size=1)
+            )
+        if draw(st.booleans()):
+            found["min_amount_usd"] = draw(st.sampled_from([5_000_000, 5e6, 1.5e7]))
+    return found
+
+
+def _tiers(draw: st.DrawFn) -> list[dict[str, Any]]:
+    scores = sorted(
+        draw(st.lists(st.integers(-1, 5), min_size=1, max_size=3, unique=True)), reverse=True
+    )
+    tiers = []
+    for k, score in enumerate(scores):
+        tier: dict[str, Any] = {"name": f"Tier {k + 1}", "min_score": score}
+        if draw(st.booleans()):
+            tier["max_accounts"] = draw(st.integers(1, 3))
+        tiers.append(tier)
+    return tiers
+
+
+@st.composite
+def rules_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A rules document (as TOML would parse it) using any construct of the reference."""
+    segments = []
+    for i in range(draw(st.integers(1, 3))):
+        segment: dict[str, Any] = {
+            "name": f"seg{i}",
+            "include": _conditions(draw, 2),
+            "exclude": _conditions(draw, 2),
+            "score": [_criterion(draw, j) for j in range(draw(st.integers(0, 4)))],
+            "tiers": _tiers(draw),
+        }
+        if draw(st.integers(0, 2)) == 0:
+            segment["max_accounts"] = draw(st.integers(1, 4))
+        segments.append(segment)
+    document: dict[str, Any] = {"segments": segments}
+    if draw(st.booleans()):
+        document["crm"] = {"exclude_status": draw(st.sampled_from([["customer"], ["churned"]]))}
+    return document
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[Rules, dict[str, pl.DataFrame]]:
+    """A rules file and the data it runs on."""
+    rules = parse_rules(draw(rules_documents()), "generated.toml")
+    frame = draw(companies())
+    tables = {
+        "companies": frame,
+        "jobs": draw(jobs(frame.height)),
+        "funding": draw(funding(frame.height)),
+        "crm": draw(crm()),
+    }
+    rules.check_against(frame.schema, "generated companies")
+    return rules, tables
+
+
+def list_files(rules: Rules, tables: dict[str, pl.DataFrame], engine: Engine | None) -> dict:
+    """Build the lists on ``engine`` and return every list file's bytes by file name."""
+    result = build_lists(
+        rules,
+        tables["companies"].lazy(),
+        as_of=AS_OF,
+        jobs=tables["jobs"].lazy(),
+        funding=tables["funding"].lazy(),
+        crm=tables["crm"],
+        engine=engine,
+    )
+    files: dict[str, bytes] = {}
+    frames = {f"{sl.segment.name}": sl.frame for sl in result.lists}
+    frames |= {"suppressed": result.suppressed, "accounts": result.accounts}
+    for name, frame in frames.items():
+        files[f"{name}.csv"] = _csv_bytes(frame)
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer, statistics=False)
+        files[f"{name}.parquet"] = buffer.getvalue()
+    files["funnel"] = repr([(sl.funnel, sl.plans, sl.disqualifiers) for sl in result.lists])
+    files["histograms"] = repr([sl.score_histogram for sl in result.lists])
+    return files
+
+
+def _csv_bytes(frame: pl.DataFrame) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.csv"
+        write_csv(frame, path)
+        return path.read_bytes()

@@ -1,0 +1,117 @@
+"""The DuckDB engine against polars: byte-identical list files on generated rules and data,
+and on the sample data with rules/example.toml."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from listbuilder.engines import get_engine, table_of
+from listbuilder.rules import Rules
+from tests.conftest import assert_cli_error, invoke
+from tests.engines_cases import cases, list_files
+
+duckdb = pytest.importorskip("duckdb")
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = ("--jobs", "data/jobs.parquet", "--funding", "data/funding.parquet")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_duckdb_lists_are_byte_identical_to_polars(
+    case: tuple[Rules, dict[str, pl.DataFrame]],
+) -> None:
+    rules, tables = case
+    assert list_files(rules, tables, get_engine("duckdb")) == list_files(rules, tables, None)
+
+
+def _run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> dict[str, bytes]:
+    """The sample build (rules/example.toml, the data in data/) on ``engine``."""
+    monkeypatch.chdir(REPO)
+    out = tmp_path / engine
+    result = invoke(["build", "--as-of", "2026-11-01", "--engine", engine, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def test_sample_run_is_identical_on_duckdb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    polars_files = _run_dir(tmp_path, monkeypatch, "polars")
+    duckdb_files = _run_dir(tmp_path, monkeypatch, "duckdb")
+    assert {"core_saas.csv", "emea_mid_market.parquet", "suppressed.csv"} <= set(polars_files)
+    assert same_run(duckdb_files, polars_files, "duckdb")
+
+
+def same_run(files: dict[str, bytes], polars_files: dict[str, bytes], engine: str) -> bool:
+    """Every file byte-identical; the summaries differ only in naming the engine."""
+    summary, polars_summary = (json.loads(f.pop("summary.json")) for f in (files, polars_files))
+    assert (summary.pop("engine"), polars_summary.pop("engine")) == (engine, "polars")
+    assert summary == polars_summary
+    return files == polars_files
+
+
+def test_sample_run_scans_the_parquet_files_directly(tmp_path: Path) -> None:
+    # The sample's parquet files hold the canonical schema: DuckDB reads them itself.
+    from listbuilder.inputs import read_source
+
+    assert table_of(read_source(REPO / "data/companies.parquet", "companies")).parquet
+    csv = tmp_path / "companies.csv"
+    pl.read_parquet(REPO / "data/companies.parquet").head(3).drop("technologies").write_csv(csv)
+    # A CSV is typed by polars first (identifiers stay text), then handed over.
+    assert table_of(read_source(csv, "companies")).parquet == ()
+
+
+def test_engine_from_the_project_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    project = tmp_path / "listbuilder.toml"
+    project.write_text('[run]\nengine = "duckdb"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["-q", "build", "--config", str(project), "--as-of", "2026-11-01"]
+    args += ["--companies", "data/companies.parquet", "--rules", "rules/example.toml"]
+    args += [*SAMPLE, "--out", str(out)]
+    result = invoke(args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text())["engine"] == "duckdb"
+    # The option overrides the project file.
+    result = invoke([*args, "--engine", "polars"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text())["engine"] == "polars"
+
+
+def test_unknown_engine_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = invoke(["build", "--engine", "oracle", "--out", str(tmp_path / "out")])
+    assert_cli_error(
+        result, 2, "unknown engine 'oracle'; valid engines are ['polars', 'duckdb', 'spark']"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_engine_in_the_project_file(tmp_path: Path) -> None:
+    project = tmp_path / "listbuilder.toml"
+    project.write_text('[run]\nengine = "pandas"\n', encoding="utf-8")
+    result = invoke(["build", "--config", str(project)])
+    assert_cli_error(
+        result,
+        2,
+        f"invalid project file {project}:\n  - run.engine: unknown engine 'pandas'; "
+        "valid engines are ['polars', 'duckdb', 'spark']",
+    )
+
+
+def test_missing_duckdb_names_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # as if it were not installed
+    result = invoke(["build", "--engine", "duckdb", "--out", str(tmp_path / "out")])
+    assert_cli_error(
+        result,
+        2,
+        "the duckdb engine needs the `duckdb` package, which is not installed; "
+        "install it with: pip install 'listbuilder[duckdb]'",
+    )
