@@ -48,6 +48,7 @@ from listbuilder.outputs import (
     write_report,
 )
 from listbuilder.progress import QUIET, Progress
+from listbuilder.rules import DIALECTS, rules_sql
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -591,6 +592,49 @@ def match(
     )
     click.echo(format_match_summary(summary))
     click.echo(f"wrote {out}/")
+
+
+@cli.command("sql")
+@click.option("--rules", "rules_path", required=True, metavar="PATH", help="ICP rules file.")
+@click.option(
+    "--dialect",
+    required=True,
+    metavar="|".join(DIALECTS),
+    help="The SQL dialect to write.",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="companies=TABLE",
+    help="The companies table's name in the warehouse (default: companies).",
+)
+@click.option(
+    "--events",
+    multiple=True,
+    metavar="NAME=TABLE",
+    help="An event table's name: hiring=TABLE (default jobs), funding=TABLE (default "
+    "funding). Repeat for each.",
+)
+@as_of_option
+@reports_errors
+def sql(
+    rules_path: str,
+    dialect: str,
+    tables: tuple[str, ...],
+    events: tuple[str, ...],
+    as_of: dt.date | None,
+) -> None:
+    """Print the SQL query that gives the rules' qualified candidates.
+
+    One row per company that qualifies for a segment: company_id, name, domain,
+    segment, score and reasons, in list order. Run it in a warehouse or a dbt model;
+    CRM suppression, one account per domain and tiers follow in `listbuilder build`.
+    """
+    click.echo(
+        rules_sql(rules_path, dialect, as_of or dt.date.today(), tables=tables, events=events),
+        nl=False,
+    )
 
 
 def main() -> None:

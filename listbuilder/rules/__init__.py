@@ -32,10 +32,19 @@ from listbuilder.rules.signals import (
     event_matches,
     window_start,
 )
+from listbuilder.rules.sql import (
+    DIALECTS,
+    candidates_sql,
+    compile_rules,
+    parse_table_options,
+    render,
+    rules_sql,
+)
 from listbuilder.rules.tiers import TierPlan, assign_tiers, plan_tiers
 
 __all__ = [
     "DEFAULT_EXCLUDE_STATUS",
+    "DIALECTS",
     "EVENT_DATE",
     "AttributeCriterion",
     "Condition",
@@ -48,6 +57,8 @@ __all__ = [
     "assign_tiers",
     "attach_signals",
     "attach_signals_at",
+    "candidates_sql",
+    "compile_rules",
     "evaluate_ids",
     "event_matches",
     "exclude_col",
@@ -57,8 +68,11 @@ __all__ = [
     "included_col",
     "load_rules",
     "parse_rules",
+    "parse_table_options",
     "plan_tiers",
     "reasons_expr",
+    "render",
+    "rules_sql",
     "score_companies",
     "window_start",
 ]

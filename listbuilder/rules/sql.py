@@ -19,8 +19,10 @@ registered in an embedded engine or ``analytics.vendor.companies`` in a warehous
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -28,7 +30,13 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from listbuilder.errors import ConfigError
 from listbuilder.rules.conditions import Condition
-from listbuilder.rules.parse import AttributeCriterion, Rules, Segment, SignalCriterion
+from listbuilder.rules.parse import (
+    AttributeCriterion,
+    Rules,
+    Segment,
+    SignalCriterion,
+    load_rules,
+)
 from listbuilder.rules.scoring import exclude_col, fired_col, included_col
 from listbuilder.rules.signals import EVENT_DATE, window_start
 
@@ -493,3 +501,58 @@ def render(query: exp.Expression, dialect: str, rules: Rules, *, pretty: bool = 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
+
+
+def parse_table_options(tables: tuple[str, ...], events: tuple[str, ...]) -> dict[str, str]:
+    """``--table companies=db.schema.t`` and ``--events hiring=db.schema.jobs`` as a mapping.
+
+    Raises:
+        ConfigError: A value is not ``NAME=TABLE``, names an unknown table, or the
+            table name is not a plain (optionally dotted) SQL name.
+    """
+    found: dict[str, str] = {}
+    for option, values, known in (
+        ("--table", tables, ("companies",)),
+        ("--events", events, tuple(EVENT_DATE)),
+    ):
+        for value in values:
+            name, sep, table = value.partition("=")
+            if not sep or not name or not table:
+                raise ConfigError(
+                    f"{option} {value!r}: expected NAME=TABLE, e.g. {known[0]}=db.{known[0]}"
+                )
+            if name not in known:
+                raise ConfigError(
+                    f"{option} {value!r}: unknown table {name!r}; valid names are {list(known)}"
+                )
+            if not _TABLE_NAME.match(table):
+                raise ConfigError(
+                    f"{option} {value!r}: {table!r} is not a table name; expected "
+                    "table, schema.table or catalog.schema.table"
+                )
+            found[name] = table
+    return found
+
+
+def rules_sql(
+    rules_path: str | Path,
+    dialect: str,
+    as_of: dt.date,
+    *,
+    tables: tuple[str, ...] = (),
+    events: tuple[str, ...] = (),
+) -> str:
+    """The SQL, in ``dialect``, that gives a rules file's qualified candidates.
+
+    The library function behind ``listbuilder sql``. ``tables`` and ``events`` are the
+    command's ``NAME=TABLE`` options (see ``parse_table_options``); ``candidates_sql``
+    gives the columns, ``render`` the errors.
+    """
+    if dialect not in DIALECTS:
+        raise ConfigError(f"unknown SQL dialect {dialect!r}; valid dialects are {list(DIALECTS)}")
+    names = parse_table_options(tables, events)
+    rules = load_rules(rules_path)
+    return render(candidates_sql(rules, as_of, tables=names), dialect, rules) + "\n"

@@ -1,0 +1,123 @@
+"""`listbuilder sql`: the query for warehouses parses back in every dialect, and run in
+DuckDB it gives exactly the build's qualified candidates, scores and reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlglot
+from hypothesis import HealthCheck, given, settings
+
+from listbuilder.rules import DIALECTS, candidates_sql, parse_rules, render
+from tests.conftest import assert_cli_error, invoke
+from tests.engines_cases import rules_documents
+
+REPO = Path(__file__).resolve().parent.parent
+AS_OF = "2026-11-01"
+
+
+def _sql(*args: str) -> str:
+    result = invoke(["sql", "--rules", str(REPO / "rules/example.toml"), "--as-of", AS_OF, *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_dialect_parses_back(dialect: str) -> None:
+    text = _sql("--dialect", dialect)
+    parsed = sqlglot.parse_one(text, read=dialect)
+    assert isinstance(parsed, sqlglot.exp.Select)
+    # The three tables it reads, by their default names.
+    assert {t.name for t in parsed.find_all(sqlglot.exp.Table)} == {"companies", "jobs", "funding"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules_documents())
+def test_generated_rules_parse_back_in_every_dialect(document: dict) -> None:
+    rules = parse_rules(document, "generated.toml")
+    query = candidates_sql(rules, dt.date(2026, 11, 1))
+    for dialect in DIALECTS:
+        sqlglot.parse_one(render(query, dialect, rules), read=dialect)
+
+
+def _build_candidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+    """The polars build's qualified accounts (listed or not), as the sql command's rows."""
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "run"
+    result = invoke(["build", "--as-of", AS_OF, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return (
+        pl.read_parquet(out / "accounts.parquet")
+        .select("company_id", "segment", "score", "reasons")
+        .sort("company_id")
+    )
+
+
+def test_duckdb_query_gives_the_builds_candidates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    expected = _build_candidates(tmp_path, monkeypatch)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA vendor")
+    for name, table in (("companies", "firms"), ("jobs", "postings"), ("funding", "rounds")):
+        con.execute(f"CREATE VIEW vendor.{table} AS SELECT * FROM 'data/{name}.parquet'")
+    text = _sql(
+        "--dialect", "duckdb", "--table", "companies=vendor.firms",
+        "--events", "hiring=vendor.postings", "--events", "funding=vendor.rounds",
+    )  # fmt: skip
+    got = pl.from_arrow(con.sql(text).to_arrow_table())
+    assert isinstance(got, pl.DataFrame)
+    assert got.columns == ["company_id", "name", "domain", "segment", "score", "reasons"]
+    # In list order: segment in file order, score descending, company_id ascending.
+    seg_order = got["segment"].replace_strict({"core_saas": 0, "emea_mid_market": 1})
+    ranked = got.with_columns(_s=seg_order).sort(
+        ["_s", "score", "company_id"], descending=[False, True, False]
+    )
+    assert got["company_id"].to_list() == ranked["company_id"].to_list()
+    assert got.height > 1000
+    assert got.select(expected.columns).sort("company_id").equals(expected)
+
+
+def test_unknown_dialect() -> None:
+    result = invoke(["sql", "--rules", str(REPO / "rules/example.toml"), "--dialect", "oracle"])
+    assert_cli_error(
+        result,
+        2,
+        "unknown SQL dialect 'oracle'; valid dialects are "
+        "['duckdb', 'spark', 'snowflake', 'bigquery', 'postgres']",
+    )
+
+
+BAD_TABLES = [
+    (["--table", "companies"], "--table 'companies': expected NAME=TABLE, e.g. "
+     "companies=db.companies"),
+    (["--table", "crm=db.crm"], "--table 'crm=db.crm': unknown table 'crm'; "
+     "valid names are ['companies']"),
+    (["--events", "intent=db.intent"], "--events 'intent=db.intent': unknown table "
+     "'intent'; valid names are ['hiring', 'funding']"),
+    (["--table", "companies=x; drop table y"], "--table 'companies=x; drop table y': "
+     "'x; drop table y' is not a table name; expected table, schema.table or "
+     "catalog.schema.table"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("option", "message"), BAD_TABLES)
+def test_bad_table_options(option: list[str], message: str) -> None:
+    args = ["sql", "--rules", str(REPO / "rules/example.toml"), "--dialect", "duckdb", *option]
+    assert_cli_error(invoke(args), 2, message)
+
+
+def test_rules_errors_are_reported(tmp_path: Path) -> None:
+    rules = tmp_path / "icp.toml"
+    rules.write_text("[[segments]]\nname = 'a'\n", encoding="utf-8")
+    result = invoke(["sql", "--rules", str(rules), "--dialect", "duckdb"])
+    assert_cli_error(
+        result,
+        2,
+        f"invalid rules file {rules}:\n  - segments[0].tiers: expected at least one "
+        "[[segments.tiers]] table",
+    )
