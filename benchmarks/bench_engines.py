@@ -1,0 +1,116 @@
+"""Scaling benchmark: `listbuilder build` on each engine at several dataset sizes.
+
+Usage:
+    python benchmarks/bench_engines.py [--sizes 1000000,5000000,20000000]
+        [--engines polars,duckdb] [--root DIR] [--repeat N]
+
+For each size N it generates (once, into ROOT/N/) N companies with proportional event
+tables: 2N job postings and 0.34N funding rounds, as the 5M benchmark dataset has, and a
+200,000-account CRM (matching cost follows the qualified accounts, not N). Each engine
+then builds the sample rules (rules/example.toml) N times in a fresh process; the median
+wall time and the peak resident memory of the process are printed as a Markdown table.
+Not part of the test suite: timings belong in a quiet machine's report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 1)
+CRM_ACCOUNTS = 200_000
+
+
+def ensure_data(data: Path, companies: int) -> None:
+    """Generate one size's dataset unless it is already there."""
+    if (data / "companies.parquet").exists():
+        return
+    sizes = {
+        "companies": companies,
+        "jobs": 2 * companies,
+        "funding": int(0.34 * companies),
+        "crm": CRM_ACCOUNTS,
+        "opportunities": 0,
+    }
+    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data)]
+    for key, value in sizes.items():
+        cmd += [f"--{key}", str(value)]
+    print("generating", " ".join(cmd[2:]), file=sys.stderr, flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def one_run(engine: str, data: Path, out: Path) -> None:
+    """Build once in this process; print wall time and peak memory as JSON."""
+    from listbuilder.outputs.run import run_build
+
+    start = time.perf_counter()
+    summary = run_build(
+        rules_path=ROOT / "rules" / "example.toml",
+        companies_path=data / "companies.parquet",
+        jobs_path=data / "jobs.parquet",
+        funding_path=data / "funding.parquet",
+        crm_path=data / "crm.csv",
+        as_of=AS_OF,
+        out=out,
+        engine=engine,
+    )
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    listed = sum(s["funnel"]["listed"] for s in summary["segments"])
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "listed": listed}))
+
+
+def measure(engine: str, data: Path, repeat: int) -> dict[str, float]:
+    """Median wall time and largest peak memory over ``repeat`` fresh processes."""
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeat):
+            cmd = [sys.executable, __file__, "--one", engine, "--data", str(data)]
+            cmd += ["--out", str(Path(tmp) / f"run{i}")]
+            done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "peak_mb": max(r["peak_mb"] for r in runs),
+        "listed": runs[0]["listed"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,5000000,20000000")
+    parser.add_argument("--engines", default="polars,duckdb")
+    parser.add_argument("--root", type=Path, default=ROOT / "benchmarks" / "data-engines")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        one_run(args.one, args.data, args.out)
+        return
+    print("| companies | engine | wall time (s) | peak memory (MB) | listed |")
+    print("| ---: | --- | ---: | ---: | ---: |")
+    for size in (int(s) for s in args.sizes.split(",")):
+        data = args.root / str(size)
+        ensure_data(data, size)
+        for engine in args.engines.split(","):
+            r = measure(engine, data, args.repeat)
+            print(
+                f"| {size:,} | {engine} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} "
+                f"| {r['listed']:,} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The Spark engine: the compiled rules run as Spark SQL, locally or on a cluster.
+
+The session is the one the environment already gives (a notebook, ``spark-submit``, a
+Databricks job), else one started for ``--spark-master``, else a local one. Parquet
+inputs already in the canonical schema are read by Spark itself (on a cluster they must
+sit on storage every executor reaches); other inputs are typed by polars first and sent
+over as Arrow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from listbuilder.engines.base import (
+    INCLUDED,
+    ROW,
+    EngineTable,
+    Scored,
+    candidates_of,
+    counts_sql,
+    finish,
+    histogram_sql,
+    included_sql,
+    missing_dependency,
+)
+from listbuilder.errors import ConfigError, DataError
+from listbuilder.rules import Rules
+from listbuilder.rules.sql import DEFAULT_TABLES, PREVIOUS_TABLE
+
+JAVA_HINT = (
+    "Spark needs a Java runtime (17 or later): install one (Debian/Ubuntu: "
+    "apt-get install default-jre-headless) or point JAVA_HOME at it"
+)
+# Small inputs on one machine: Spark's default of 200 shuffle partitions is all overhead.
+LOCAL_SHUFFLE_PARTITIONS = 8
+
+
+def _pyspark() -> Any:
+    try:
+        import pyspark.sql
+    except ImportError:
+        raise missing_dependency("spark", "pyspark") from None
+    return pyspark.sql
+
+
+def start_session(master: str | None) -> Any:
+    """The environment's active Spark session, or one started on ``master``.
+
+    Raises:
+        ConfigError: pyspark is missing, or the session cannot start (no Java runtime,
+            an unreachable master); the message says what to install or check.
+    """
+    sql = _pyspark()
+    if master is None and (active := sql.SparkSession.getActiveSession()) is not None:
+        return active
+    builder = sql.SparkSession.builder.master(master or "local[*]").appName("listbuilder")
+    builder = builder.config("spark.sql.session.timeZone", "UTC").config(
+        "spark.ui.showConsoleProgress", "false"
+    )
+    if (master or "local").startswith("local"):
+        builder = builder.config("spark.ui.enabled", "false").config(
+            "spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS)
+        )
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # py4j and pyspark raise many kinds here
+        text = " ".join(str(exc).split())[:300]
+        hint = JAVA_HINT if "JAVA" in text.upper() else "check --spark-master and the cluster"
+        raise ConfigError(f"the Spark session could not start ({text}); {hint}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkEngine:
+    """Runs the rules as Spark SQL."""
+
+    name = "spark"
+
+    def __init__(self, master: str | None = None) -> None:
+        _pyspark()
+        self.master = master
+
+    def _frame(self, spark: Any, table: EngineTable, *, numbered: bool) -> Any:
+        from pyspark.sql import functions as F
+
+        if table.parquet:
+            # One read per file, numbered in polars' order: a multi-file read would hand
+            # out rows in Spark's split order instead.
+            parts = []
+            for k, path in enumerate(table.parquet):
+                df = spark.read.parquet(str(Path(path).resolve()))
+                if numbered:
+                    index = F.col("_metadata.row_index") + F.lit(k << 40)
+                    df = df.select("*", index.cast("bigint").alias(ROW))
+                parts.append(df)
+            result = parts[0]
+            for part in parts[1:]:
+                result = result.unionByName(part)
+            return result
+        frame = table.frame
+        if numbered:
+            frame = frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+        return spark.createDataFrame(frame.collect().to_arrow(compat_level=pl.CompatLevel.oldest()))
+
+    def score(
+        self,
+        rules: Rules,
+        tables: dict[str, EngineTable],
+        as_of: dt.date,
+        *,
+        previous_seats: pl.DataFrame | None = None,
+    ) -> Scored:
+        """Score every company in Spark; only the qualified accounts come back."""
+        spark = start_session(self.master)
+        spark.conf.set("spark.sql.caseSensitive", "true")
+        try:
+            return self._score(spark, rules, tables, as_of, previous_seats)
+        except Exception as exc:
+            if isinstance(exc, ConfigError | DataError):
+                raise
+            text = " ".join(str(exc).split())[:500]
+            raise DataError(f"the spark engine could not run the rules: {text}") from None
+        finally:
+            for name in (*DEFAULT_TABLES.values(), PREVIOUS_TABLE, INCLUDED):
+                spark.catalog.dropTempView(name)
+
+    def _score(
+        self,
+        spark: Any,
+        rules: Rules,
+        tables: dict[str, EngineTable],
+        as_of: dt.date,
+        previous_seats: pl.DataFrame | None,
+    ) -> Scored:
+        frames = {}
+        for logical, table in tables.items():
+            frames[logical] = self._frame(spark, table, numbered=logical == "companies")
+            frames[logical].createOrReplaceTempView(DEFAULT_TABLES[logical])
+        if previous_seats is not None:
+            arrow = previous_seats.to_arrow(compat_level=pl.CompatLevel.oldest())
+            spark.createDataFrame(arrow).createOrReplaceTempView(PREVIOUS_TABLE)
+        sticky = previous_seats is not None
+        included = spark.sql(included_sql(rules, as_of, sticky=sticky).sql(dialect="spark"))
+        included = included.persist()
+        try:
+            included.createOrReplaceTempView(INCLUDED)
+            counts = spark.sql(counts_sql(rules, INCLUDED).sql(dialect="spark")).first().asDict()
+            counts["read"] = frames["companies"].count()
+            histograms = [
+                [
+                    tuple(r)
+                    for r in spark.sql(histogram_sql(i, INCLUDED).sql(dialect="spark")).collect()
+                ]
+                for i in range(len(rules.segments))
+            ]
+            candidates = pl.from_arrow(
+                spark.sql(candidates_of(INCLUDED).sql(dialect="spark")).toArrow()
+            )
+        finally:
+            included.unpersist()
+        event_rows = {k: frames[k].count() for k in tables if k != "companies"}
+        assert isinstance(candidates, pl.DataFrame)
+        return finish(counts, histograms, candidates, event_rows)
