@@ -58,13 +58,7 @@ def run_build(
         check_destinations(exports)
     rules = load_rules(rules_path)
     if export_tiers is not None:
-        known = {t.name for seg in rules.segments for t in seg.tiers}
-        unknown = [t for t in export_tiers if t not in known]
-        if unknown:
-            raise ConfigError(
-                f"export tiers {unknown} are not tiers of {rules.path}; "
-                f"its tiers are {sorted(known)}"
-            )
+        _check_export_tiers(rules, export_tiers)
     previous = load_previous(previous_path) if previous_path else None
     companies = read_source(companies_path, "companies")
     jobs = read_source(jobs_path, "jobs") if jobs_path else None
@@ -113,6 +107,16 @@ def run_build(
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
+
+
+def _check_export_tiers(rules: Rules, export_tiers: Sequence[str]) -> None:
+    """Refuse export tiers the rules do not define, before any input is read."""
+    known = {t.name for seg in rules.segments for t in seg.tiers}
+    unknown = [t for t in export_tiers if t not in known]
+    if unknown:
+        raise ConfigError(
+            f"export tiers {unknown} are not tiers of {rules.path}; its tiers are {sorted(known)}"
+        )
 
 
 def _confirmed(
