@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from listbuilder.outputs.charts import (
-    esc,
-)
+from listbuilder.outputs.charts import esc
 
 STYLE = """
 :root { --ink: #0f172a; --muted: #64748b; --line: #e2e8f0; --t1: #1e3a8a; --t2: #2563eb;

@@ -37,14 +37,17 @@ CHANGE_LABELS = {
 
 
 def tier_css(k: int) -> str:
+    """The CSS class of the ``k``-th tier (0 first); tiers past the fourth share its colour."""
     return f"tier{min(k + 1, 4)}"
 
 
 def count_of(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: ``1 segment``, ``2 segments``."""
     return f"{num(n)} {noun}" if n == 1 else f"{num(n)} {noun}s"
 
 
 def pct(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole`` (one decimal under 10%); empty if ``whole`` is 0."""
     if whole <= 0:
         return ""
     share = 100 * part / whole
@@ -52,10 +55,12 @@ def pct(part: int, whole: int) -> str:
 
 
 def num_cell(value: int, field: str | None = None) -> str:
+    """A right-aligned table cell with ``value``, carrying its summary pointer if given."""
     return f'<td class="num"{field_attrs(value, field)}>{num(value)}</td>'
 
 
 def card(title: str, content: str, *, wide: bool = False, note: str = "") -> str:
+    """A panel: a titled section with an optional hint; ``wide`` spans the whole grid."""
     note_html = f'<p class="hint">{esc(note)}</p>' if note else ""
     css = "card wide" if wide else "card"
     return f'<section class="{css}"><h3>{esc(title)}</h3>{note_html}{content}</section>'
@@ -162,6 +167,7 @@ def _funnel_rows(seg: SegmentInfo) -> list[BarRow]:
 
 
 def tier_caps(seg: SegmentInfo) -> str:
+    """Each tier against its cap, then the whole list against its cap and the sanity band."""
     rows = []
     for k, t in enumerate(seg.tiers):
         if t.max_accounts is None:
@@ -211,6 +217,7 @@ def tier_caps(seg: SegmentInfo) -> str:
 
 
 def score_histogram(seg: SegmentInfo) -> str:
+    """Eligible accounts per score, with each tier's threshold."""
     thresholds = [Threshold(t.name, t.min_score, tier_css(k)) for k, t in enumerate(seg.tiers)]
     fields = [
         pointer("segments", seg.index, "score_histogram", k, "accounts")
@@ -220,6 +227,7 @@ def score_histogram(seg: SegmentInfo) -> str:
 
 
 def fired_chart(seg: SegmentInfo, fired: list[tuple[str, int]]) -> str:
+    """How many listed accounts each criterion fired for, the top ones first."""
     listed = seg.funnel["listed"]
     if not fired:
         return '<p class="empty">No criterion fired for a listed account.</p>'
@@ -234,6 +242,7 @@ def fired_chart(seg: SegmentInfo, fired: list[tuple[str, int]]) -> str:
 
 
 def disqualifier_chart(seg: SegmentInfo) -> str:
+    """How many accounts each exclude condition removed, the most first."""
     if not seg.disqualifiers:
         return '<p class="empty">The segment has no exclude conditions.</p>'
     ranked = sorted(seg.disqualifiers, key=lambda kv: (-kv[1], kv[0]))
@@ -254,6 +263,7 @@ def disqualifier_chart(seg: SegmentInfo) -> str:
 
 
 def breakdown_chart(seg: SegmentInfo, key: str, data: Breakdown | None) -> str:
+    """Listed accounts by one attribute (``key``), or why there is no chart."""
     if data is None:
         return f'<p class="empty">The data has no {esc(key)} column.</p>'
     if not data.rows:
@@ -272,6 +282,7 @@ def breakdown_chart(seg: SegmentInfo, key: str, data: Breakdown | None) -> str:
 def changes_card(
     run: RunInfo, seg: SegmentInfo, reasons: dict[str, tuple[list[tuple[str, int]], int]]
 ) -> str:
+    """Changes since the previous run by kind, with each kind's top reasons."""
     assert run.changes is not None
     counts = run.changes.get(seg.name, {})
     rows = []
@@ -300,6 +311,7 @@ def changes_card(
 
 
 def tier_table(seg: SegmentInfo, tier: str, table: pl.DataFrame, total: int) -> str:
+    """The first tier's top accounts as a sortable table, and how many more there are."""
     numeric = {"rank", "score", "employees"}
     headings = {
         "rank": "Rank",

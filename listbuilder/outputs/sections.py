@@ -3,12 +3,7 @@ segment (its panels in a grid) and the footer about the run's inputs."""
 
 from __future__ import annotations
 
-from listbuilder.outputs.charts import (
-    esc,
-    field_attrs,
-    num,
-    pointer,
-)
+from listbuilder.outputs.charts import esc, field_attrs, num, pointer
 from listbuilder.outputs.facts import ListFacts, RunInfo, SegmentInfo
 from listbuilder.outputs.panels import (
     DASH,
@@ -28,6 +23,7 @@ from listbuilder.outputs.sizes import check_of
 
 
 def header(run: RunInfo) -> str:
+    """The page header: title, headline figures and the overview table of segments."""
     listed = sum(s.funnel["listed"] for s in run.segments)
     top_tier = sum(s.tiers[0].size for s in run.segments if s.tiers)
     read = run.segments[0].funnel["companies_read"] if run.segments else 0
@@ -143,6 +139,7 @@ def segment_section(
 
 
 def about(run: RunInfo) -> str:
+    """The footer: the run's inputs with their row counts, the rules and any previous run."""
     inputs = "".join(
         f"<tr><th scope='row'>{esc(role)}</th><td>{esc(path)}</td>"
         f"{num_cell(rows, pointer('inputs', role, 'rows')) if rows is not None else '<td></td>'}"

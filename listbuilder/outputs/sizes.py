@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from listbuilder.outputs.charts import (
-    num,
-)
+from listbuilder.outputs.charts import num
 from listbuilder.outputs.facts import SegmentInfo
 
 # The sanity band for a segment's size. LinkedIn takes company lists of at least 300
@@ -69,5 +67,6 @@ def size_check(listed: int, addressable: int) -> SizeCheck:
 
 
 def check_of(seg: SegmentInfo) -> SizeCheck:
+    """The size verdict of a segment: its list against the list before its caps."""
     f = seg.funnel
     return size_check(f["listed"], f["listed"] + f["not_listed_caps"])
