@@ -47,6 +47,8 @@ from listbuilder.outputs import (
     format_summary,
     write_report,
 )
+from listbuilder.outputs.push import KINDS as PUSH_KINDS
+from listbuilder.outputs.push import format_plan, push_run
 from listbuilder.progress import QUIET, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -265,6 +267,64 @@ def export(
         click.echo(f"wrote {Path(out) / name} ({result.rows[name]:,} rows)")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--to", "to", required=True, type=click.Choice(PUSH_KINDS), help="Destination.")
+@click.option(
+    "--source",
+    metavar="PATH",
+    help="Destination file with [api] and [push] (default sources/hubspot_api.toml, "
+    "sources/salesforce_api.toml or sources/linkedin_audiences.toml).",
+)
+@click.option(
+    "--state",
+    "state_path",
+    metavar="PATH",
+    help="What this destination last received (default push_state/<destination>.json).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and send nothing.")
+@click.option(
+    "--create-missing",
+    is_flag=True,
+    help="HubSpot: create listed companies the CRM lacks, keyed by domain.",
+)
+@reports_errors
+def push(
+    run_dir: str,
+    to: str,
+    source: str | None,
+    state_path: str | None,
+    dry_run: bool,
+    create_missing: bool,
+) -> None:
+    """Push a run's tiers and scores to a CRM, or its companies to LinkedIn audiences.
+
+    Sends only what changed since the destination's last push: new or changed accounts
+    are tagged or updated, accounts no longer listed are untagged. Every accepted batch
+    is recorded, so a push that fails part-way finishes when run again.
+    """
+    result = push_run(
+        run_dir,
+        to,
+        source=source,
+        state_path=state_path,
+        dry_run=dry_run,
+        create_missing=create_missing,
+    )
+    click.echo(format_plan(result.plan))
+    if not result.sent:
+        click.echo("dry run: nothing was sent")
+        return
+    click.echo(
+        f"pushed to {to} in {result.requests:,} requests ({result.retries} retries); "
+        f"state: {result.state}"
+    )
+    if result.errors_file is not None:
+        click.echo(
+            f"warning: {result.errors:,} records were refused; see {result.errors_file}", err=True
+        )
 
 
 @cli.command()

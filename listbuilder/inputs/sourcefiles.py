@@ -54,7 +54,18 @@ FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
 ENCODINGS = ("utf8", "utf8-lossy")
 API_KINDS = ("hubspot", "salesforce")
 
-TOP_KEYS = ("role", "description", "docs", "input", "api", "columns", "extra", "keep_other_columns")
+# "push" belongs to `listbuilder push` (listbuilder.outputs.push.settings), read there.
+TOP_KEYS = (
+    "role",
+    "description",
+    "docs",
+    "input",
+    "api",
+    "columns",
+    "extra",
+    "keep_other_columns",
+    "push",
+)
 INPUT_KEYS = ("path", "format", "separator", "encoding", "trim_headers", "skip_rows")
 COLUMN_KEYS = ("from", "value", "absent", "optional", "normalise", "null_values")
 API_COMMON_KEYS = (
