@@ -341,16 +341,30 @@ def push(
     help="Snapshot to write (.parquet); replaced only when every page has arrived. "
     "Default: the source file's [input] path.",
 )
+@click.option(
+    "--since-last",
+    is_flag=True,
+    help="Read only records changed since the previous pull and merge them into its "
+    "snapshot; deleted records leave it and are listed in <name>.deleted.parquet.",
+)
 @reports_errors
-def pull(source_path: str, out: str | None) -> None:
+def pull(source_path: str, out: str | None, since_last: bool) -> None:
     """Read every record of a CRM object over its REST API into a parquet snapshot.
 
     The access token is read from the environment variable the source file names
-    (api.token_env) and is never printed or written. Beside the snapshot goes
-    <name>.pull.json: when, from where, how many records. Point --crm (or [inputs] crm)
-    at the source file to build from the snapshot.
+    (api.token_env; or, for Salesforce, the refresh-token flow) and is never printed or
+    written. Beside the snapshot goes <name>.pull.json: when, from where, how many
+    records. A pull that fails part-way resumes from its last page when run again. Point
+    --crm (or [inputs] crm) at the source file to build from the snapshot.
     """
-    result = crm_api.pull(source_path, out)
+    result = crm_api.pull(source_path, out, since_last=since_last)
+    if result.resumed_pages:
+        click.echo(f"resumed after {result.resumed_pages:,} pages of an earlier pull")
+    if result.mode == "incremental":
+        click.echo(
+            f"{result.changed:,} records changed and {result.deleted:,} deleted since the "
+            "previous pull"
+        )
     retries = f", {result.retries} {'retry' if result.retries == 1 else 'retries'}"
     duplicates = (
         f", {result.duplicates_skipped:,} repeated records skipped"

@@ -75,10 +75,10 @@ def hubspot_file(tmp: Path, server: PushServer, lists: str = "") -> Path:
     return path
 
 
-def salesforce_file(tmp: Path, server: PushServer, extra: str = "") -> Path:
+def salesforce_file(tmp: Path, server: PushServer, extra: str = "", api: str = "") -> Path:
     path = tmp / "salesforce.toml"
     path.write_text(
-        f'role = "crm"\n[api]\nkind = "salesforce"\nbase_url = "{server.base_url}"\n'
+        f'role = "crm"\n[api]\n{api}\nkind = "salesforce"\nbase_url = "{server.base_url}"\n'
         f'token_env = "SF_TOKEN"\nobject = "Account"\nfields = ["Id", "Name"]\nmax_attempts = 4\n'
         f'[columns]\naccount_id = "Id"\nname = "Name"\ndomain = "Website"\nstatus = "Type"\n'
         f'[push]\ntier_field = "ICP_Tier__c"\nscore_field = "ICP_Score__c"\n'
@@ -230,7 +230,7 @@ def test_salesforce_collections_with_refusals_limits_and_oauth_refresh(tmp_path:
             'client_id_env = "SF_ID"\nclient_secret_env = "SF_SECRET"\n'
             'refresh_token_env = "SF_REFRESH"'
         )
-        source = salesforce_file(tmp_path, server, extra)
+        source = salesforce_file(tmp_path, server, api=extra)
         state = tmp_path / "sf.json"
         server.refuse = {accounts[3]["crm_account_id"]}
         server.script("PATCH.sf.collections", "sf-limit", "ok", "502")

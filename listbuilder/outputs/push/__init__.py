@@ -20,8 +20,9 @@ import requests
 
 from listbuilder.errors import ConfigError
 from listbuilder.files import atomic_file
+from listbuilder.inputs import Client, Refused, access_token
 from listbuilder.outputs.push import hubspot, linkedin, salesforce
-from listbuilder.outputs.push.http import Client, PushError
+from listbuilder.outputs.push.errors import PushError
 from listbuilder.outputs.push.plan import Plan, format_plan, make_plan, read_listed
 from listbuilder.outputs.push.settings import KINDS, Destination, load_destination
 from listbuilder.outputs.push.state import load_state, save_state
@@ -83,6 +84,11 @@ def push_run(
     try:
         errors = SENDERS[dest.kind](client, dest, plan, state, create_missing)
         save_state(state)
+    except Refused as exc:
+        raise PushError(
+            f"the destination refused the token (HTTP {exc.status}) at {exc.where}: check that "
+            f"{dest.token_env} holds a valid token with write access ({exc.detail})"
+        ) from None
     finally:
         if session is None:
             client.session.close()
@@ -103,7 +109,7 @@ def _client(
     per_minute = dest.requests_per_minute if dest.kind == "linkedin" else None
     client = Client(
         dest.base_url,
-        env.get(dest.token_env, "").strip(),
+        "",
         max_attempts=dest.max_attempts,
         timeout=(dest.connect_timeout, dest.read_timeout),
         per_minute=per_minute,
@@ -112,17 +118,10 @@ def _client(
         clock=clock,
         rng=rng or random.Random(),
         token_env=dest.token_env,
+        error=PushError,
     )
-    if dest.kind == "salesforce":
-        fresh = salesforce.refresh_token(client, dest, env)
-        if fresh:
-            client.token = fresh
-            client.secrets.add(fresh)
-    if not client.token:
-        raise ConfigError(
-            f"environment variable {dest.token_env} is not set (api.token_env in {dest.path}): "
-            "export the destination's access token there"
-        )
+    refresh = (dest.client_id_env, dest.client_secret_env, dest.refresh_token_env)
+    client.token = access_token(client, dest.path, dest.token_env, refresh, env)
     return client
 
 

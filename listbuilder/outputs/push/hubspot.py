@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from listbuilder.outputs.push.http import Client
+from listbuilder.inputs import Client
 from listbuilder.outputs.push.plan import TIER_VALUES, Plan, as_entries, tier_value
 from listbuilder.outputs.push.settings import Destination
 from listbuilder.outputs.push.state import PushState, Record, record_accepted

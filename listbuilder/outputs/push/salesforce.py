@@ -7,20 +7,18 @@ the job, upload the CSV, close it, poll until it ends, then read its failed resu
 untag sets every field to null (``#N/A`` in a Bulk CSV, as Salesforce documents).
 
 A scheduled run need not depend on a pasted two-hour session token: with the client id,
-secret and refresh token in the environment variables the ``[push]`` table names, the
-documented refresh-token flow (``POST /services/oauth2/token``) gets a fresh one.
+secret and refresh token variables of the source file's ``[api]`` set, the refresh-token
+flow (``listbuilder.inputs.oauth``) gets a fresh one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
-from listbuilder.errors import ConfigError
-from listbuilder.outputs.push.http import Client, PushError
+from listbuilder.inputs import Client
+from listbuilder.outputs.push.errors import PushError
 from listbuilder.outputs.push.plan import Plan, as_entries
 from listbuilder.outputs.push.settings import Destination
 from listbuilder.outputs.push.state import PushState, Record, record_accepted
@@ -43,47 +41,6 @@ def fields(dest: Destination, record: Record | None) -> dict[str, Any]:
     if dest.reasons_field:
         out[dest.reasons_field] = None if record is None else record["reasons"]
     return out
-
-
-def refresh_token(client: Client, dest: Destination, env: Mapping[str, str]) -> str | None:
-    """An access token from the OAuth refresh-token flow, or None when it is not set up
-    (no variable named or none of them set: ``api.token_env`` is used instead).
-
-    Raises:
-        ConfigError: Some but not all of the three variables are set.
-    """
-    names = (dest.client_id_env, dest.client_secret_env, dest.refresh_token_env)
-    if not any(names):
-        return None
-    values = [env.get(n or "", "").strip() for n in names]
-    if not any(values):
-        return None  # not set up in this environment: the plain token variable is used
-    if not all(values):
-        unset = [n for n, v in zip(names, values, strict=True) if not v]
-        raise ConfigError(
-            f"the Salesforce refresh-token flow needs {', '.join(unset)} set in the environment "
-            f"(push.client_id_env, client_secret_env, refresh_token_env in {dest.path})"
-        )
-    client_id, secret, refresh = values
-    client.secrets.update((secret, refresh))
-    answer = client.send(
-        "POST",
-        "/services/oauth2/token",
-        data=(
-            f"grant_type=refresh_token&client_id={_q(client_id)}&client_secret={_q(secret)}"
-            f"&refresh_token={_q(refresh)}"
-        ).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        authorise=False,
-    )
-    token = (answer.body or {}).get("access_token") if isinstance(answer.body, dict) else None
-    if not token:
-        raise PushError("the Salesforce token endpoint answered without an access_token")
-    return str(token)
-
-
-def _q(value: str) -> str:
-    return quote(value, safe="")
 
 
 def push(

@@ -36,9 +36,6 @@ PUSH_KEYS = {
         "batch_size",
         "bulk_threshold",
         "poll_seconds",
-        "client_id_env",
-        "client_secret_env",
-        "refresh_token_env",
     ),
     "linkedin": ("audiences", "per", "batch_size", "requests_per_minute"),
 }
@@ -132,6 +129,9 @@ def _api(kind: str, path: Path, data: dict[str, Any]) -> dict[str, Any]:
             "connect_timeout": spec.connect_timeout,
             "read_timeout": spec.read_timeout,
             "max_attempts": spec.max_attempts,
+            "client_id_env": spec.client_id_env,
+            "client_secret_env": spec.client_secret_env,
+            "refresh_token_env": spec.refresh_token_env,
         }
     api = data.get("api")
     if not isinstance(api, dict) or api.get("kind") != "linkedin":
