@@ -12,8 +12,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from listbuilder.outputs.push import PushError, push_run
+from listbuilder.outputs.push import PushError, load_destination, push_run
 from tests.conftest import assert_cli_error, invoke
+from tests.crm_server import SOURCES
 from tests.push_server import FRESH_TOKEN, REFRESH, TOKEN, PushServer, serve
 
 TIERS = ["Tier 1", "Tier 2", "Tier 3"]
@@ -444,3 +445,17 @@ def test_cli_push_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         f"{state} holds the state of 'hubspot', not 'linkedin'",
         prefix=True,
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("hubspot", "hubspot_api.toml"),
+        ("salesforce", "salesforce_api.toml"),
+        ("linkedin", "linkedin_audiences.toml"),
+    ],
+)
+def test_shipped_destination_files_parse(kind: str, name: str) -> None:
+    dest = load_destination(kind, SOURCES / name)
+    assert dest.kind == kind and dest.base_url.startswith("https://")
+    assert dest.token_env
