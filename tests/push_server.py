@@ -52,6 +52,7 @@ class PushServer:
         self.audiences: dict[str, set[str]] = defaultdict(set)  # LinkedIn segment -> domains
         self.created = Counter[str]()  # HubSpot creates per domain
         self.adds = Counter[tuple[str, str]]()  # LinkedIn ADDs per (segment, domain)
+        self.elements: list[dict[str, Any]] = []  # every LinkedIn element received
         self.refuse: set[str] = set()
         self.faults: dict[str, list[str]] = defaultdict(list)
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -337,6 +338,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._reply(400, {"message": "missing Rest.li headers", "status": 400})
         elements = []
         for el in json.loads(body)["elements"]:
+            state.elements.append(el)
             domain = el.get("companyWebsiteDomain") or el["companyName"]
             if domain in state.refuse:
                 elements.append({"status": 400, "error": {"message": "Invalid company domain"}})

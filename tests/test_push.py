@@ -38,6 +38,11 @@ def make_run(path: Path, accounts: list[dict[str, Any]]) -> Path:
                 "name": pl.String,
                 "domain": pl.String,
                 "crm_account_id": pl.String,
+                **(
+                    {"linkedin_organization_urn": pl.String}
+                    if "linkedin_organization_urn" in rows[0]
+                    else {}
+                ),
             },
         )
         frame.write_parquet(path / f"{seg}.parquet")
@@ -293,7 +298,10 @@ def test_salesforce_bulk_api_above_the_threshold(tmp_path: Path) -> None:
 
 
 def test_linkedin_audiences_in_step_with_headers_and_pacing(tmp_path: Path) -> None:
-    core = [account(i, segment="core") for i in range(1_200)]
+    core = [
+        {**account(i, segment="core"), "linkedin_organization_urn": f"urn:li:organization:{i}"}
+        for i in range(1_200)
+    ]
     emea = [account(5_000 + i, segment="emea") for i in range(250)]
     with serve() as server:
         source = linkedin_file(tmp_path, server, per_minute=120)
@@ -317,6 +325,8 @@ def test_linkedin_audiences_in_step_with_headers_and_pacing(tmp_path: Path) -> N
         push(make_run(tmp_path / "m2", month2), "linkedin", source, state)
         assert server.audiences["1001"] == {a["domain"] for a in month2 if a["segment"] == "core"}
         assert max(server.adds.values()) == 1  # nothing added twice
+        assert server.elements[0]["companyName"] == "Company 0"
+        assert server.elements[0]["organizationUrn"] == "urn:li:organization:0"
         assert len(state_records(state)) == len(month2)
 
 

@@ -20,6 +20,9 @@ from listbuilder.outputs.push.settings import Destination
 from listbuilder.outputs.push.state import PushState, Record
 
 TIER_VALUES = ("tier_1", "tier_2", "tier_3")
+# A company column carrying the LinkedIn organization URN (urn:li:organization:123), when
+# the company data has one: LinkedIn then matches the company exactly, not by name and domain.
+URN_COLUMN = "linkedin_organization_urn"
 COMPARED = ("segment", "tier", "score", "reasons", "audience")
 
 
@@ -71,8 +74,10 @@ def read_listed(run_dir: str | Path) -> pl.DataFrame:
         frame = pl.read_parquet(path, columns=None)
         cols = ["segment", "tier", "rank", "score", "reasons", "company_id", "name", "domain"]
         crm = frame["crm_account_id"] if "crm_account_id" in frame.columns else None
+        urn = frame[URN_COLUMN] if URN_COLUMN in frame.columns else None
         frame = frame.select(cols).with_columns(
             crm_account_id=crm if crm is not None else pl.lit(None, pl.String),
+            organization_urn=urn.cast(pl.String) if urn is not None else pl.lit(None, pl.String),
             tier_index=pl.col("tier").replace_strict(
                 tiers, list(range(len(tiers))), default=None, return_dtype=pl.Int32
             ),
@@ -132,6 +137,8 @@ def desired_records(
             "company_id": row["company_id"],
         }
         if dest.kind == "linkedin":
+            if row["organization_urn"]:
+                record["organization_urn"] = row["organization_urn"]
             audience = _audience(dest, row["segment"], row["tier"])
             if audience is None:
                 continue
