@@ -401,6 +401,9 @@ def _top_reasons(path: Path) -> dict[str, tuple[list[tuple[str, int]], int]]:
             .otherwise(pl.col("part"))
             .str.replace(r" threshold: .*$", " threshold")
             .str.replace(r" by stickiness: .*$", " by stickiness")
+            # "Tier 1 full: ranked 51st", "employees now 150": the same cause, whatever value.
+            .str.replace(r": ranked .*$", "")
+            .str.replace(r"^(\S+) now .*$", "${1} changed")
         )
         .unique(["_row", "part"])
         .group_by("change", "part")
