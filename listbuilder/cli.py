@@ -41,7 +41,10 @@ from listbuilder.match import (
     run_match,
 )
 from listbuilder.outputs import (
+    REPORT_FILE,
     bad_value_warnings,
+    crm_warnings,
+    date_warnings,
     destination_names,
     export_run,
     format_summary,
@@ -190,10 +193,11 @@ def build(
     summary = run_with_settings(
         settings, click.get_current_context().find_object(Progress) or QUIET
     )
-    click.echo(format_summary(summary))
+    click.echo(format_summary(summary, lambda path: str(shown(Path(path)))))
     out_dir = shown(settings.out)
     click.echo(f"wrote {out_dir}/")
-    for warning in bad_value_warnings(summary):
+    click.echo(f"report: {out_dir / REPORT_FILE}")
+    for warning in [*date_warnings(summary), *crm_warnings(summary), *bad_value_warnings(summary)]:
         click.echo(f"warning: {warning}", err=True)
     exported = summary.get("exports")
     if exported:

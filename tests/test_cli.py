@@ -131,7 +131,7 @@ def test_build_writes_the_lists_and_prints_the_funnel(ready: Workspace) -> None:
         "listed",
     ]
     assert lines[3].split() == ["core", "4", "3", "0", "1", "2", "3"]
-    assert lines[-1] == f"wrote {ready.out}/"
+    assert lines[-2:] == [f"wrote {ready.out}/", f"report: {ready.out / 'report.html'}"]
     assert ready.listed("core").select("company_id", "tier", "rank", "score").rows() == [
         ("a", "Tier 1", 1, 3),
         ("b", "Tier 2", 2, 2),

@@ -440,7 +440,8 @@ def _classify_listed(
             pl.col("_prev_status").is_null() & (pl.col("change") == "added")
         ).then(
             pl.lit(
-                f"not a candidate for {name} last time: not in the data, or its includes did not hold"
+                f"not a candidate for {name} last time: "
+                "not in the data, or its includes did not hold"
             )
         )
     now_values = {}

@@ -10,7 +10,7 @@ size of the lists rather than of the dataset.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -25,6 +25,7 @@ from listbuilder.inputs import Source, domain_expr
 from listbuilder.match import match_crm
 from listbuilder.progress import QUIET, Progress
 from listbuilder.rules import (
+    EVENT_DATE,
     Rules,
     Segment,
     TierPlan,
@@ -80,6 +81,8 @@ class BuildResult:
     accounts: pl.DataFrame
     changes: dict[str, pl.DataFrame] | None = None
     previous: PreviousRun | None = None
+    # The newest event date of each signal table (None when it has no dated rows).
+    event_last: dict[str, dt.date | None] = field(default_factory=dict)
 
 
 def _best_crm_match(
@@ -165,7 +168,10 @@ def build_lists(
     # the row count of the whole dataset is a separate, metadata-only query.
     included = lf.filter(pl.any_horizontal([included_col(i) for i in range(len(segs))]))
     queries = [companies.select(pl.len()), included]
-    queries += [frame.select(pl.len()) for frame in events.values()]
+    # One max per table, in the same pass: an as-of date past the data is worth a warning.
+    queries += [
+        frame.select(pl.len(), pl.col(EVENT_DATE[name]).max()) for name, frame in events.items()
+    ]
     with progress.stage("scoring companies") as stage:
         read_df, included_df, *event_lens = pl.collect_all(queries)
         counts = included_df.select(
@@ -247,7 +253,10 @@ def build_lists(
         lists=lists,
         suppressed=pl.concat(suppressed_parts),
         event_rows={
-            _SIGNAL_TABLE[name]: df.item() for name, df in zip(events, event_lens, strict=True)
+            _SIGNAL_TABLE[name]: df.item(0, 0) for name, df in zip(events, event_lens, strict=True)
+        },
+        event_last={
+            _SIGNAL_TABLE[name]: df.item(0, 1) for name, df in zip(events, event_lens, strict=True)
         },
         accounts=accounts,
         changes=changes,
