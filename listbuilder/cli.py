@@ -218,11 +218,23 @@ def build(
     help="Where to write the files.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Write a project on the sample data instead: data/, rules/example.toml and a "
+    "listbuilder.toml pinned to the sample's date, so that `listbuilder build` runs at once.",
+)
 @reports_errors
-def init(directory: str, force: bool) -> None:
-    """Write a commented starter listbuilder.toml and rules/icp.toml."""
-    for path in init_project(directory, force=force):
+def init(directory: str, force: bool, sample: bool) -> None:
+    """Write a commented starter listbuilder.toml and rules/icp.toml, then say what to run.
+
+    With --sample, the project runs on the sample data shipped with listbuilder.
+    """
+    result = init_project(directory, force=force, sample=sample)
+    for path in result.files:
         click.echo(f"wrote {path}")
+    for line in result.next_steps:
+        click.echo(line)
 
 
 def split_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:

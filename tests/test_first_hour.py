@@ -6,7 +6,10 @@ segment, job postings up to 2026-10-20.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Workspace, invoke
 from tests.test_cli import COMPANIES, JOBS, RULES, build_args
@@ -73,3 +76,46 @@ def test_an_as_of_date_after_the_newest_event_is_warned_about(ws: Workspace) -> 
     in_range = invoke(build_args(ws, **{"--as-of": "2026-10-20"}))
     assert in_range.exit_code == 0, in_range.output
     assert "newest signal events" not in in_range.stderr
+
+
+# --- init ----------------------------------------------------------------------------------
+
+
+def test_init_in_an_empty_directory_says_what_to_run_next(tmp_path: Path) -> None:
+    result = invoke(["init", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        f"wrote {tmp_path / 'listbuilder.toml'}",
+        f"wrote {tmp_path / 'rules' / 'icp.toml'}",
+    ]
+    # The starter names tables that are not there yet: say which, and how to go on.
+    assert (
+        "missing: data/companies.parquet, data/jobs.parquet, data/funding.parquet, " in (lines[2])
+    )
+    assert lines[2].endswith(f"then run: cd {tmp_path} && listbuilder build")
+    assert lines[3] == (
+        "or try the sample data first: listbuilder init --sample --dir sample && "
+        "cd sample && listbuilder build"
+    )
+
+
+def test_init_sample_then_build_reproduces_the_documented_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    init = invoke(["init", "--sample"])
+    assert init.exit_code == 0, init.output
+    assert init.stdout.splitlines()[-2] == "next: listbuilder build"
+    build = invoke(["--quiet", "build"])
+    assert build.exit_code == 0, build.output
+    # The run is pinned to the sample's date, so no warning about dates past the data,
+    # and its numbers are the sample's documented ones.
+    assert "newest signal events" not in build.stderr
+    summary = json.loads((tmp_path / "out" / "2026-11" / "summary.json").read_text())
+    assert summary["as_of"] == "2026-11-01"
+    listed = {s["name"]: s["funnel"]["listed"] for s in summary["segments"]}
+    assert listed == {"core_saas": 1_450, "emea_mid_market": 672}
+    # A second init would overwrite the data: refused.
+    again = invoke(["init", "--sample"])
+    assert again.exit_code == 2
