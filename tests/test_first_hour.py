@@ -119,3 +119,66 @@ def test_init_sample_then_build_reproduces_the_documented_run(
     # A second init would overwrite the data: refused.
     again = invoke(["init", "--sample"])
     assert again.exit_code == 2
+
+
+# --- explain a run -------------------------------------------------------------------------
+
+
+def test_explain_reads_a_run_directory_from_anywhere(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace(ws)
+    ws.crm([{"account_id": "A1", "name": "b Holdings", "domain": None, "status": "customer"}])
+    # The build runs in the project with relative paths, as a scheduler would.
+    monkeypatch.chdir(ws.root)
+    args = ["build", "--companies", "companies.parquet", "--rules", "rules.toml"]
+    args += ["--jobs", "jobs.parquet", "--crm", "crm.csv", "--as-of", "2026-10-25"]
+    assert invoke([*args, "--out", "runs/oct"]).exit_code == 0
+    summary = json.loads((ws.root / "runs" / "oct" / "summary.json").read_text())
+    assert summary["inputs"]["companies"]["from_run"] == "../../companies.parquet"
+    assert summary["rules"]["from_run"] == "../../rules.toml"
+    # Elsewhere, and weeks later: the run's date, not today's, and its CRM.
+    elsewhere = ws.root / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = invoke(["explain", str(ws.root / "runs" / "oct"), "a"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == f"as of 2026-10-25, rules {ws.root / 'rules.toml'}; found by id"
+    # As of 10-25, a (500 people +2, posting on 10-20 +1) leads a list of three: b is a
+    # customer, c and d have a posting in the window (+1) and e is not in the US.
+    assert lines[3].startswith("segment core: listed in Tier 1, rank 1 of 3 (score 3;")
+    assert result.stderr == ""
+    b = invoke(["explain", str(ws.root / "runs" / "oct"), "b"])
+    assert "suppressed: its CRM account has status customer" in b.stdout
+    # A changed input is used, but said to be.
+    (ws.root / "jobs.parquet").unlink()
+    ws.jobs(JOBS[:1])
+    changed = invoke(["explain", str(ws.root / "runs" / "oct"), "a"])
+    assert changed.exit_code == 0, changed.output
+    assert changed.stderr.startswith(
+        f"warning: jobs input {ws.root / 'jobs.parquet'} has changed since the run"
+    )
+
+
+def test_explain_with_a_run_directory_takes_no_input_options(ws: Workspace) -> None:
+    workspace(ws)
+    assert invoke(build_args(ws)).exit_code == 0
+    result = invoke(["explain", str(ws.out), "a", "--as-of", "2026-12-01"])
+    assert result.exit_code == 2
+    assert "--as-of: a run directory gives the rules, inputs and as-of date" in result.stderr
+
+
+def test_explain_without_a_run_or_a_date_says_which_date_it_uses(ws: Workspace) -> None:
+    workspace(ws)
+    args = [
+        "--rules",
+        str(ws.root / "rules.toml"),
+        "--companies",
+        str(ws.root / "companies.parquet"),
+    ]
+    args += ["--jobs", str(ws.root / "jobs.parquet")]
+    result = invoke(["explain", "a", *args])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: no --as-of: explaining as of today, ")
+    assert "explain RUN_DIR COMPANY" in result.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -119,9 +120,22 @@ def run_build(
             }
         for role, counts in bad_values.items():
             summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
+        _record_paths_from_run(summary, out)
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
+
+
+def _record_paths_from_run(summary: dict[str, Any], out: str | Path) -> None:
+    """Add ``from_run``: each input's and the rules' path relative to the run directory.
+
+    The recorded ``path`` is as given, relative to wherever the build ran; ``from_run``
+    lets ``listbuilder explain RUN_DIR`` find the same files from anywhere, as long as the
+    project (inputs and runs) moves as one.
+    """
+    entries = [summary["rules"], *summary["inputs"].values()]
+    for entry in entries:
+        entry["from_run"] = os.path.relpath(os.path.abspath(entry["path"]), os.path.abspath(out))
 
 
 def _confirmed(
