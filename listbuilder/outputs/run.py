@@ -110,8 +110,6 @@ def run_build(
         if crm_df is not None:
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
-        for table, last in result.event_last.items():
-            summary["inputs"][table]["last_date"] = last.isoformat() if last else None
         if confirmed_path and confirmed is not None:
             summary["inputs"]["confirmed"] = {
                 "path": str(confirmed_path),
@@ -157,13 +155,16 @@ def _summary(
     rows: dict[str, int],
     hashes: dict[str, Future[str]],
 ) -> dict[str, Any]:
+    inputs: dict[str, dict[str, Any]] = {
+        s.role: {"path": s.path, "rows": rows.get(s.role), "sha256": hashes[s.role].result()}
+        for s in sources
+    }
+    for table, last in result.event_last.items():
+        inputs[table]["last_date"] = last.isoformat() if last else None
     return {
         "as_of": result.as_of.isoformat(),
         "rules": {"path": rules.path, "sha256": rules.sha256},
-        "inputs": {
-            s.role: {"path": s.path, "rows": rows.get(s.role), "sha256": hashes[s.role].result()}
-            for s in sources
-        },
+        "inputs": inputs,
         "segments": [
             {
                 "name": sl.segment.name,
