@@ -198,7 +198,7 @@ def build(
     out_dir = shown(settings.out)
     click.echo(f"wrote {out_dir}/")
     click.echo(f"report: {out_dir / REPORT_FILE}")
-    for warning in [*date_warnings(summary), *crm_warnings(summary), *bad_value_warnings(summary)]:
+    for warning in [*bad_value_warnings(summary), *date_warnings(summary), *crm_warnings(summary)]:
         click.echo(f"warning: {warning}", err=True)
     exported = summary.get("exports")
     if exported:

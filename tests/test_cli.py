@@ -159,7 +159,7 @@ def test_build_with_no_options_runs_the_sample(
     monkeypatch.chdir(tmp_path)
     result = invoke(["build"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "wrote out/"
+    assert result.stdout.splitlines()[-2:] == ["wrote out/", "report: out/report.html"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["as_of"] == dt.date.today().isoformat()
     assert summary["rules"]["path"] == "rules/example.toml"
