@@ -40,7 +40,14 @@ from listbuilder.outputs.facts import (
 from listbuilder.outputs.htmlpage import full_page
 from listbuilder.outputs.panels import DASH
 from listbuilder.outputs.sections import about, header, segment_section
-from listbuilder.outputs.sizes import ADS_MIN, ADS_RECOMMENDED, ICP_MAX, SizeCheck, size_check
+from listbuilder.outputs.sizes import (
+    ADS_MIN,
+    ADS_RECOMMENDED,
+    ICP_MAX,
+    SizeCheck,
+    segment_size_check,
+    size_check,
+)
 
 __all__ = [
     "ADS_MIN",
@@ -52,6 +59,7 @@ __all__ = [
     "SizeCheck",
     "load_run_info",
     "render_report",
+    "segment_size_check",
     "size_check",
     "write_report",
 ]
@@ -161,6 +169,9 @@ def _top_reasons(path: Path) -> dict[str, tuple[list[tuple[str, int]], int]]:
             .otherwise(pl.col("part"))
             .str.replace(r" threshold: .*$", " threshold")
             .str.replace(r" by stickiness: .*$", " by stickiness")
+            # "Tier 1 full: ranked 51st", "employees now 150": the same cause, whatever value.
+            .str.replace(r": ranked .*$", "")
+            .str.replace(r"^(\S+) now .*$", "${1} changed")
         )
         .unique(["_row", "part"])
         .group_by("change", "part")

@@ -66,7 +66,11 @@ def size_check(listed: int, addressable: int) -> SizeCheck:
     )
 
 
+def segment_size_check(funnel: dict[str, int]) -> SizeCheck:
+    """``size_check`` of a segment's funnel as ``summary.json`` records it."""
+    return size_check(funnel["listed"], funnel["listed"] + funnel["not_listed_caps"])
+
+
 def check_of(seg: SegmentInfo) -> SizeCheck:
     """The size verdict of a segment: its list against the list before its caps."""
-    f = seg.funnel
-    return size_check(f["listed"], f["listed"] + f["not_listed_caps"])
+    return segment_size_check(seg.funnel)
