@@ -40,13 +40,11 @@ PENDING_LONG = {
     "listbuilder.build.lists",
     "listbuilder.evidence.deals",
     "listbuilder.evidence.profile",
-    "listbuilder.inputs.http",
     "listbuilder.inputs.sourcefiles",
     "listbuilder.match.model",
 }
 # Confusable pairs of module names whose modules are being rewritten elsewhere.
 PENDING_NAMES = {
-    frozenset({"listbuilder.errors", "listbuilder.outputs.push.errors"}),
     frozenset({"listbuilder.inputs.parsers", "listbuilder.rules.parse"}),
     frozenset({"listbuilder.match.run", "listbuilder.outputs.run"}),
 }
