@@ -279,7 +279,8 @@ def list_files(rules: Rules, tables: dict[str, pl.DataFrame], engine: Engine | N
     frames = {f"{sl.segment.name}": sl.frame for sl in result.lists}
     frames |= {"suppressed": result.suppressed, "accounts": result.accounts}
     for name, frame in frames.items():
-        files[f"{name}.csv"] = _csv_bytes(frame)
+        if name != "accounts":  # a parquet file only, as in a run directory
+            files[f"{name}.csv"] = _csv_bytes(frame)
         buffer = io.BytesIO()
         frame.write_parquet(buffer, statistics=False)
         files[f"{name}.parquet"] = buffer.getvalue()

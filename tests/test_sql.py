@@ -51,6 +51,7 @@ def _build_candidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pl.Dat
     assert result.exit_code == 0, result.output
     return (
         pl.read_parquet(out / "accounts.parquet")
+        .filter(pl.col("status") != "not_qualified")
         .select("company_id", "segment", "score", "reasons")
         .sort("company_id")
     )

@@ -43,14 +43,17 @@ class Scored:
 
     ``counts`` holds ``read``, ``eligible{i}``, ``qualified{i}`` and ``dq{i}_{k}``;
     ``histograms`` per segment (score, eligible accounts) lowest score first;
-    ``candidates`` every company that qualifies for a segment, with the scoring columns,
-    in input order.
+    ``included`` every company that passes some segment's includes, with the scoring
+    columns, in input order (those that qualify are the candidates; the others are kept
+    in ``accounts.parquet`` for next month's changes); ``event_rows`` and ``event_last``
+    each event table's rows and newest date.
     """
 
     counts: dict[str, int]
     histograms: list[tuple[tuple[int, int], ...]]
-    candidates: pl.DataFrame
+    included: pl.DataFrame
     event_rows: dict[str, int] = field(default_factory=dict)
+    event_last: dict[str, dt.date | None] = field(default_factory=dict)
 
 
 class Engine(Protocol):
@@ -127,29 +130,26 @@ def histogram_sql(i: int, table: str) -> exp.Select:
     )
 
 
-def candidates_of(table: str) -> exp.Select:
-    """Every company that qualifies for a segment, with all its columns."""
-    seg = exp.column("_seg", quoted=True)
-    return (
-        exp.select(exp.Star())
-        .from_(exp.to_table(table))
-        .where(exp.not_(exp.Is(this=seg, expression=exp.null())))
-    )
+def event_stats_sql(table: str, date_column: str) -> exp.Select:
+    """An event table's row count and newest date."""
+    return exp.select(
+        exp.Count(this=exp.Star()), exp.Max(this=exp.column(date_column, quoted=True))
+    ).from_(exp.to_table(table))
 
 
 def finish(
     counts: dict[str, int],
     histograms: list[list[tuple[int, int]]],
-    candidates: pl.DataFrame,
-    event_rows: dict[str, int],
+    included: pl.DataFrame,
+    event_stats: dict[str, tuple[int, dt.date | None]],
 ) -> Scored:
     """Put an engine's answers in input order and the shape the build reads."""
-    candidates = candidates.sort(ROW).drop(ROW)
     return Scored(
         {k: int(v or 0) for k, v in counts.items()},
         [tuple((int(s), int(n)) for s, n in h) for h in histograms],
-        candidates,
-        event_rows,
+        included.sort(ROW).drop(ROW),
+        {name: int(n) for name, (n, _) in event_stats.items()},
+        {name: last for name, (_, last) in event_stats.items()},
     )
 
 

@@ -17,8 +17,8 @@ from listbuilder.engines.base import (
     ROW,
     EngineTable,
     Scored,
-    candidates_of,
     counts_sql,
+    event_stats_sql,
     finish,
     histogram_sql,
     included_sql,
@@ -26,6 +26,7 @@ from listbuilder.engines.base import (
 )
 from listbuilder.errors import DataError
 from listbuilder.rules import Rules
+from listbuilder.rules.signals import EVENT_DATE
 from listbuilder.rules.sql import DEFAULT_TABLES, PREVIOUS_TABLE
 
 
@@ -95,13 +96,11 @@ class DuckDBEngine:
                 con.execute(histogram_sql(i, INCLUDED).sql(dialect="duckdb")).fetchall()
                 for i in range(len(rules.segments))
             ]
-            candidates = pl.from_arrow(
-                con.sql(candidates_of(INCLUDED).sql(dialect="duckdb")).to_arrow_table()
-            )
-            event_rows = {
+            included = pl.from_arrow(con.sql(f"SELECT * FROM {INCLUDED}").to_arrow_table())
+            event_stats = {
                 logical: con.execute(
-                    f'SELECT COUNT(*) FROM "{DEFAULT_TABLES[logical]}"'
-                ).fetchone()[0]
+                    event_stats_sql(DEFAULT_TABLES[logical], EVENT_DATE[logical]).sql("duckdb")
+                ).fetchone()
                 for logical in tables
                 if logical != "companies"
             }
@@ -111,8 +110,8 @@ class DuckDBEngine:
             ) from None
         finally:
             con.close()
-        assert isinstance(candidates, pl.DataFrame)
-        return finish(counts, histograms, candidates, event_rows)
+        assert isinstance(included, pl.DataFrame)
+        return finish(counts, histograms, included, event_stats)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -20,8 +20,8 @@ from listbuilder.engines.base import (
     ROW,
     EngineTable,
     Scored,
-    candidates_of,
     counts_sql,
+    event_stats_sql,
     finish,
     histogram_sql,
     included_sql,
@@ -29,6 +29,7 @@ from listbuilder.engines.base import (
 )
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.rules import Rules
+from listbuilder.rules.signals import EVENT_DATE
 from listbuilder.rules.sql import DEFAULT_TABLES, PREVIOUS_TABLE
 
 JAVA_HINT = (
@@ -157,11 +158,17 @@ class SparkEngine:
                 ]
                 for i in range(len(rules.segments))
             ]
-            candidates = pl.from_arrow(
-                spark.sql(candidates_of(INCLUDED).sql(dialect="spark")).toArrow()
-            )
+            rows = pl.from_arrow(spark.sql(f"SELECT * FROM {INCLUDED}").toArrow())
         finally:
             included.unpersist()
-        event_rows = {k: frames[k].count() for k in tables if k != "companies"}
-        assert isinstance(candidates, pl.DataFrame)
-        return finish(counts, histograms, candidates, event_rows)
+        event_stats = {
+            logical: tuple(
+                spark.sql(
+                    event_stats_sql(DEFAULT_TABLES[logical], EVENT_DATE[logical]).sql("spark")
+                ).first()
+            )
+            for logical in tables
+            if logical != "companies"
+        }
+        assert isinstance(rows, pl.DataFrame)
+        return finish(counts, histograms, rows, event_stats)
