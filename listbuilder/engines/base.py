@@ -2,8 +2,9 @@
 that turn the compiled rules into that result.
 
 An engine runs the whole-dataset part of a build (signals, eligibility, scores, segment
-choice and the funnel's counts) and hands back only the qualified accounts, so what
-comes back to Python follows the size of the lists, not of the dataset.
+choice and the funnel's counts) and hands back only the companies that pass some
+segment's includes, so what comes back to Python follows the size of the segments, not
+of the dataset.
 """
 
 from __future__ import annotations

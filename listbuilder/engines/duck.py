@@ -77,7 +77,7 @@ class DuckDBEngine:
         *,
         previous_seats: pl.DataFrame | None = None,
     ) -> Scored:
-        """Score every company in DuckDB; only the qualified accounts come back."""
+        """Score every company in DuckDB; only the included companies come back."""
         duckdb = self._duckdb
         con = duckdb.connect()
         try:

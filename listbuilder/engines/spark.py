@@ -115,7 +115,7 @@ class SparkEngine:
         *,
         previous_seats: pl.DataFrame | None = None,
     ) -> Scored:
-        """Score every company in Spark; only the qualified accounts come back."""
+        """Score every company in Spark; only the included companies come back."""
         spark = start_session(self.master)
         spark.conf.set("spark.sql.caseSensitive", "true")
         try:
