@@ -143,10 +143,15 @@ def refuse_if_too_few(evidence: Evidence, mask: np.ndarray, split: Split) -> Non
     for name, part in (("training", won[~mask]), ("held-out", won[mask])):
         if split.holdout == 0 and name == "held-out":
             continue
-        if part.size == 0 or part.all() or not part.any():
+        if part.size == 0:
+            raise DataError(
+                f"no {name} deals: every deal was created on or after {split.cutoff}, so "
+                "the newest cannot be held out by date; use --holdout 0"
+            )
+        if part.all() or not part.any():
             raise DataError(
                 f"the {name} deals ({part.size:,}, split at {split.cutoff}) are all "
-                f"{'won' if part.size and part.all() else 'lost'}; a win rate needs both "
+                f"{'won' if part.all() else 'lost'}; a win rate needs both "
                 "won and lost deals: use a different --holdout"
             )
 

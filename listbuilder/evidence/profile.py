@@ -672,10 +672,14 @@ def _num(value: float | None) -> str:
 
 def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
     """Round rates to 4 and amounts to 2 decimals, so files stay small and stable."""
+    # p and q span hundreds of orders of magnitude: four significant figures, which
+    # also hides the last bits a parallel sum may order differently from run to run.
     return frame.with_columns(
-        pl.col(c).round(2 if c == "avg_won_amount" else 4)
+        pl.col(c).round_sig_figs(4)
+        if c in ("p", "q")
+        else pl.col(c).round(2 if c == "avg_won_amount" else 4)
         for c, dtype in frame.schema.items()
-        if dtype == pl.Float64 and c not in ("p", "q")
+        if dtype == pl.Float64
     )
 
 

@@ -230,8 +230,8 @@ def bootstrap_rates(
         overall = (weights @ w_acc) / (weights @ n_acc)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = w_rep / n_rep
+            lifts.append(rate / overall[:, None])
         rates.append(rate)
-        lifts.append(rate / overall[:, None])
     out = {}
     for name, parts in (("rate", rates), ("lift", lifts)):
         stacked = np.vstack(parts)
