@@ -43,6 +43,8 @@ NO_EFFECT = {
     "funding_stage": STAGES,
 }
 LEAK = "onboarding"
+US_DRIVERS = {("industry", "software"): 1.8, ("signal", "hiring: sales, 60 days"): 1.2}
+ELSEWHERE_DRIVERS = {("employees", "200+"): 1.8, ("funding_stage", "Series B"): 1.2}
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,24 @@ class Synthetic:
 
 
 def generate(
-    seed: int, *, companies: int = 20_000, accounts: int = 2_500, deals: int = 8_000
+    seed: int,
+    *,
+    companies: int = 20_000,
+    accounts: int = 2_500,
+    deals: int = 8_000,
+    two_segments: bool = False,
 ) -> Synthetic:
-    """One realisation of the pattern."""
+    """One realisation of the pattern.
+
+    ``two_segments``: instead of ``DRIVERS``, US companies win by ``US_DRIVERS`` and the
+    others by ``ELSEWHERE_DRIVERS`` (two kinds of customer, two different reasons).
+    """
     rng = np.random.default_rng(seed)
     ids = np.array([f"C{i:06d}" for i in range(companies)])
     industry = rng.choice(INDUSTRIES, companies, p=[0.2, 0.06, 0.2, 0.15, 0.15, 0.12, 0.12])
     employees = np.exp(rng.normal(4.0, 1.4, companies)).astype(np.int64) + 1
-    country = rng.choice(COUNTRIES, companies)
+    share = [0.5, 0.1, 0.1, 0.1, 0.1, 0.1] if two_segments else None
+    country = rng.choice(COUNTRIES, companies, p=share)
     stage = rng.choice(STAGES, companies)
     has = rng.random((companies, len(TOOLS))) < np.array([0.15, 0.5, 0.4, 0.3, 0.2])
     tools = [[TOOLS[j] for j in np.flatnonzero(row)] for row in has]
@@ -119,6 +131,11 @@ def generate(
     logit += np.where((employees[c] >= 50) & (employees[c] <= 999), 0.7, 0.0)
     logit += np.where(has[c, 0], -0.8, 0.0)
     logit += np.where(sales, 1.0, 0.0)
+    if two_segments:
+        us = country[c] == "US"
+        logit = BASE + rng.normal(0, 0.3, accounts)[owner]
+        logit += np.where(us, 1.8 * (industry[c] == "software") + 1.2 * sales, 0.0)
+        logit += np.where(~us, 1.8 * (employees[c] >= 200) + 1.2 * (stage[c] == "Series B"), 0.0)
     p = 1 / (1 + np.exp(-logit))
     won = rng.random(deals) < p
     opp_ids = np.array([f"O{i:06d}" for i in range(deals)])
@@ -139,7 +156,9 @@ def generate(
     noise = pl.DataFrame(
         {
             "company_id": ids[chosen[rng.integers(0, accounts, noise_n)]],
-            "posted_date": [START + dt.timedelta(days=int(x)) for x in rng.integers(-90, DAYS, noise_n)],
+            "posted_date": [
+                START + dt.timedelta(days=int(x)) for x in rng.integers(-90, DAYS, noise_n)
+            ],
             "department": rng.choice(DEPARTMENTS[1:3], noise_n),
         }
     )

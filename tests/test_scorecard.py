@@ -165,7 +165,7 @@ def test_profile_refuses_a_holdout_without_a_loss() -> None:
     evidence = prepare_deals(
         opps_frame(old + new), crm_frame(CRM), companies_frame(COMPANIES).lazy()
     )
-    with pytest.raises(DataError, match="the held-out deals .* are all won"):
+    with pytest.raises(DataError, match=r"the held-out deals .* are all won"):
         profile_evidence(evidence)
 
 
@@ -189,7 +189,10 @@ def test_no_attribute_without_effect_becomes_a_filter(
 ) -> None:
     profile, _ = realisation
     filtered = {
-        (f.attribute, v) for plan in profile.proposal.segments for f in plan.filters for v in f.values
+        (f.attribute, v)
+        for plan in profile.proposal.segments
+        for f in plan.filters
+        for v in f.values
     }
     for attribute, values in NO_EFFECT.items():
         for value in values:
@@ -213,7 +216,9 @@ def test_every_driver_is_proposed_with_its_sign(
             assert np.sign(points.get((attribute, value), 0)) == np.sign(effect), value
     # A stronger driver gets more points: software (+1.0) over legacy-crm (-0.8) is not
     # guaranteed by chance, but the signal and software both outscore any no-effect value.
-    weakest_driver = min(abs(points[("industry", "software")]), abs(points[("signal", "hiring: sales, 60 days")]))
+    weakest_driver = min(
+        abs(points[("industry", "software")]), abs(points[("signal", "hiring: sales, 60 days")])
+    )
     for (attribute, value), p in points.items():
         if value in NO_EFFECT.get(attribute, ()):
             assert abs(p) < weakest_driver
@@ -229,7 +234,7 @@ def test_the_future_never_leaks_in(realisation: tuple[Profile, pl.DataFrame]) ->
     assert leak.height > 0
     assert leak.get_column("lift").max() < 1.6
     strongest = max(abs(p) for p in _points(profile).values())
-    for (attribute, value), p in _points(profile).items():
+    for (_attribute, value), p in _points(profile).items():
         if LEAK in value:
             assert abs(p) < strongest / 3
 
@@ -237,9 +242,8 @@ def test_the_future_never_leaks_in(realisation: tuple[Profile, pl.DataFrame]) ->
 def test_holdout_ranking_and_tier_1(realisation: tuple[Profile, pl.DataFrame]) -> None:
     profile, truth = realisation
     v = profile.proposal.validation
-    held = (
-        profile.evidence.deals.filter(pl.col("created_date") >= v.split.cutoff)
-        .join(truth, on="opportunity_id")
+    held = profile.evidence.deals.filter(pl.col("created_date") >= v.split.cutoff).join(
+        truth, on="opportunity_id"
     )
     assert held.height == v.split.holdout
     true_auc = roc_auc(held.get_column("p"), held.get_column("is_won"))
@@ -303,3 +307,43 @@ def test_profile_and_backtest_reuse_a_stored_match_run(tmp_path: Path) -> None:
         f"--matches {run} was made from crm file {crm}, not from {other} as given now",
         prefix=True,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Segments
+# --------------------------------------------------------------------------------------
+
+
+def test_two_planted_segments_are_found_each_with_its_drivers(tmp_path: Path) -> None:
+    # US companies win by being software and hiring sellers; the others by being 200+
+    # people and at Series B. One scorecard for both would blur the two.
+    synthetic = generate(5, two_segments=True)
+    profile = profile_evidence(synthetic.evidence, replicates=20)
+    plans = profile.proposal.segments
+    assert len(plans) == 2
+    by_side = {
+        "inside": next(p for p in plans if p.scope.include),
+        "outside": next(p for p in plans if p.scope.exclude),
+    }
+    for plan in plans:
+        bound = (*plan.scope.include, *plan.scope.exclude)
+        assert [(f.attribute, f.values) for f in bound] == [("country", ("US",))]
+    us = {(t.attribute, t.value): t.points for t in by_side["inside"].terms}
+    rest = {(t.attribute, t.value): t.points for t in by_side["outside"].terms}
+    assert us[("industry", "software")] > 0 and us[("signal", "hiring: sales, 60 days")] > 0
+    assert ("industry", "software") not in rest
+    assert rest[("funding_stage", "Series B")] > 0
+    assert rest.get(("employees", "200-999"), 0) > 0
+    assert ("funding_stage", "Series B") not in us
+    # The file holds both, in priority order, and parses as a rules file.
+    path = tmp_path / "proposed_rules.toml"
+    path.write_text(profile.rules_text, encoding="utf-8")
+    rules = load_rules(path)
+    assert [s.name for s in rules.segments] == [p.scope.name for p in plans]
+    assert profile.proposal.validation.auc.low > 0.6
+
+
+def test_one_pattern_stays_one_segment(realisation: tuple[Profile, pl.DataFrame]) -> None:
+    profile, _ = realisation
+    assert len(profile.proposal.segments) == 1
+    assert profile.proposal.segment_note.startswith("one segment: no split predicts")

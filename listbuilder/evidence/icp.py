@@ -185,7 +185,9 @@ def plan_segment(
         skip = candidates.select("attribute", "value")
         first = _fit_rows(units, long, rows, min_deals, skip, replicates=0, seed=seed)
         adjusted = adjusted_lifts(candidates, units, long, rows, first.logit, seed)
-    filters = choose_filters(candidates, adjusted)
+    # The segment's own bounds already hold one key per attribute they test.
+    bounded = {f.attribute for f in (*scope.include, *scope.exclude)}
+    filters = [f for f in choose_filters(candidates, adjusted) if f.attribute not in bounded]
     keep = rows.copy()
     if filters:
         out = pl.lit(False)

@@ -38,6 +38,7 @@ from listbuilder.evidence.icp import (
     propose_icp,
     refuse_if_too_few,
 )
+from listbuilder.evidence.segments import find_segments
 from listbuilder.evidence.stats import (
     FDR,
     POINTS_PER_DOUBLING,
@@ -245,6 +246,7 @@ def profile_evidence(
     holdout: float = HOLDOUT,
     replicates: int = FIT_REPLICATES,
     seed: int = SEED,
+    segments: bool = True,
 ) -> Profile:
     """Describe every attribute value, then propose rules trained on the older deals and
     checked on the newest ``holdout`` share.
@@ -262,8 +264,13 @@ def profile_evidence(
     def training_table(rows: np.ndarray) -> pl.DataFrame:
         return value_table(units, long, rows, min_deals, replicates=500, seed=seed)
 
-    scopes = [Scope(SEGMENT_NAME, "Drawn from won and lost deals")]
-    note = "one segment, fitted on every deal"
+    scopes, note = (
+        find_segments(units, long, ~mask, mask, min_deals, seed=seed, base_name=SEGMENT_NAME)
+        if segments
+        else ([], "one segment: not looked for more")
+    )
+    if not scopes:
+        scopes = [Scope(SEGMENT_NAME, "Drawn from won and lost deals")]
     proposal = propose_icp(
         evidence,
         units,

@@ -82,7 +82,7 @@ def _model(c: float) -> LogisticRegression:
     )
 
 
-def _fit(
+def fit_at(
     x: sparse.csr_matrix, y: np.ndarray, c: float, weight: np.ndarray | None = None
 ) -> LogisticRegression:
     with warnings.catch_warnings():
@@ -119,7 +119,7 @@ def choose_penalty(
     best, since = math.inf, 0
     for j, c in enumerate(grid):
         for f, (train, test) in enumerate(splits):
-            losses[f, j] = _log_loss(_fit(x[train], y[train], c), x[test], y[test])
+            losses[f, j] = _log_loss(fit_at(x[train], y[train], c), x[test], y[test])
         # Weak penalties are slow to fit and, past the best, only overfit more: stop
         # once the held-out loss has not improved for STALE steps.
         mean_j = float(np.mean(losses[:, j]))
@@ -148,7 +148,7 @@ def fit_scorecard(
 ) -> Fit:
     """Choose the penalty, fit, and refit on ``replicates`` account bootstrap samples."""
     c, cv = choose_penalty(x, y, index.codes)
-    model = _fit(x, y, c)
+    model = fit_at(x, y, c)
     coef = model.coef_.ravel().copy()
     draws = []
     for chunk in account_weights(index, replicates, seed):
@@ -157,7 +157,7 @@ def fit_scorecard(
             keep = per_deal > 0
             if len(np.unique(y[keep])) < 2:
                 continue
-            draws.append(_fit(x[keep], y[keep], c, per_deal[keep]).coef_.ravel())
+            draws.append(fit_at(x[keep], y[keep], c, per_deal[keep]).coef_.ravel())
     if draws:
         stacked = np.vstack(draws)
         low, high = np.quantile(stacked, [0.025, 0.975], axis=0)
