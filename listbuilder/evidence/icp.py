@@ -82,6 +82,9 @@ class SegmentPlan:
     train_deals: int
     train_won: int
     tiers: tuple[tuple[str, int, str], ...]
+    checked: pl.DataFrame = dataclasses.field(default_factory=pl.DataFrame)
+    """Filter candidates with their adjusted lifts (``adjusted``, ``adjusted_low``,
+    ``adjusted_high``), whether or not they became filters."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ def plan_segment(
         int(keep.sum()),
         int(y.sum()),
         (("Tier 1", PLACEHOLDER, ""),),
+        adjusted if adjusted is not None else pl.DataFrame(),
     )
 
 

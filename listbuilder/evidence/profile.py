@@ -38,6 +38,12 @@ from listbuilder.evidence.icp import (
     propose_icp,
     refuse_if_too_few,
 )
+from listbuilder.evidence.proposal import (
+    EXTREME_LIFT,
+    EXTREME_LIFT_HIGH,
+    FILTERABLE,
+    NO_WIN_DEALS,
+)
 from listbuilder.evidence.segments import find_segments
 from listbuilder.evidence.stats import (
     FDR,
@@ -648,22 +654,42 @@ def _list_size(sizes: dict[str, int], as_of: object) -> list[str]:
 
 
 def _not_filters(profile: Profile) -> list[str]:
+    """Why each clearly worse value that is not an exclude was not made one."""
     _, worse = clear_values(profile.table)
+    plan = profile.proposal.segments[0]
+    checked = (
+        {(r["attribute"], r["value"]): r for r in plan.checked.iter_rows(named=True)}
+        if plan.checked.height
+        else {}
+    )
     out = []
-    for r in (
-        worse.filter(~pl.col("proposed").str.contains("exclude")).head(8).iter_rows(named=True)
-    ):
-        if r["won"] == 0:
-            why = f"no win, but in only {r['deals']} deals (a filter needs 30)"
-        elif r["lift"] >= 0.5:
-            why = f"lift {r['lift']:.2f} is not below 0.5"
-        else:
-            why = f"its interval reaches {_num(r['lift_high'])}, not wholly below 0.8"
+    rows = worse.filter(~pl.col("proposed").str.contains("exclude")).head(8)
+    for r in rows.iter_rows(named=True):
+        seen = checked.get((r["attribute"], r["value"]))
         if r["attribute"] == "signal":
-            why = "a signal's absence cannot be a filter"
-        result = (
-            r["proposed"] or "no points: the scorecard found it adds nothing once the rest is known"
-        )
+            why = "the absence of a signal cannot be a filter"
+        elif r["attribute"] not in FILTERABLE:
+            why = "not an attribute filters are made on"
+        elif seen is not None:
+            why = (
+                f"its deals win {seen['adjusted']:.2f} times what the scorecard expects from "
+                f"the rest of these companies ({seen['adjusted_low']:.2f}-"
+                f"{seen['adjusted_high']:.2f}), short of {EXTREME_LIFT} with the interval "
+                f"below {EXTREME_LIFT_HIGH} once the rest is known"
+            )
+        elif r["won"] == 0:
+            why = f"no win, but in only {r['deals']} deals (a filter needs {NO_WIN_DEALS})"
+        elif r["lift"] >= EXTREME_LIFT:
+            why = f"lift not below {EXTREME_LIFT}"
+        elif r["lift_high"] is None or r["lift_high"] >= EXTREME_LIFT_HIGH:
+            reach = _num(r["lift_high"])
+            why = f"its interval reaches {reach}, not wholly below {EXTREME_LIFT_HIGH}"
+        else:
+            why = (
+                "on the older (training) deals alone it is not both significant and extreme "
+                f"in at least {profile.min_deals} deals"
+            )
+        result = r["proposed"] or "no points either: the scorecard left it out"
         out.append(f"- {r['attribute']} {r['value']}: lift {_lift_text(r)}; {why}; {result}.")
     return out
 

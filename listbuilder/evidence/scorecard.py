@@ -85,6 +85,7 @@ def _model(c: float) -> LogisticRegression:
 def fit_at(
     x: sparse.csr_matrix, y: np.ndarray, c: float, weight: np.ndarray | None = None
 ) -> LogisticRegression:
+    """The L1 logistic regression at inverse penalty ``c``, fitted (weights: per deal)."""
     with warnings.catch_warnings():
         # A weak penalty on separable data may stop at max_iter; the coefficients are
         # then large but the ranking stands, and the 1-SE rule rarely picks such a C.
