@@ -169,6 +169,7 @@ def plan_segment(
     *,
     replicates: int,
     seed: int,
+    c: float | None = None,
 ) -> SegmentPlan:
     """Filters and scorecard of one segment, from its training deals.
 
@@ -177,7 +178,8 @@ def plan_segment(
     time) are confirmed against a scorecard fitted without them: a value is excluded
     only if its deals also win far less than that scorecard expects from everything else
     about them. A value that looks bad only because it travels with small companies (say)
-    is thereby left to the points of what it travels with.
+    is thereby left to the points of what it travels with. ``c``: the inverse penalty,
+    when already chosen on these deals; else chosen once here and used for both fits.
     """
     inside = units.select(scope.expr().fill_null(False)).to_series().to_numpy()
     rows = train & inside
@@ -186,7 +188,8 @@ def plan_segment(
     adjusted = None
     if candidates.height:
         skip = candidates.select("attribute", "value")
-        first = _fit_rows(units, long, rows, min_deals, skip, replicates=0, seed=seed)
+        first = _fit_rows(units, long, rows, min_deals, skip, replicates=0, seed=seed, c=c)
+        c = first.fit.c
         adjusted = adjusted_lifts(candidates, units, long, rows, first.logit, seed)
     # The segment's own bounds already hold one key per attribute they test.
     bounded = {f.attribute for f in (*scope.include, *scope.exclude)}
@@ -203,7 +206,7 @@ def plan_segment(
             f"segment {scope.name}: its {len(y):,} training deals are all "
             f"{'won' if y.all() else 'lost'}; nothing to fit a scorecard on"
         )
-    final = _fit_rows(units, long, keep, min_deals, None, replicates=replicates, seed=seed)
+    final = _fit_rows(units, long, keep, min_deals, None, replicates=replicates, seed=seed, c=c)
     return SegmentPlan(
         scope,
         tuple(filters),
@@ -232,6 +235,7 @@ def _fit_rows(
     *,
     replicates: int,
     seed: int,
+    c: float | None = None,
 ) -> _Fitted:
     """Fit the scorecard on the deals in ``keep`` over values with at least ``min_deals``
     of them, some won and some lost (less ``skip``)."""
@@ -254,7 +258,13 @@ def _fit_rows(
     x = design(kept_long, len(positions), keys)
     y = kept.get_column("is_won").cast(pl.Int8).to_numpy()
     fit = fit_scorecard(
-        x, y, account_index(kept.get_column("account_id")), keys, replicates=replicates, seed=seed
+        x,
+        y,
+        account_index(kept.get_column("account_id")),
+        keys,
+        replicates=replicates,
+        seed=seed,
+        c=c,
     )
     logit = np.full(units.height, np.nan)
     logit[positions] = predict_log_odds(fit, x)
@@ -384,16 +394,28 @@ def propose_icp(
     *,
     replicates: int,
     seed: int,
+    c: float | None = None,
 ) -> Proposal:
     """Plan each segment on the training deals, set tiers on the held-out ones, validate.
 
     ``units`` is every deal with ``_row`` (0 .. n - 1) and ``_won``; ``long`` its values;
     ``mask`` marks the held-out deals. With nothing held out, the tiers and figures are
-    set on the training deals, and say so.
+    set on the training deals, and say so. ``c``: the inverse penalty already chosen on
+    all training deals (used when there is one segment).
     """
     train = ~mask
     plans = [
-        plan_segment(s, units, long, train, table_of, min_deals, replicates=replicates, seed=seed)
+        plan_segment(
+            s,
+            units,
+            long,
+            train,
+            table_of,
+            min_deals,
+            replicates=replicates,
+            seed=seed,
+            c=c if len(scopes) == 1 and not (s.include or s.exclude) else None,
+        )
         for s in scopes
     ]
     by_label = {p.label: p for p in probes}

@@ -67,8 +67,8 @@ from listbuilder.inputs import read_source
 from listbuilder.rules import Rules, SignalCriterion, attach_signals_at
 
 HOLDOUT = 0.25
-TABLE_REPLICATES = 1000
-FIT_REPLICATES = 60
+TABLE_REPLICATES = 400
+FIT_REPLICATES = 30
 SEED = 20261101
 BEST_QUANTILE = 0.75
 SEGMENT_NAME = "evidence_icp"
@@ -268,12 +268,12 @@ def profile_evidence(
     table = value_table(units, long, None, min_deals, seed=seed)
 
     def training_table(rows: np.ndarray) -> pl.DataFrame:
-        return value_table(units, long, rows, min_deals, replicates=500, seed=seed)
+        return value_table(units, long, rows, min_deals, replicates=200, seed=seed)
 
-    scopes, note = (
+    scopes, note, c = (
         find_segments(units, long, ~mask, mask, min_deals, seed=seed, base_name=SEGMENT_NAME)
         if segments
-        else ([], "one segment: not looked for more")
+        else ([], "one segment: not looked for more", None)
     )
     if not scopes:
         scopes = [Scope(SEGMENT_NAME, "Drawn from won and lost deals")]
@@ -290,6 +290,7 @@ def profile_evidence(
         min_deals,
         replicates=replicates,
         seed=seed,
+        c=c,
     )
     by_label = {p.label: p for p in probes}
     table = table.with_columns(

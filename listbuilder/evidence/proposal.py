@@ -43,7 +43,7 @@ EXTREME_LIFT = 0.5  # ... and so is a lift below this ...
 EXTREME_LIFT_HIGH = 0.8  # ... whose whole interval lies below this
 FILTERABLE = ("industry", "employees", "revenue_usd", "country", "funding_stage", "technologies")
 LIST_MIN, LIST_MAX = 2_000, 10_000
-TOP_SHARE = 0.10  # Tier 1 holds at least this share of the segment's held-out deals
+TOP_SHARE = 0.10  # Tier 1 holds at least this share of the held-out deals listed
 
 
 @dataclass(frozen=True)
@@ -370,8 +370,9 @@ def set_tiers(
     The lowest tier is the lowest score at which at most ``LIST_MAX`` companies score as
     much or more (without company data: at which at most half the held-out deals do),
     raised while the held-out deals at or above it win less than the base rate. Tier 1
-    is the highest score reached by at least ``TOP_SHARE`` of the held-out deals and at
-    least ``min_deals``; Tier 2 the score between them closest to halfway in deals.
+    is the highest score reached by at least ``TOP_SHARE`` of the held-out deals the
+    lowest tier admits, and by at least ``min_deals``; Tier 2 the score between them
+    closest to halfway in deals.
     """
     if held.height == 0:
         return [("Tier 1", 0, "no held-out deal passes the filters: nothing to set it from")]
@@ -405,7 +406,9 @@ def set_tiers(
         (r for r in fits if r["won"] / r["n"] >= base_rate and r["n"] >= min(min_deals, total)),
         fits[-1],
     )
-    top = [r for r in usable if r["t"] > low["t"] and r["n"] >= max(min_deals, TOP_SHARE * total)]
+    # Tier 1: a tenth of the deals the list admits, and enough to measure.
+    floor = max(min_deals, TOP_SHARE * low["n"])
+    top = [r for r in usable if r["t"] > low["t"] and r["n"] >= floor]
     picked = [top[-1]] if top else []
     if top:
         between = [r for r in usable if low["t"] < r["t"] < top[-1]["t"]]

@@ -94,8 +94,9 @@ def find_segments(
     *,
     seed: int,
     base_name: str,
-) -> tuple[list[Scope], str]:
-    """The segments the deals support, in priority order, and a sentence saying why.
+) -> tuple[list[Scope], str, float | None]:
+    """The segments the deals support, in priority order, a sentence saying why, and
+    the inverse penalty chosen on every training deal (for reuse).
 
     ``units`` holds every deal (``_row`` 0 .. n - 1); ``train`` and ``held`` mark the
     training and held-out deals. Returns no scope when one segment is what the deals
@@ -103,7 +104,7 @@ def find_segments(
     """
     n = units.height
     if held.sum() == 0:
-        return [], "one segment: with nothing held out, a split could not be checked"
+        return [], "one segment: with nothing held out, a split could not be checked", None
     counts = long.group_by("attribute", "value").agg(k=pl.len())
     keys = (
         counts.filter(pl.col("k") >= min_deals)
@@ -138,7 +139,8 @@ def find_segments(
             (inside & ~side, inc, [*exc, split.filter(why)]),
         ]
     if len(leaves) == 1:
-        return [], f"one segment: no split predicts the held-out deals clearly better ({tried[0]})"
+        note = f"one segment: no split predicts the held-out deals clearly better ({tried[0]})"
+        return [], note, c
 
     rate = [float(y[inside & train].mean()) for inside, _, _ in leaves]
     order = sorted(range(len(leaves)), key=lambda j: -rate[j])
@@ -153,7 +155,7 @@ def find_segments(
         f"{len(scopes)} segments, in priority order: the deals split where the drivers of a "
         "win differ, and the split predicts the held-out deals better"
     )
-    return scopes, note
+    return scopes, note, c
 
 
 def _with_side(x: sparse.csr_matrix, side: np.ndarray) -> sparse.csr_matrix:

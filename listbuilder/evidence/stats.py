@@ -179,7 +179,11 @@ def account_weights(
     out = []
     for start in range(0, replicates, chunk):
         size = min(chunk, replicates - start)
-        out.append(rng.multinomial(a, np.full(a, 1.0 / a), size=size).astype(np.float64))
+        # Draw a account numbers per replicate and count them: the multinomial counts of
+        # a draws with replacement, without a per-replicate Python loop.
+        drawn = rng.integers(0, a, size=(size, a)) + (np.arange(size) * a)[:, None]
+        counts = np.bincount(drawn.ravel(), minlength=size * a).reshape(size, a)
+        out.append(counts.astype(np.float64))
     return out
 
 
