@@ -314,10 +314,11 @@ def test_profile_and_backtest_reuse_a_stored_match_run(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def test_two_planted_segments_are_found_each_with_its_drivers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seed", [5, 6])
+def test_two_planted_segments_are_found_each_with_its_drivers(seed: int, tmp_path: Path) -> None:
     # US companies win by being software and hiring sellers; the others by being 200+
     # people and at Series B. One scorecard for both would blur the two.
-    synthetic = generate(5, two_segments=True)
+    synthetic = generate(seed, two_segments=True)
     profile = profile_evidence(synthetic.evidence, replicates=20)
     plans = profile.proposal.segments
     assert len(plans) == 2
