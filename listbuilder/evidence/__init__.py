@@ -26,6 +26,7 @@ from listbuilder.evidence.explain import (
     explain_company,
     format_explanation,
     run_explain,
+    run_explain_run,
 )
 from listbuilder.evidence.icp import MIN_CLOSED_DEALS, Proposal
 from listbuilder.evidence.profile import (
@@ -73,6 +74,7 @@ __all__ = [
     "roc_auc",
     "run_backtest",
     "run_explain",
+    "run_explain_run",
     "run_profile",
     "scorecard_points",
     "temporal_split",
