@@ -29,6 +29,13 @@ from listbuilder.evidence.explain import (
     run_explain_run,
 )
 from listbuilder.evidence.icp import MIN_CLOSED_DEALS, Proposal
+from listbuilder.evidence.inference import (
+    bh_adjust,
+    bootstrap_rates,
+    clustered_tests,
+    scorecard_points,
+    temporal_split,
+)
 from listbuilder.evidence.profile import (
     HOLDOUT,
     Profile,
@@ -37,13 +44,6 @@ from listbuilder.evidence.profile import (
     profile_evidence,
     run_profile,
     value_table,
-)
-from listbuilder.evidence.stats import (
-    bh_adjust,
-    bootstrap_rates,
-    clustered_tests,
-    scorecard_points,
-    temporal_split,
 )
 
 __all__ = [

@@ -35,7 +35,7 @@ from listbuilder.evidence.deals import (
     score_deals,
     wilson_interval,
 )
-from listbuilder.evidence.stats import Split, temporal_split
+from listbuilder.evidence.inference import Split, temporal_split
 from listbuilder.files import atomic_directory, write_csv
 from listbuilder.inputs import read_source
 from listbuilder.rules import Rules, load_rules
@@ -264,7 +264,7 @@ def backtest_evidence(
     """Backtest each rules file on the same deals against the same baseline.
 
     ``holdout`` above 0 keeps only the newest share of deals by created date, split as
-    ``profile`` splits them (``stats.temporal_split``): rules proposed by ``profile``
+    ``profile`` splits them (``inference.temporal_split``): rules proposed by ``profile``
     with the same ``--holdout`` are then judged on deals they were not fitted on.
     """
     split = None

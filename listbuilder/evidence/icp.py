@@ -1,7 +1,7 @@
 """The proposed ICP: segments, each with its filters and fitted scorecard, tiers set on the
 held-out deals, and the holdout figures that say how well it ranks new deals.
 
-``propose_icp`` trains on the older deals and validates on the newest (``stats.
+``propose_icp`` trains on the older deals and validates on the newest (``inference.
 temporal_split``). Segments come from ``segments.find_segments`` (one unless the deals
 show groups whose wins have clearly different drivers).
 """
@@ -21,6 +21,7 @@ import polars as pl
 from listbuilder.errors import DataError
 from listbuilder.evidence.backtest import Auc, bootstrap_auc
 from listbuilder.evidence.deals import Evidence, percent, score_deals
+from listbuilder.evidence.inference import POINTS_PER_LOG_ODDS, Split, account_index
 from listbuilder.evidence.proposal import (
     Filter,
     Line,
@@ -40,7 +41,6 @@ from listbuilder.evidence.proposal import (
     wrap,
 )
 from listbuilder.evidence.scorecard import Fit, design, fit_scorecard, predict_log_odds
-from listbuilder.evidence.stats import POINTS_PER_LOG_ODDS, Split, account_index
 from listbuilder.rules import Rules, SignalCriterion, parse_rules, score_companies
 
 MIN_CLOSED_DEALS = 50

@@ -38,14 +38,7 @@ from listbuilder.evidence.icp import (
     propose_icp,
     refuse_if_too_few,
 )
-from listbuilder.evidence.proposal import (
-    EXTREME_LIFT,
-    EXTREME_LIFT_HIGH,
-    FILTERABLE,
-    NO_WIN_DEALS,
-)
-from listbuilder.evidence.segments import find_segments
-from listbuilder.evidence.stats import (
+from listbuilder.evidence.inference import (
     FDR,
     POINTS_PER_DOUBLING,
     Split,
@@ -54,6 +47,13 @@ from listbuilder.evidence.stats import (
     clustered_tests,
     temporal_split,
 )
+from listbuilder.evidence.proposal import (
+    EXTREME_LIFT,
+    EXTREME_LIFT_HIGH,
+    FILTERABLE,
+    NO_WIN_DEALS,
+)
+from listbuilder.evidence.segments import find_segments
 from listbuilder.evidence.values import (
     ATTRIBUTE_ORDER,
     FIRMOGRAPHICS,
@@ -190,8 +190,8 @@ def value_table(
     """Per attribute value of the deals in ``rows`` (all if None): counts, rates, tests.
 
     ``win_rate`` and ``lift`` (over the deals' overall rate) carry 95% intervals from
-    resampling accounts (``stats.bootstrap_rates``); ``z`` and ``p`` compare the value's
-    deals with the others, cluster-robust (``stats.clustered_tests``); ``q`` is ``p``
+    resampling accounts (``inference.bootstrap_rates``); ``z`` and ``p`` compare the value's
+    deals with the others, cluster-robust (``inference.clustered_tests``); ``q`` is ``p``
     adjusted by Benjamini-Hochberg over every value in the table, and ``significant``
     means ``q <= FDR``. ``too_few``: fewer than ``min_deals`` deals.
     """

@@ -20,14 +20,14 @@ import numpy as np
 import polars as pl
 
 from listbuilder.evidence.deals import percent, wilson_interval
-from listbuilder.evidence.scorecard import Fit
-from listbuilder.evidence.stats import (
+from listbuilder.evidence.inference import (
     FDR,
     POINTS_PER_DOUBLING,
     POINTS_PER_LOG_ODDS,
     account_index,
     account_weights,
 )
+from listbuilder.evidence.scorecard import Fit
 from listbuilder.evidence.values import (
     BANDS,
     MISSING,

@@ -27,7 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from listbuilder.evidence.stats import AccountIndex, account_weights
+from listbuilder.evidence.inference import AccountIndex, account_weights
 
 FOLDS = 4
 PENALTIES = 11  # values of the penalty tried, log-spaced

@@ -21,9 +21,9 @@ import polars as pl
 from scipy import sparse
 
 from listbuilder.evidence.icp import Scope
+from listbuilder.evidence.inference import account_index, account_weights
 from listbuilder.evidence.proposal import Filter
 from listbuilder.evidence.scorecard import choose_penalty, design, fit_at
-from listbuilder.evidence.stats import account_index, account_weights
 from listbuilder.evidence.values import BANDS, MISSING
 
 MAX_LEAVES = 3

@@ -58,6 +58,28 @@ def two_sided_p(z: np.ndarray) -> np.ndarray:
     return erfc(np.abs(np.asarray(z, dtype=np.float64)) / math.sqrt(2.0))
 
 
+def _account_cells(
+    long: pl.DataFrame, deals: pl.DataFrame
+) -> tuple[pl.DataFrame, tuple[float, float, int, float, float, float, float]]:
+    """Deals and wins per (value, account), with the account's own totals ``N`` and ``W``;
+    and the sums over accounts the rest of the deals' variance is computed from."""
+    acc = deals.group_by("account_id").agg(
+        N=pl.len().cast(pl.Float64), W=pl.col("is_won").sum().cast(pl.Float64)
+    )
+    n_all = float(deals.height)
+    w_all = float(deals.get_column("is_won").sum())
+    sw2, swn, sn2 = acc.select(
+        a=(pl.col("W") ** 2).sum(), b=(pl.col("W") * pl.col("N")).sum(), c=(pl.col("N") ** 2).sum()
+    ).row(0)
+    per = (
+        long.join(deals.select("_row", "account_id", "is_won"), on="_row")
+        .group_by("attribute", "value", "account_id")
+        .agg(n=pl.len().cast(pl.Float64), w=pl.col("is_won").sum().cast(pl.Float64))
+        .join(acc, on="account_id")
+    )
+    return per, (n_all, w_all, acc.height, w_all / n_all, sw2, swn, sn2)
+
+
 def clustered_tests(long: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
     """Per value, the win rate of the deals that have it against those that do not.
 
@@ -75,22 +97,8 @@ def clustered_tests(long: pl.DataFrame, deals: pl.DataFrame) -> pl.DataFrame:
     that came and went) count on both sides, with the covariance that brings. The
     variance is never taken below that of independent deals at the pooled rate.
     """
-    acc = deals.group_by("account_id").agg(
-        N=pl.len().cast(pl.Float64), W=pl.col("is_won").sum().cast(pl.Float64)
-    )
-    n_all = float(deals.height)
-    w_all = float(deals.get_column("is_won").sum())
-    g = acc.height
-    pooled = w_all / n_all
-    sw2, swn, sn2 = acc.select(
-        a=(pl.col("W") ** 2).sum(), b=(pl.col("W") * pl.col("N")).sum(), c=(pl.col("N") ** 2).sum()
-    ).row(0)
-    per = (
-        long.join(deals.select("_row", "account_id", "is_won"), on="_row")
-        .group_by("attribute", "value", "account_id")
-        .agg(n=pl.len().cast(pl.Float64), w=pl.col("is_won").sum().cast(pl.Float64))
-        .join(acc, on="account_id")
-    )
+    per, totals = _account_cells(long, deals)
+    n_all, w_all, g, pooled, sw2, swn, sn2 = totals
     nv = pl.col("n").sum().over("attribute", "value")
     wv = pl.col("w").sum().over("attribute", "value")
     p_v = wv / nv
