@@ -135,9 +135,17 @@ class TierInfo:
     """One tier as the run recorded it."""
 
     name: str
-    min_score: int
+    min_score: int | None
     max_accounts: int | None
     size: int
+    threshold: str = ""
+
+    @property
+    def needs(self) -> str:
+        """The tier's thresholds in words: ``score ≥ 5``, or what the run recorded."""
+        if self.threshold and not self.threshold.startswith("score >= "):
+            return self.threshold.replace(">=", "≥")
+        return f"score ≥ {self.min_score}"
 
 
 @dataclass(frozen=True)
@@ -277,9 +285,12 @@ def _segment_info(c: _Checker, seg: dict[str, Any], i: int) -> SegmentInfo:
         tiers.append(
             TierInfo(
                 name=c.string(c.get(tier, "name", at), f"{at}.name"),
-                min_score=c.integer(c.get(tier, "min_score", at), f"{at}.min_score"),
+                min_score=c.opt_integer(c.get(tier, "min_score", at), f"{at}.min_score"),
                 max_accounts=c.opt_integer(tier.get("max_accounts"), f"{at}.max_accounts"),
                 size=c.integer(c.get(tier, "size", at), f"{at}.size"),
+                threshold=c.string(tier.get("threshold", ""), f"{at}.threshold")
+                if tier.get("threshold")
+                else "",
             )
         )
     hist = []
@@ -749,7 +760,7 @@ def _tier_caps(seg: SegmentInfo) -> str:
             note = f"cap {num(t.max_accounts)}"
         rows.append(
             BarRow(
-                f"{t.name} (score ≥ {t.min_score})",
+                f"{t.name} ({t.needs})",
                 (Part(t.size, _tier_css(k), f"{t.name}: {num(t.size)}"),),
                 t.size,
                 pointer("segments", seg.index, "tiers", t.name),
@@ -788,7 +799,11 @@ def _tier_caps(seg: SegmentInfo) -> str:
 
 
 def _histogram(seg: SegmentInfo) -> str:
-    thresholds = [Threshold(t.name, t.min_score, _tier_css(k)) for k, t in enumerate(seg.tiers)]
+    thresholds = [
+        Threshold(t.name, t.min_score, _tier_css(k))
+        for k, t in enumerate(seg.tiers)
+        if t.min_score is not None
+    ]
     fields = [
         pointer("segments", seg.index, "score_histogram", k, "accounts")
         for k in range(len(seg.histogram))

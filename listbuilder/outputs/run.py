@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import polars as pl
 from listbuilder.build import BuildResult, build_lists, change_counts, check_inputs, load_previous
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.files import atomic_directory, sha256_of, write_csv
-from listbuilder.inputs import Source, bad_value_counts, read_source
+from listbuilder.inputs import Source, bad_value_counts, read_event_tables, read_source
 from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
 from listbuilder.outputs.report import write_report
@@ -35,6 +35,7 @@ def run_build(
     as_of: dt.date,
     jobs_path: str | Path | None = None,
     funding_path: str | Path | None = None,
+    events_paths: Mapping[str, str | Path] | None = None,
     crm_path: str | Path | None = None,
     confirmed_path: str | Path | None = None,
     previous_path: str | Path | None = None,
@@ -49,8 +50,8 @@ def run_build(
     segment gets a ``<segment>.changes.csv``. With ``exports`` (destination names), the
     run's exports are written into ``out/exports/`` as part of the same atomic write.
     With ``confirmed_path`` (decided company/account pairs, see ``listbuilder match``),
-    a person's decisions override the CRM matching. Returns the summary also written to
-    ``summary.json``.
+    a person's decisions override the CRM matching. ``events_paths`` are event tables by
+    name (``--events NAME=PATH``). Returns the summary also written to ``summary.json``.
     """
     if confirmed_path and not crm_path:
         raise ConfigError("confirmed pairs need the CRM they refer to; pass --crm as well")
@@ -67,18 +68,17 @@ def run_build(
             )
     previous = load_previous(previous_path) if previous_path else None
     companies = read_source(companies_path, "companies")
-    jobs = read_source(jobs_path, "jobs") if jobs_path else None
-    funding = read_source(funding_path, "funding") if funding_path else None
+    events = read_event_tables(jobs_path, funding_path, events_paths)
     crm = read_source(crm_path, "crm") if crm_path else None
-    check_inputs(rules, companies, jobs, funding)
-    sources = [s for s in (companies, jobs, funding, crm) if s is not None]
+    check_inputs(rules, companies, events=events)
+    sources = [s for s in (companies, *events.values(), crm) if s is not None]
     # Hashing hundreds of MB is I/O the query does not need to wait for.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashes = {s.role: pool.submit(sha256_of, list(s.files)) for s in sources}
+        hashes = {s.key: pool.submit(sha256_of, list(s.files)) for s in sources}
         # Values a source file's mapping could not read became null; counting them is one
         # more streaming pass over that input, also beside the build.
         bad_values = {
-            s.role: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
+            s.key: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
         }
         try:
             crm_df = crm.frame.collect() if crm else None
@@ -87,8 +87,7 @@ def run_build(
                 rules,
                 companies.frame,
                 as_of=as_of,
-                jobs=jobs.frame if jobs else None,
-                funding=funding.frame if funding else None,
+                events={name: source.frame for name, source in events.items()},
                 crm=crm_df,
                 confirmed=confirmed,
                 previous=previous,
@@ -138,7 +137,7 @@ def _summary(
         "as_of": result.as_of.isoformat(),
         "rules": {"path": rules.path, "sha256": rules.sha256},
         "inputs": {
-            s.role: {"path": s.path, "rows": rows.get(s.role), "sha256": hashes[s.role].result()}
+            s.key: {"path": s.path, "rows": rows.get(s.key), "sha256": hashes[s.key].result()}
             for s in sources
         },
         "segments": [
@@ -150,10 +149,15 @@ def _summary(
                 "tiers": {p.name: p.size for p in sl.plans},
                 "disqualifiers": sl.disqualifiers,
                 "max_accounts": sl.segment.max_accounts,
+                "max_points": sl.segment.max_points,
                 "tier_plan": [
                     {
                         "name": t.name,
                         "min_score": t.min_score,
+                        "min_percent": t.min_percent,
+                        "min_fit": t.min_fit,
+                        "min_intent": t.min_intent,
+                        "threshold": t.describe(),
                         "max_accounts": t.max_accounts,
                         "size": p.size,
                     }

@@ -3,10 +3,12 @@ and tiers. Takes ``rules/*.toml``; gives ``Rules`` and the polars expressions th
 companies against them.
 """
 
-from listbuilder.rules.conditions import Condition
+from listbuilder.rules.conditions import Condition, column_kind
 from listbuilder.rules.parse import (
     DEFAULT_EXCLUDE_STATUS,
     AttributeCriterion,
+    EventCriterion,
+    GrowthCriterion,
     Rules,
     Segment,
     SignalCriterion,
@@ -22,6 +24,7 @@ from listbuilder.rules.scoring import (
     fired_labels_expr,
     include_col,
     included_col,
+    reaches,
     reasons_expr,
     score_companies,
 )
@@ -39,6 +42,8 @@ __all__ = [
     "EVENT_DATE",
     "AttributeCriterion",
     "Condition",
+    "EventCriterion",
+    "GrowthCriterion",
     "Rules",
     "Segment",
     "SignalCriterion",
@@ -48,6 +53,7 @@ __all__ = [
     "assign_tiers",
     "attach_signals",
     "attach_signals_at",
+    "column_kind",
     "evaluate_ids",
     "event_matches",
     "exclude_col",
@@ -58,6 +64,7 @@ __all__ = [
     "load_rules",
     "parse_rules",
     "plan_tiers",
+    "reaches",
     "reasons_expr",
     "score_companies",
     "window_start",

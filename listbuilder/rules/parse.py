@@ -11,12 +11,13 @@ import dataclasses
 import datetime as dt
 import difflib
 import hashlib
+import itertools
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
@@ -25,9 +26,12 @@ from listbuilder.rules.conditions import Condition, OperatorName
 
 MAX_SEGMENTS = 3
 DEFAULT_EXCLUDE_STATUS = ("customer", "open_opportunity")
-SignalName = Literal["hiring", "funding"]
-SIGNALS: tuple[SignalName, ...] = ("hiring", "funding")
+# Any event table's name; `hiring` and `funding` are the two the tool has always known.
+SignalName = str
+SIGNALS: tuple[str, ...] = ("hiring", "funding")
+GROUPS = ("fit", "intent")
 _SEGMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class AttributeCriterion:
     points: int
     conditions: tuple[Condition, ...]
     path: str
+    group: str = "fit"
 
     def fired(self) -> pl.Expr:
         """Boolean expression: does this criterion fire for a company?"""
@@ -46,11 +51,13 @@ class AttributeCriterion:
 
 @dataclass(frozen=True)
 class SignalCriterion:
-    """Points given when a company has enough recent events of one signal.
+    """Points given when a company has enough recent matching events in one event table.
 
     ``key`` names the columns that ``signals.attach_signals`` adds for this criterion:
-    ``{key}_n`` (events in the window) and, for funding, ``{key}_type`` / ``{key}_date``
-    (the latest qualifying round).
+    ``{key}_n`` (matching events in the window), ``{key}_d{k}`` (distinct values of the
+    k-th ``min_distinct`` column), ``{key}_t{k}`` (total of the k-th ``min_total``
+    column), and the latest matching event's ``{key}_date`` and ``{key}_what``, which
+    the reasons quote. A test in ``include``/``exclude`` is a criterion with no points.
     """
 
     label: str
@@ -63,29 +70,164 @@ class SignalCriterion:
     min_amount_usd: float | None
     key: str
     path: str
+    where: tuple[Condition, ...] = ()
+    min_distinct: tuple[tuple[str, int], ...] = ()
+    min_total: tuple[tuple[str, float], ...] = ()
+    group: str = "fit"
+
+    @property
+    def table(self) -> str:
+        """The event table the criterion reads."""
+        return self.signal
+
+    def conditions(self) -> tuple[Condition, ...]:
+        """Every test on an event row: ``where`` plus the shorthand keys, all ANDed."""
+        found = list(self.where)
+        if self.departments:
+            found.append(
+                Condition("department", "in", self.departments, f"{self.path}.departments")
+            )
+        if self.round_types:
+            at = f"{self.path}.round_types"
+            found.append(Condition("round_type", "in", self.round_types, at))
+        if self.min_amount_usd is not None:
+            at = f"{self.path}.min_amount_usd"
+            found.append(Condition("amount_usd", "range", (self.min_amount_usd, None), at))
+        return tuple(found)
+
+    @property
+    def legacy(self) -> bool:
+        """A plain hiring/funding count, whose reason keeps its long-standing wording."""
+        return (
+            self.signal in SIGNALS
+            and not self.where
+            and not self.min_distinct
+            and not self.min_total
+        )
 
     def fired(self) -> pl.Expr:
-        """Boolean expression over the signal columns: enough events in the window."""
-        return (pl.col(f"{self.key}_n") >= self.min_count).fill_null(False)
+        """Boolean expression over the signal columns: every test given holds."""
+        tests = [pl.col(f"{self.key}_n") >= self.min_count]
+        tests += [pl.col(f"{self.key}_d{k}") >= n for k, (_, n) in enumerate(self.min_distinct)]
+        tests += [pl.col(f"{self.key}_t{k}") >= x for k, (_, x) in enumerate(self.min_total)]
+        return pl.all_horizontal(tests).fill_null(False)
+
+    def describe(self) -> str:
+        """Say in words what the test requires, for include/exclude lines and explain."""
+        parts = [
+            f"{self.signal}: at least {self.min_count} event{'s' if self.min_count != 1 else ''}"
+            f" in {self.within_days} days"
+        ]
+        parts += [c.describe() for c in self.conditions()]
+        parts += [f"at least {n} distinct {col}" for col, n in self.min_distinct]
+        parts += [f"{col} totalling at least {_number(x)}" for col, x in self.min_total]
+        return ", ".join(parts)
 
 
-Criterion = AttributeCriterion | SignalCriterion
+@dataclass(frozen=True)
+class GrowthCriterion:
+    """Points given when a measured value grew (or shrank) by a percentage over a window.
+
+    ``signals.attach_signals`` adds ``{key}_now`` and ``{key}_then`` (the latest
+    measurements on or before as_of and on or before the window's first day) and
+    ``{key}_g``, the growth in percent (null when either is missing or ``then`` is 0).
+    """
+
+    label: str
+    points: int
+    table: str
+    column: str
+    within_days: int
+    min_percent: float | None
+    max_percent: float | None
+    key: str
+    path: str
+    group: str = "fit"
+
+    @property
+    def signal(self) -> str:
+        """The event table of measurements the criterion reads."""
+        return self.table
+
+    def fired(self) -> pl.Expr:
+        """Growth within the bounds given; a null growth fires neither."""
+        growth = pl.col(f"{self.key}_g")
+        tests = [growth.is_not_null()]
+        if self.min_percent is not None:
+            tests.append(growth >= self.min_percent)
+        if self.max_percent is not None:
+            tests.append(growth <= self.max_percent)
+        return pl.all_horizontal(tests).fill_null(False)
+
+    def describe(self) -> str:
+        """Say in words what the test requires."""
+        bounds = []
+        if self.min_percent is not None:
+            bounds.append(f"at least {_number(self.min_percent)}%")
+        if self.max_percent is not None:
+            bounds.append(f"at most {_number(self.max_percent)}%")
+        return (
+            f"{self.table}: {self.column} changed by {' and '.join(bounds)} "
+            f"in {self.within_days} days"
+        )
+
+
+EventCriterion = SignalCriterion | GrowthCriterion
+Criterion = AttributeCriterion | SignalCriterion | GrowthCriterion
 
 
 @dataclass(frozen=True)
 class Tier:
-    """A tier of a segment's list: accounts scoring at least ``min_score``, up to a cap."""
+    """A tier of a segment's list: accounts reaching every threshold it gives, up to a cap.
+
+    ``min_score`` is absolute points; ``min_percent`` the score as a percentage of the
+    segment's maximum attainable score; ``min_fit``/``min_intent`` the points of each
+    group. A segment uses either ``min_score`` or ``min_percent``, never both.
+    """
 
     name: str
-    min_score: int
+    min_score: int | None
     max_accounts: int | None
     stickiness: int | None
     path: str
+    min_percent: float | None = None
+    min_fit: int | None = None
+    min_intent: int | None = None
+
+    def reached(self, score: pl.Expr, percent: pl.Expr, fit: pl.Expr, intent: pl.Expr) -> pl.Expr:
+        """Every threshold the tier gives holds (a tier with none is reached by all)."""
+        tests = [pl.lit(True)]
+        if self.min_score is not None:
+            tests.append(score >= self.min_score)
+        if self.min_percent is not None:
+            tests.append(percent >= self.min_percent)
+        if self.min_fit is not None:
+            tests.append(fit >= self.min_fit)
+        if self.min_intent is not None:
+            tests.append(intent >= self.min_intent)
+        return pl.all_horizontal(tests).fill_null(False)
+
+    def describe(self) -> str:
+        """The thresholds in words, e.g. ``score >= 5`` or ``percent >= 80, intent >= 2``."""
+        parts = []
+        if self.min_score is not None:
+            parts.append(f"score >= {self.min_score}")
+        if self.min_percent is not None:
+            parts.append(f"percent >= {_number(self.min_percent)}")
+        if self.min_fit is not None:
+            parts.append(f"fit >= {self.min_fit}")
+        if self.min_intent is not None:
+            parts.append(f"intent >= {self.min_intent}")
+        return ", ".join(parts) or "no threshold"
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One ICP segment: who is eligible, how they score, and how the list is tiered."""
+    """One ICP segment: who is eligible, how they score, and how the list is tiered.
+
+    ``include_signals`` must all hold for a company to be eligible; any of
+    ``exclude_signals`` that holds disqualifies it, like an exclude condition.
+    """
 
     name: str
     description: str
@@ -94,21 +236,47 @@ class Segment:
     exclude: tuple[Condition, ...]
     score: tuple[Criterion, ...]
     tiers: tuple[Tier, ...]
+    include_signals: tuple[EventCriterion, ...] = ()
+    exclude_signals: tuple[EventCriterion, ...] = ()
 
     @property
     def min_score(self) -> int:
-        """The score an eligible account needs to qualify: the lowest tier's threshold."""
-        return self.tiers[-1].min_score
+        """The score the lowest tier needs (0 when it gives no ``min_score``)."""
+        return self.tiers[-1].min_score or 0
+
+    @property
+    def max_points(self) -> int:
+        """The maximum attainable score: the sum of the positive points of both groups."""
+        return sum(c.points for c in self.score if c.points > 0)
+
+    def percent_expr(self, score: pl.Expr) -> pl.Expr:
+        """``score`` as a percentage of ``max_points``; null when nothing can score."""
+        if self.max_points <= 0:
+            return pl.lit(None, pl.Float64)
+        return score.cast(pl.Float64) / self.max_points * 100
+
+    def exclusions(self) -> list[Condition | EventCriterion]:
+        """Every disqualifier, conditions first, in file order."""
+        return [*self.exclude, *self.exclude_signals]
 
     def included(self) -> pl.Expr:
-        """All include conditions hold (before the excludes are applied)."""
-        return pl.all_horizontal([pl.lit(True), *(c.expr() for c in self.include)])
+        """All include conditions and signal tests hold (before the excludes are applied)."""
+        return pl.all_horizontal(
+            [
+                pl.lit(True),
+                *(c.expr() for c in self.include),
+                *(t.fired() for t in self.include_signals),
+            ]
+        )
 
     def eligible(self) -> pl.Expr:
-        """All include conditions hold and no exclude condition does."""
+        """All includes hold and no exclusion does."""
         expr = self.included()
-        if self.exclude:
-            expr = expr & ~pl.any_horizontal([c.expr() for c in self.exclude])
+        found = self.exclusions()
+        if found:
+            expr = expr & ~pl.any_horizontal(
+                [c.expr() if isinstance(c, Condition) else c.fired() for c in found]
+            )
         return expr
 
     def score_expr(self) -> pl.Expr:
@@ -117,16 +285,20 @@ class Segment:
         return pl.sum_horizontal([pl.lit(0), *terms]).cast(pl.Int64)
 
     def conditions(self) -> list[Condition]:
-        """Every condition in the segment, for checks against the data's columns."""
+        """Every condition on company columns, for checks against the data's columns."""
         found = [*self.include, *self.exclude]
         for criterion in self.score:
             if isinstance(criterion, AttributeCriterion):
                 found.extend(criterion.conditions)
         return found
 
-    def signals(self) -> list[SignalCriterion]:
-        """The signal criteria of the segment."""
-        return [c for c in self.score if isinstance(c, SignalCriterion)]
+    def signals(self) -> list[EventCriterion]:
+        """The scoring criteria that read an event table."""
+        return [c for c in self.score if isinstance(c, SignalCriterion | GrowthCriterion)]
+
+    def event_reads(self) -> list[EventCriterion]:
+        """Everything in the segment that reads an event table: criteria and tests."""
+        return [*self.signals(), *self.include_signals, *self.exclude_signals]
 
 
 @dataclass(frozen=True)
@@ -138,9 +310,17 @@ class Rules:
     exclude_status: tuple[str, ...]
     segments: tuple[Segment, ...]
 
-    def signals(self) -> list[SignalCriterion]:
-        """All signal criteria across segments."""
+    def signals(self) -> list[EventCriterion]:
+        """All scoring criteria that read an event table, across segments."""
         return [s for seg in self.segments for s in seg.signals()]
+
+    def event_reads(self) -> list[EventCriterion]:
+        """Everything that reads an event table: scoring criteria and include/exclude tests."""
+        return [s for seg in self.segments for s in seg.event_reads()]
+
+    def tables(self) -> list[str]:
+        """The names of the event tables the rules read, in first-use order."""
+        return list(dict.fromkeys(c.table for c in self.event_reads()))
 
     def check_against(self, schema: Mapping[str, pl.DataType], data_path: str) -> None:
         """Raise ``RulesError`` if a condition names a column the data lacks or cannot test."""
@@ -299,11 +479,48 @@ class _Parser:
             )
         description = self.string(table, "description", where, required=False)
         max_accounts = self.integer(table, "max_accounts", where, required=False, minimum=1)
-        include = self.conditions(table.get("include", {}), f"{where}.include")
-        exclude = self.conditions(table.get("exclude", {}), f"{where}.exclude")
+        include, include_signals = self.filters(table.get("include", {}), f"{where}.include", i)
+        exclude, exclude_signals = self.filters(table.get("exclude", {}), f"{where}.exclude", i)
         score = self.criteria(table.get("score", []), f"{where}.score", i)
-        tiers = self.tiers(table.get("tiers"), f"{where}.tiers")
-        return Segment(name, description, max_accounts, include, exclude, score, tiers)
+        tiers = self.tiers(table.get("tiers"), f"{where}.tiers", score)
+        return Segment(
+            name,
+            description,
+            max_accounts,
+            include,
+            exclude,
+            score,
+            tiers,
+            include_signals,
+            exclude_signals,
+        )
+
+    def filters(
+        self, raw: Any, where: str, seg_index: int
+    ) -> tuple[tuple[Condition, ...], tuple[EventCriterion, ...]]:
+        """An include/exclude table: conditions on company columns, and ``signals`` tests."""
+        table = self.table(raw, where)
+        if table is None:
+            return (), ()
+        tests: list[EventCriterion] = []
+        rest = dict(table)
+        raw_tests = rest.get("signals")
+        # `signals` holds tests only when written as a list of tables; otherwise it is a
+        # condition on a company column of that name, as before.
+        if (
+            isinstance(raw_tests, list)
+            and raw_tests
+            and all(isinstance(t, Mapping) for t in raw_tests)
+        ):
+            del rest["signals"]
+            tag = "inc" if where.endswith("include") else "exc"
+            for k, item in enumerate(raw_tests):
+                test = self.event_criterion(
+                    item, f"{where}.signals[{k}]", f"_sig{seg_index}_{tag}{k}", scoring=False
+                )
+                if test is not None:
+                    tests.append(test)
+        return self.conditions(rest, where), tuple(tests)
 
     def conditions(self, raw: Any, where: str) -> tuple[Condition, ...]:
         table = self.table(raw, where)
@@ -355,6 +572,20 @@ class _Parser:
                 return None
             op = op_name  # type: ignore[assignment]
             return Condition(column, op, tuple(items), where)
+        if keys == {"contains"}:
+            items = value["contains"]
+            items = [items] if isinstance(items, str) else items
+            if (
+                not isinstance(items, list)
+                or not items
+                or not all(isinstance(v, str) for v in items)
+            ):
+                self.fail(
+                    f"{where}.contains",
+                    f"expected a string or a non-empty list of strings, got {_kind(items)}",
+                )
+                return None
+            return Condition(column, "contains", tuple(items), where)
         if keys == {"missing"}:
             if not isinstance(value["missing"], bool):
                 self.fail(
@@ -365,7 +596,7 @@ class _Parser:
         self.fail(
             where,
             f"unknown condition {{{', '.join(sorted(keys))}}}; expected a list of values, "
-            "{ min, max }, { any }, { all }, { none } or { missing }",
+            "{ min, max }, { any }, { all }, { none }, { contains } or { missing }",
         )
         return None
 
@@ -390,83 +621,247 @@ class _Parser:
         return tuple(found)
 
     def criterion(self, table: Mapping[str, Any], where: str, key: str) -> Criterion | None:
+        kinds = [k for k in ("when", "signal", "growth") if k in table]
+        if len(kinds) > 1:
+            self.fail(where, f"give one of `when`, `signal` or `growth`, not {kinds}")
+            return None
+        if kinds and kinds[0] != "when":
+            return self.event_criterion(table, where, key, scoring=True)
         label = self.string(table, "label", where, required=True)
         points = self.integer(table, "points", where, required=True, minimum=None)
-        if "signal" in table and "when" in table:
-            self.fail(where, "give either `when` or `signal`, not both")
-            return None
-        if "signal" not in table:
-            self.keys(table, where, {"label", "points", "when"})
-            if "when" not in table:
-                self.fail(f"{where}.when", "required key is missing; expected `when` or `signal`")
-                return None
-            conditions = self.conditions(table["when"], f"{where}.when")
-            if not conditions and isinstance(table["when"], Mapping):
-                self.fail(f"{where}.when", "expected at least one condition")
-            if points is None or not label or not conditions:
-                return None
-            return AttributeCriterion(label, points, conditions, where)
-        signal = table["signal"]
-        if signal not in SIGNALS:
+        group = self.group(table, where)
+        self.keys(table, where, {"label", "points", "when", "group"})
+        if "when" not in table:
             self.fail(
-                f"{where}.signal", f"unknown signal {signal!r}; valid signals are {list(SIGNALS)}"
+                f"{where}.when", "required key is missing; expected `when`, `signal` or `growth`"
             )
             return None
-        common = {"label", "points", "signal", "within_days", "min_count"}
-        extra = {"departments"} if signal == "hiring" else {"round_types", "min_amount_usd"}
-        self.keys(table, where, common | extra)
+        conditions = self.conditions(table["when"], f"{where}.when")
+        if not conditions and isinstance(table["when"], Mapping):
+            self.fail(f"{where}.when", "expected at least one condition")
+        if points is None or not label or not conditions:
+            return None
+        return AttributeCriterion(label, points, conditions, where, group)
+
+    def group(self, table: Mapping[str, Any], where: str) -> str:
+        value = table.get("group", "fit")
+        if value not in GROUPS:
+            self.fail(f"{where}.group", f"expected one of {list(GROUPS)}, got {_kind(value)}")
+            return "fit"
+        return str(value)
+
+    def event_criterion(
+        self, raw: Any, where: str, key: str, *, scoring: bool
+    ) -> EventCriterion | None:
+        """A signal or growth criterion (``scoring``) or an include/exclude test (no points)."""
+        table = self.table(raw, where)
+        if table is None:
+            return None
+        label, points, group = "", 0, "fit"
+        if scoring:
+            label = self.string(table, "label", where, required=True)
+            found = self.integer(table, "points", where, required=True, minimum=None)
+            group = self.group(table, where)
+            if found is None or not label:
+                label = ""
+            points = found or 0
+        scoring_keys = {"label", "points", "group"} if scoring else set()
+        if "growth" in table:
+            if "signal" in table:
+                self.fail(where, "give either `signal` or `growth`, not both")
+                return None
+            self.keys(
+                table,
+                where,
+                {"growth", "column", "within_days", "min_percent", "max_percent"} | scoring_keys,
+            )
+            return self.growth(table, where, key, label, points, group, scoring)
+        if "signal" not in table:
+            self.fail(f"{where}.signal", "required key is missing; expected `signal` or `growth`")
+            return None
+        allowed = {"signal", "where", "within_days", "min_count", "min_distinct", "min_total"}
+        allowed |= {"departments", "round_types", "min_amount_usd"}
+        self.keys(table, where, allowed | scoring_keys)
+        signal = self.table_name(table, "signal", where)
         within = self.integer(table, "within_days", where, required=True, minimum=0)
         min_count = self.integer(table, "min_count", where, required=False, minimum=1)
-        departments = self.strings(table, "departments", where)
-        round_types = self.strings(table, "round_types", where)
+        conditions: tuple[Condition, ...] = ()
+        if "where" in table:
+            conditions = self.conditions(table["where"], f"{where}.where")
+        min_distinct = self.per_column(table, "min_distinct", where, integer=True)
+        min_total = self.per_column(table, "min_total", where, integer=False)
         min_amount = table.get("min_amount_usd")
         if min_amount is not None and (
             isinstance(min_amount, bool) or not isinstance(min_amount, int | float)
         ):
             self.fail(f"{where}.min_amount_usd", f"expected a number, got {_kind(min_amount)}")
             min_amount = None
-        if points is None or within is None or not label:
+        if within is None or not signal or (scoring and not label):
             return None
-        return SignalCriterion(
+        criterion = SignalCriterion(
             label=label,
             points=points,
             signal=signal,
             within_days=within,
             min_count=min_count or 1,
-            departments=departments,
-            round_types=round_types,
+            departments=self.strings(table, "departments", where),
+            round_types=self.strings(table, "round_types", where),
             min_amount_usd=float(min_amount) if min_amount is not None else None,
             key=key,
             path=where,
+            where=conditions,
+            min_distinct=tuple((c, int(n)) for c, n in min_distinct),
+            min_total=tuple((c, float(x)) for c, x in min_total),
+            group=group,
         )
+        if not scoring:
+            criterion = dataclasses.replace(criterion, label=criterion.describe())
+        return criterion
 
-    def tiers(self, raw: Any, where: str) -> tuple[Tier, ...]:
+    def growth(
+        self,
+        table: Mapping[str, Any],
+        where: str,
+        key: str,
+        label: str,
+        points: int,
+        group: str,
+        scoring: bool,
+    ) -> GrowthCriterion | None:
+        name = self.table_name(table, "growth", where)
+        column = self.string(table, "column", where, required=True)
+        within = self.integer(table, "within_days", where, required=True, minimum=0)
+        bounds = []
+        for bound in ("min_percent", "max_percent"):
+            value = table.get(bound)
+            if isinstance(value, bool) or not isinstance(value, int | float | None):
+                self.fail(f"{where}.{bound}", f"expected a number, got {_kind(value)}")
+                value = None
+            bounds.append(float(value) if value is not None else None)
+        low, high = bounds
+        if low is None and high is None and not {"min_percent", "max_percent"} & set(table):
+            self.fail(where, "a growth test needs `min_percent`, `max_percent` or both")
+            return None
+        if low is not None and high is not None and low > high:
+            self.fail(where, f"`min_percent` ({low:g}) is greater than `max_percent` ({high:g})")
+            return None
+        if not name or not column or within is None or (scoring and not label):
+            return None
+        criterion = GrowthCriterion(
+            label, points, name, column, within, low, high, key, where, group
+        )
+        if not scoring:
+            criterion = dataclasses.replace(criterion, label=criterion.describe())
+        return criterion
+
+    def table_name(self, table: Mapping[str, Any], key: str, where: str) -> str:
+        value = table.get(key)
+        if not isinstance(value, str) or not _TABLE_NAME.match(value):
+            self.fail(
+                f"{where}.{key}",
+                f"expected an event table's name (letters, digits and `_`), got {_kind(value)}",
+            )
+            return ""
+        return value
+
+    def per_column(
+        self, table: Mapping[str, Any], key: str, where: str, *, integer: bool
+    ) -> list[tuple[str, float]]:
+        """``{ column = n }`` tables of ``min_distinct`` (whole, >= 1) and ``min_total``."""
+        raw = table.get(key)
+        if raw is None:
+            return []
+        found = self.table(raw, f"{where}.{key}")
+        if not found:
+            if found is not None:
+                self.fail(f"{where}.{key}", "expected at least one `column = number`")
+            return []
+        out = []
+        for column, value in found.items():
+            bad = isinstance(value, bool) or not isinstance(value, int if integer else int | float)
+            if bad or (integer and value < 1):
+                what = "a whole number of at least 1" if integer else "a number"
+                self.fail(f"{where}.{key}.{column}", f"expected {what}, got {_kind(value)}")
+                continue
+            out.append((column, float(value)))
+        return out
+
+    def tiers(self, raw: Any, where: str, score: tuple[Criterion, ...]) -> tuple[Tier, ...]:
         if not isinstance(raw, list) or not raw:
             self.fail(where, "expected at least one [[segments.tiers]] table")
             return ()
         found: list[Tier] = []
+        allowed = {"name", "min_score", "min_percent", "min_fit", "min_intent"}
         for j, item in enumerate(raw):
             at = f"{where}[{j}]"
             table = self.table(item, at)
             if table is None:
                 continue
-            self.keys(table, at, {"name", "min_score", "max_accounts", "stickiness"})
+            self.keys(table, at, allowed | {"max_accounts", "stickiness"})
             name = self.string(table, "name", at, required=True)
-            min_score = self.integer(table, "min_score", at, required=True, minimum=None)
+            min_score = self.integer(table, "min_score", at, required=False, minimum=None)
+            min_fit = self.integer(table, "min_fit", at, required=False, minimum=None)
+            min_intent = self.integer(table, "min_intent", at, required=False, minimum=None)
+            min_percent = table.get("min_percent")
+            if min_percent is not None and (
+                isinstance(min_percent, bool) or not isinstance(min_percent, int | float)
+            ):
+                self.fail(f"{at}.min_percent", f"expected a number, got {_kind(min_percent)}")
+                min_percent = None
             cap = self.integer(table, "max_accounts", at, required=False, minimum=1)
             sticky = self.integer(table, "stickiness", at, required=False, minimum=0)
-            if not name or min_score is None:
-                continue
-            if found and min_score >= found[-1].min_score:
+            if not (allowed - {"name"}) & set(table):
                 self.fail(
-                    f"{at}.min_score",
-                    f"tiers must be listed highest first with strictly descending min_score; "
-                    f"{min_score} is not below {found[-1].min_score} ({found[-1].name})",
+                    at,
+                    "a tier needs a threshold: `min_score` or `min_percent`, "
+                    "and/or `min_fit`, `min_intent`",
                 )
+                continue
+            if not name:
+                continue
             if any(t.name == name for t in found):
                 self.fail(f"{at}.name", f"duplicate tier name {name!r}")
-            found.append(Tier(name, min_score, cap, sticky, at))
+            percent = float(min_percent) if min_percent is not None else None
+            found.append(Tier(name, min_score, cap, sticky, at, percent, min_fit, min_intent))
+        self.tier_order(found, where, score)
         return tuple(found)
+
+    def tier_order(self, tiers: list[Tier], where: str, score: tuple[Criterion, ...]) -> None:
+        """One kind of threshold per segment; thresholds of that kind strictly descending."""
+        scored = [t for t in tiers if t.min_score is not None]
+        percent = [t for t in tiers if t.min_percent is not None]
+        if scored and percent:
+            self.fail(
+                f"{percent[0].path}.min_percent",
+                f"this segment's tiers mix `min_percent` with `min_score` "
+                f"({scored[0].path}); one segment uses one kind of threshold",
+            )
+            return
+        if percent and not any(c.points > 0 for c in score):
+            self.fail(
+                f"{percent[0].path}.min_percent",
+                "no criterion gives positive points, so there is no maximum score to take "
+                "a percentage of",
+            )
+        # With only score (or only percent) thresholds, tiers nest: each must be stricter
+        # than the next. Fit/intent tiers (a two-by-two) need not nest.
+        if any(t.min_fit is not None or t.min_intent is not None for t in tiers):
+            return
+        kind = "min_percent" if percent else "min_score"
+        for above, below in itertools.pairwise(tiers):
+            high, low = getattr(above, kind), getattr(below, kind)
+            if high is None or low is None:
+                continue
+            if low >= high:
+                self.fail(
+                    f"{below.path}.{kind}",
+                    f"tiers must be listed highest first with strictly descending {kind}; "
+                    f"{low:g} is not below {high:g} ({above.name})",
+                )
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
 def _is_scalar(value: Any) -> bool:
