@@ -181,7 +181,7 @@ def test_worked_example_lists_summary_and_files(ws: Workspace) -> None:
             "rank": [1, 2, 3, 4],
             "score": [s for _, _, s in order],
             # The positive points add up to 2 + 1 + 2 = 5; every criterion is fit.
-            "percent": [s / 5 * 100 for _, _, s in order],
+            "percent": [s * 100 / 5 for _, _, s in order],
             "fit_score": [s for _, _, s in order],
             "intent_score": [0] * 4,
             "reasons": [reasons[c] for c, _, _ in order],

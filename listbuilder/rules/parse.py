@@ -253,7 +253,12 @@ class Segment:
         """``score`` as a percentage of ``max_points``; null when nothing can score."""
         if self.max_points <= 0:
             return pl.lit(None, pl.Float64)
-        return score.cast(pl.Float64) / self.max_points * 100
+        # One division of two exact integers gives the correctly rounded ratio, so a
+        # threshold such as 60 is met exactly when score * 100 >= 60 * max_points. Polars
+        # divides by a scalar as a multiplication by its reciprocal, which is off by an
+        # ulp now and then (400 / 6 gives 66.66666666666666), so the divisor is a column.
+        divisor = (score * 0 + self.max_points).cast(pl.Float64)
+        return (score * 100).cast(pl.Float64) / divisor
 
     def exclusions(self) -> list[Condition | EventCriterion]:
         """Every disqualifier, conditions first, in file order."""
