@@ -649,3 +649,89 @@ def test_include_signals_need_every_test_and_no_events_fails(ws: Workspace) -> N
         out=ws.out,
     )
     assert ws.listed("s")["company_id"].to_list() == ["c1"]
+
+
+CHANGE_RULES = """
+[[segments]]
+name = "s"
+[[segments.score]]
+label = "new revenue leader"
+signal = "exec_hires"
+where = { title = { contains = ["vp sales"] } }
+within_days = 30
+points = 3
+[[segments.score]]
+label = "any size"
+when = { company_id = { missing = false } }
+points = 1
+[[segments.tiers]]
+name = "Hot"
+min_score = 4
+[[segments.tiers]]
+name = "Warm"
+min_score = 1
+"""
+
+
+def test_changes_name_a_trigger_that_newly_fired_or_expired(ws: Workspace) -> None:
+    from listbuilder.outputs import run_build
+
+    d = dt.timedelta(days=1)
+    ws.companies([{"company_id": "c1"}, {"company_id": "c2"}])
+    ws.rules(CHANGE_RULES)
+    hires = write_frame(
+        pl.DataFrame(
+            {
+                "company_id": ["c1", "c2"],
+                "date": [AS_OF - 40 * d, AS_OF - 5 * d],
+                "title": ["VP Sales", "VP Sales EMEA"],
+            }
+        ),
+        ws.root / "exec_hires.parquet",
+    )
+
+    def build(as_of: dt.date, out: str, previous: str | None = None) -> None:
+        run_build(
+            rules_path=ws.root / "rules.toml",
+            companies_path=ws.root / "companies.parquet",
+            events_paths={"exec_hires": hires},
+            as_of=as_of,
+            out=ws.root / out,
+            previous_path=ws.root / previous if previous else None,
+        )
+
+    build(AS_OF - 20 * d, "before")  # c1's hire is 20 days old then; c2's not yet made
+    build(AS_OF, "now", "before")  # c1's hire is 40 days old now; c2's 5 days
+    changes = pl.read_csv(ws.root / "now" / "s.changes.csv")
+    reasons = dict(changes.select("company_id", "reason").iter_rows())
+    assert reasons == {
+        "c1": "no longer: new revenue leader +3",
+        "c2": "new: new revenue leader +3: VP Sales EMEA, 2026-10-27",
+    }
+
+
+def test_explain_quotes_the_events_of_every_new_signal_type(ws: Workspace) -> None:
+    args = write_issue_inputs(ws)
+    common = ["--companies", str(ws.root / "companies.parquet")]
+    common += ["--rules", str(ws.root / "rules.toml"), "--as-of", AS_OF.isoformat(), *args]
+    out = invoke(["explain", "c1", *common])
+    assert out.exit_code == 0, out.output
+    lines = [line.strip() for line in out.stdout.splitlines()]
+    assert "[no ] layoffs: at least 1 event in 90 days (layoffs: 0 matching events)" in lines
+    assert "2026-10-12 title: VP Sales" in lines
+    assert (
+        "+2 researching our category: 3 matching events, 2 distinct topic from 2026-10-02 to "
+        "2026-11-01; needs intent: at least 1 event in 30 days, topic is one of sales "
+        "engagement, outbound automation, abm, at least 2 distinct topic"
+    ) in lines
+    assert "2026-07-24 amount_usd: 15,000,000" in lines
+    assert (
+        "+2 headcount up 20% in six months: employees in headcount, latest on or before "
+        "2026-05-05 -> latest on or before 2026-11-01: 140 -> 182 (+30.0%); needs at least "
+        "20% in 180 days"
+    ) in lines
+    out = invoke(["explain", "c4", *common])
+    assert (
+        "segment core: not eligible: excluded because layoffs: at least 1 event in 90 days "
+        "(layoffs: 1 matching event)"
+    ) in out.stdout.splitlines()
