@@ -498,6 +498,13 @@ def test_the_issue_rules_work_as_written(ws: Workspace) -> None:
     summary = ws.summary()
     assert summary["inputs"]["exec_hires"]["rows"] == 3
     assert summary["segments"][0]["disqualifiers"] == {"layoffs: at least 1 event in 90 days": 1}
+    report = (ws.out / "report.html").read_text(encoding="utf-8")
+    # The two-by-two: c1 fits and is in market; c2 and c3 neither.
+    assert (
+        '<tr><th scope="row">fits (fit ≥ 1)</th><td>1</td><td>0</td></tr>'
+        '<tr><th scope="row">does not fit</th><td>0</td><td>2</td></tr>'
+    ) in report
+    assert "Green (percent ≥ 80)" in report
 
 
 @pytest.mark.parametrize(

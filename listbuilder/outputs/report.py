@@ -139,6 +139,8 @@ class TierInfo:
     max_accounts: int | None
     size: int
     threshold: str = ""
+    min_fit: int | None = None
+    min_intent: int | None = None
 
     @property
     def needs(self) -> str:
@@ -291,6 +293,8 @@ def _segment_info(c: _Checker, seg: dict[str, Any], i: int) -> SegmentInfo:
                 threshold=c.string(tier.get("threshold", ""), f"{at}.threshold")
                 if tier.get("threshold")
                 else "",
+                min_fit=c.opt_integer(tier.get("min_fit"), f"{at}.min_fit"),
+                min_intent=c.opt_integer(tier.get("min_intent"), f"{at}.min_intent"),
             )
         )
     hist = []
@@ -609,6 +613,39 @@ def _card(title: str, content: str, *, wide: bool = False, note: str = "") -> st
     return f'<section class="{css}"><h3>{esc(title)}</h3>{note_html}{content}</section>'
 
 
+def _fit_intent(path: Path, seg: SegmentInfo) -> str:
+    """The ABM two-by-two of the listed accounts, when the segment scores intent.
+
+    An account fits when its fit points reach the lowest ``min_fit`` a tier gives (else
+    any positive fit points), and is in market likewise with ``min_intent``.
+    """
+    try:
+        frame = pl.read_parquet(path, columns=["fit_score", "intent_score"])
+    except (pl.exceptions.PolarsError, OSError):
+        return ""
+    fits = [t.min_fit for t in seg.tiers if t.min_fit is not None]
+    intents = [t.min_intent for t in seg.tiers if t.min_intent is not None]
+    if not intents and not (frame["intent_score"] != 0).any():
+        return ""
+    fit_at, intent_at = min(fits, default=1), min(intents, default=1)
+    counts = frame.select(
+        both=((pl.col("fit_score") >= fit_at) & (pl.col("intent_score") >= intent_at)).sum(),
+        fit=((pl.col("fit_score") >= fit_at) & (pl.col("intent_score") < intent_at)).sum(),
+        intent=((pl.col("fit_score") < fit_at) & (pl.col("intent_score") >= intent_at)).sum(),
+        neither=((pl.col("fit_score") < fit_at) & (pl.col("intent_score") < intent_at)).sum(),
+    ).row(0, named=True)
+    return (
+        '<table class="quadrants"><thead><tr><th></th>'
+        f'<th scope="col">in market (intent ≥ {intent_at})</th>'
+        f'<th scope="col">not in market</th></tr></thead><tbody>'
+        f'<tr><th scope="row">fits (fit ≥ {fit_at})</th>'
+        f"<td>{num(counts['both'])}</td><td>{num(counts['fit'])}</td></tr>"
+        '<tr><th scope="row">does not fit</th>'
+        f"<td>{num(counts['intent'])}</td><td>{num(counts['neither'])}</td></tr>"
+        "</tbody></table>"
+    )
+
+
 def _segment_section(
     run: RunInfo,
     seg: SegmentInfo,
@@ -642,6 +679,16 @@ def _segment_section(
         _card("Listed by country", _breakdown_chart(seg, "country", breakdowns["country"])),
         _card("Listed by employees", _breakdown_chart(seg, "employees", breakdowns["employees"])),
     ]
+    quadrants = _fit_intent(run.path / seg.file, seg)
+    if quadrants:
+        cards.append(
+            _card(
+                "Fit and intent",
+                quadrants,
+                note="Listed accounts by fit points and intent points: the ones that fit "
+                "and are in market now are the top left.",
+            )
+        )
     if run.changes is not None and reasons is not None:
         cards.append(_changes_card(run, seg, reasons))
     if first is not None:

@@ -24,7 +24,7 @@ from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
 from listbuilder.outputs.report import write_report
 from listbuilder.progress import QUIET, Progress
-from listbuilder.rules import Rules, load_rules
+from listbuilder.rules import Rules, Tier, load_rules
 
 
 def run_build(
@@ -149,15 +149,11 @@ def _summary(
                 "tiers": {p.name: p.size for p in sl.plans},
                 "disqualifiers": sl.disqualifiers,
                 "max_accounts": sl.segment.max_accounts,
-                "max_points": sl.segment.max_points,
                 "tier_plan": [
                     {
                         "name": t.name,
                         "min_score": t.min_score,
-                        "min_percent": t.min_percent,
-                        "min_fit": t.min_fit,
-                        "min_intent": t.min_intent,
-                        "threshold": t.describe(),
+                        **_other_thresholds(t),
                         "max_accounts": t.max_accounts,
                         "size": p.size,
                     }
@@ -172,6 +168,20 @@ def _summary(
         "suppressed": result.suppressed.height,
         **_changes_summary(rules, result),
     }
+
+
+def _other_thresholds(tier: Tier) -> dict[str, Any]:
+    """A tier's percent, fit and intent thresholds and their words, where it gives any."""
+    given = {
+        k: v
+        for k, v in (
+            ("min_percent", tier.min_percent),
+            ("min_fit", tier.min_fit),
+            ("min_intent", tier.min_intent),
+        )
+        if v is not None
+    }
+    return {**given, "threshold": tier.describe()} if given else {}
 
 
 def _changes_summary(rules: Rules, result: BuildResult) -> dict[str, Any]:
