@@ -28,7 +28,7 @@ import polars as pl
 from listbuilder.errors import DataError
 from listbuilder.inputs import Source
 from listbuilder.match import match_crm
-from listbuilder.rules import EVENT_DATE, Rules, score_companies
+from listbuilder.rules import EVENT_DATE, Rules, reaches, score_companies
 
 MIN_DEALS = 30
 """Below this many deals (or accounts) a group's rate is flagged as too few to trust."""
@@ -305,14 +305,18 @@ def gather_evidence(
     funding: Source | None = None,
     *,
     widest_days: int = 365,
+    events: Mapping[str, Source] | None = None,
 ) -> Evidence:
     """Read the inputs and build the deals table, with events cut down to what it needs.
 
     Events are kept only for the deals' companies and for dates from ``widest_days``
     before the first deal to the last one, then held in memory: the evaluation joins them
     to the deals once per rules file or signal, and a ten-million-row postings table is
-    scanned once.
+    scanned once. ``events`` are further event tables by name (``exec_hires``, ``intent``,
+    ``headcount``...), which ``Evidence.events`` then holds beside ``hiring`` and
+    ``funding``.
     """
+    tables: dict[str, Source | None] = {"hiring": jobs, "funding": funding, **(events or {})}
     try:
         evidence = prepare_deals(
             opportunities.frame.collect(),
@@ -320,10 +324,10 @@ def gather_evidence(
             companies.frame,
             source=opportunities.path,
         )
-        events = _cut_events({"hiring": jobs, "funding": funding}, evidence.deals, widest_days)
+        cut = _cut_events(tables, evidence.deals, widest_days)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
         raise DataError(f"could not process the input data: {_one_line(exc)}") from None
-    return Evidence(evidence.deals, evidence.accounts, evidence.quality, events)
+    return Evidence(evidence.deals, evidence.accounts, evidence.quality, cut)
 
 
 def score_deals(rules: Rules, evidence: Evidence) -> pl.DataFrame:
@@ -347,11 +351,7 @@ def score_deals(rules: Rules, evidence: Evidence) -> pl.DataFrame:
     for i, seg in reversed(list(enumerate(segs))):
         reached = pl.lit(None, dtype=pl.Int32)
         for ix in reversed(range(len(seg.tiers))):
-            reached = (
-                pl.when(pl.col(f"_score{i}") >= seg.tiers[ix].min_score)
-                .then(pl.lit(ix, pl.Int32))
-                .otherwise(reached)
-            )
+            reached = pl.when(reaches(seg, i, ix)).then(pl.lit(ix, pl.Int32)).otherwise(reached)
         tier = pl.when(pl.col("_seg") == i).then(reached).otherwise(tier)
     return (
         lf.select("opportunity_id", "is_won", "amount", *per_segment, "_seg")
