@@ -32,7 +32,7 @@ def ensure_data(data: Path) -> None:
     """Generate the benchmark dataset unless it is already there."""
     if (data / "companies.parquet").exists():
         return
-    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data)]
+    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data), "--no-behaviour"]
     for key, value in SIZES.items():
         cmd += [f"--{key}", str(value)]
     print("generating", " ".join(cmd[2:]), flush=True)
@@ -46,7 +46,7 @@ def one_run(side: str, data: Path, out: Path) -> None:
         from listbuilder.outputs.run import run_build
 
         run_build(
-            rules_path=ROOT / "rules" / "example.toml",
+            rules_path=ROOT / "benchmarks" / "rules_hiring_funding.toml",
             companies_path=data / "companies.parquet",
             jobs_path=data / "jobs.parquet",
             funding_path=data / "funding.parquet",

@@ -1,4 +1,5 @@
-"""The example rules (rules/example.toml) written by hand as one polars lazy query.
+"""The benchmark rules (benchmarks/rules_hiring_funding.toml) written by hand as one polars
+lazy query.
 
 This is the yardstick for ``bench_build.py``: what a competent engineer would write for
 these exact rules with no rules engine, producing the same lists. It shares only the CRM
@@ -233,17 +234,29 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
             3000,
         ),
     ]
+    # The most each segment's criteria can give (their positive points).
+    max_points = {0: 9, 1: 6}
     segments = []
     for name, i, reasons, tiers, cap in plan:
         seg = cand.filter(pl.col("seg") == i).with_columns(score=pl.col(f"s{i}"))
+        score = pl.col("score")
         listed = _tiers(seg.filter(~pl.col("x")), tiers, cap).with_columns(
-            reasons=reasons, segment=pl.lit(name)
+            reasons=reasons,
+            segment=pl.lit(name),
+            # A true division (not by a scalar, which polars turns into a multiplication
+            # by the reciprocal): the lists print the same percent to the last digit.
+            percent=(score * 100).cast(pl.Float64) / (score * 0 + max_points[i]).cast(pl.Float64),
+            fit_score=score,
+            intent_score=pl.lit(0, pl.Int64),
         )
         listed = listed.select(
             "segment",
             "tier",
             "rank",
             "score",
+            "percent",
+            "fit_score",
+            "intent_score",
             "reasons",
             "company_id",
             "name",

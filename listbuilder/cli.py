@@ -446,6 +446,7 @@ def profile(
     help="Rules file; repeat to compare several side by side.",
 )
 @evidence_inputs
+@events_option
 @click.option(
     "--out",
     default="backtest",
@@ -475,6 +476,7 @@ def backtest(
     opportunities: str,
     jobs: str | None,
     funding: str | None,
+    events: dict[str, str],
     out: str,
     bootstrap: int,
     seed: int,
@@ -496,6 +498,7 @@ def backtest(
         out=out,
         replicates=bootstrap,
         seed=seed,
+        events_paths=events,
     )
     click.echo(format_backtest(result))
     click.echo(f"wrote {out}/")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +35,8 @@ from listbuilder.evidence.deals import (
     wilson_interval,
 )
 from listbuilder.files import atomic_directory, write_csv
-from listbuilder.inputs import read_source
-from listbuilder.rules import Rules, load_rules
+from listbuilder.inputs import read_event_tables, read_source
+from listbuilder.rules import GrowthCriterion, Rules, load_rules
 
 BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_SEED = 20261101
@@ -279,6 +279,7 @@ def run_backtest(
     funding_path: str | Path | None = None,
     replicates: int = BOOTSTRAP_REPLICATES,
     seed: int = BOOTSTRAP_SEED,
+    events_paths: Mapping[str, str | Path] | None = None,
 ) -> Backtest:
     """Read the inputs, backtest every rules file and write backtest.csv and .json.
 
@@ -293,18 +294,18 @@ def run_backtest(
         raise ConfigError(f"--bootstrap must be at least 100 replicates, got {replicates}")
     rules_list = [load_rules(p) for p in rules_paths]
     companies = read_source(companies_path, "companies")
-    jobs = read_source(jobs_path, "jobs") if jobs_path else None
-    funding = read_source(funding_path, "funding") if funding_path else None
+    tables = read_event_tables(jobs_path, funding_path, events_paths)
     for rules in rules_list:
-        check_inputs(rules, companies, jobs, funding)
-    widest = max([c.within_days for r in rules_list for c in r.signals()] or [0])
+        check_inputs(rules, companies, events=tables)
+    reads = [c for r in rules_list for c in r.event_reads()]
+    widest = max([c.within_days for c in reads] or [0])
     evidence = gather_evidence(
         companies,
         read_source(crm_path, "crm"),
         read_source(opportunities_path, "opportunities"),
-        jobs,
-        funding,
         widest_days=widest,
+        events=tables,
+        whole_history=frozenset(c.table for c in reads if isinstance(c, GrowthCriterion)),
     )
     result = backtest_evidence(rules_list, evidence, replicates=replicates, seed=seed)
     write_backtest(result, out)

@@ -306,6 +306,7 @@ def gather_evidence(
     *,
     widest_days: int = 365,
     events: Mapping[str, Source] | None = None,
+    whole_history: frozenset[str] = frozenset(),
 ) -> Evidence:
     """Read the inputs and build the deals table, with events cut down to what it needs.
 
@@ -314,7 +315,8 @@ def gather_evidence(
     to the deals once per rules file or signal, and a ten-million-row postings table is
     scanned once. ``events`` are further event tables by name (``exec_hires``, ``intent``,
     ``headcount``...), which ``Evidence.events`` then holds beside ``hiring`` and
-    ``funding``.
+    ``funding``. Tables in ``whole_history`` (growth measurements, whose "then" may lie
+    before any window) keep every row up to the last deal.
     """
     tables: dict[str, Source | None] = {"hiring": jobs, "funding": funding, **(events or {})}
     try:
@@ -324,7 +326,7 @@ def gather_evidence(
             companies.frame,
             source=opportunities.path,
         )
-        cut = _cut_events(tables, evidence.deals, widest_days)
+        cut = _cut_events(tables, evidence.deals, widest_days, whole_history)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
         raise DataError(f"could not process the input data: {_one_line(exc)}") from None
     return Evidence(evidence.deals, evidence.accounts, evidence.quality, cut)
@@ -361,7 +363,10 @@ def score_deals(rules: Rules, evidence: Evidence) -> pl.DataFrame:
 
 
 def _cut_events(
-    sources: Mapping[str, Source | None], deals: pl.DataFrame, widest_days: int
+    sources: Mapping[str, Source | None],
+    deals: pl.DataFrame,
+    widest_days: int,
+    whole_history: frozenset[str] = frozenset(),
 ) -> dict[str, pl.LazyFrame]:
     ids = deals.select("company_id").unique().lazy()
     first = deals.get_column("created_date").min()
@@ -372,8 +377,10 @@ def _cut_events(
             continue
         date_col = EVENT_DATE[signal]
         lower = pl.lit(first) - pl.duration(days=widest_days)
+        if signal in whole_history:
+            lower = pl.lit(None, pl.Date)
         cut = source.frame.join(ids, on="company_id", how="semi").filter(
-            pl.col(date_col).is_between(lower, pl.lit(last), closed="both")
+            (pl.col(date_col) >= lower).fill_null(True) & (pl.col(date_col) <= pl.lit(last))
         )
         out[signal] = cut.collect().lazy()
     return out
