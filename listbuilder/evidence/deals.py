@@ -356,8 +356,8 @@ def score_deals(rules: Rules, evidence: Evidence) -> pl.DataFrame:
             reached = pl.when(reaches(seg, i, ix)).then(pl.lit(ix, pl.Int32)).otherwise(reached)
         tier = pl.when(pl.col("_seg") == i).then(reached).otherwise(tier)
     return (
-        lf.select("opportunity_id", "is_won", "amount", *per_segment, "_seg")
-        .with_columns(_tier=tier)
+        lf.with_columns(_tier=tier)
+        .select("opportunity_id", "is_won", "amount", *per_segment, "_seg", "_tier")
         .collect()
     )
 
