@@ -726,6 +726,7 @@ def test_explain_quotes_the_events_of_every_new_signal_type(ws: Workspace) -> No
     lines = [line.strip() for line in out.stdout.splitlines()]
     assert "[no ] layoffs: at least 1 event in 90 days (layoffs: 0 matching events)" in lines
     assert "2026-10-12 title: VP Sales" in lines
+    assert "score 9 (fit 7, intent 2, 100.0% of the maximum):" in lines
     assert (
         "+2 researching our category: 3 matching events, 2 distinct topic from 2026-10-02 to "
         "2026-11-01; needs intent: at least 1 event in 30 days, topic is one of sales "

@@ -91,6 +91,8 @@ class SegmentOutcome:
     tier: str | None
     rank: int | None
     summary: str
+    # The score's parts: ``fit, intent, percent`` (percent null when nothing can score).
+    parts: tuple[int, int, float | None] = (0, 0, None)
 
 
 @dataclass(frozen=True)
@@ -350,9 +352,10 @@ def explain_company(
             score=score,
             list_size=sizes.get(seg.name, 0),
         )
+        parts = (int(row[f"_fit{i}"]), int(row[f"_int{i}"]), row[f"_pct{i}"])
         segments.append(
             SegmentOutcome(
-                seg.name, includes, excludes, criteria, score, outcome, tier, rank, summary
+                seg.name, includes, excludes, criteria, score, outcome, tier, rank, summary, parts
             )
         )
     return Explanation(
@@ -495,7 +498,9 @@ def format_explanation(e: Explanation) -> str:
             lines.append("  exclude (any condition disqualifies):")
             lines += [_check_line(c, exclude=True) for c in seg.excludes]
         if seg.criteria:
-            lines.append(f"  score {seg.score}:")
+            fit, intent, percent = seg.parts
+            share = f", {percent:.1f}% of the maximum" if percent is not None else ""
+            lines.append(f"  score {seg.score} (fit {fit}, intent {intent}{share}):")
             for c in seg.criteria:
                 given = f"{c.points:+d}" if c.fired else " 0"
                 state = "" if c.fired else f" (not met; worth {c.points:+d})"
