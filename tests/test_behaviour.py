@@ -743,3 +743,52 @@ def test_explain_quotes_the_events_of_every_new_signal_type(ws: Workspace) -> No
         "segment core: not eligible: excluded because layoffs: at least 1 event in 90 days "
         "(layoffs: 1 matching event)"
     ) in out.stdout.splitlines()
+
+
+def test_min_distinct_on_a_list_column_is_refused(ws: Workspace) -> None:
+    from listbuilder.outputs import run_build
+
+    ws.companies([{"company_id": "c1"}])
+    rules = ws.rules(
+        SEG + '[[segments.score]]\nlabel = "x"\nsignal = "intent"\nwithin_days = 5\n'
+        "min_distinct = { topics = 2 }\npoints = 1\n" + TIER
+    )
+    path = write_frame(
+        pl.DataFrame({"company_id": ["c1"], "date": [AS_OF], "topics": [["a", "b"]]}),
+        ws.root / "intent.parquet",
+    )
+    with pytest.raises(RulesError) as caught:
+        run_build(
+            rules_path=rules,
+            companies_path=ws.root / "companies.parquet",
+            events_paths={"intent": path},
+            as_of=AS_OF,
+            out=ws.out,
+        )
+    assert caught.value.problems == [
+        "segments[0].score[0].min_distinct.topics: `min_distinct` needs a string or number or "
+        f"date or bool column; `topics` in {path} holds List(String)"
+    ]
+
+
+def test_the_project_file_names_event_tables(ws: Workspace) -> None:
+    write_issue_inputs(ws)
+    (ws.root / "listbuilder.toml").write_text(
+        '[inputs]\ncompanies = "companies.parquet"\nrules = "rules.toml"\n'
+        'funding = "funding.parquet"\n'
+        '[inputs.events]\nexec_hires = "exec_hires.parquet"\nintent = "intent.csv"\n'
+        'layoffs = "layoffs.parquet"\nheadcount = "headcount.parquet"\n'
+        f'[run]\nas_of = {AS_OF.isoformat()}\nout = "out"\nprevious = "none"\n',
+        encoding="utf-8",
+    )
+    result = invoke(["build", "--config", str(ws.root / "listbuilder.toml")])
+    assert result.exit_code == 0, result.output
+    assert set(ws.summary()["inputs"]) == {
+        "companies",
+        "funding",
+        "exec_hires",
+        "intent",
+        "layoffs",
+        "headcount",
+    }
+    assert ws.listed("core")["company_id"].to_list() == ["c1", "c2", "c3"]
