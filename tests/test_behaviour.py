@@ -792,3 +792,36 @@ def test_the_project_file_names_event_tables(ws: Workspace) -> None:
         "headcount",
     }
     assert ws.listed("core")["company_id"].to_list() == ["c1", "c2", "c3"]
+
+
+def test_each_event_table_is_scanned_once_however_many_criteria_read_it(
+    ws: Workspace,
+) -> None:
+    from listbuilder.rules import score_companies
+
+    rules = rules_from(
+        ISSUE_RULES.replace(
+            "[segments.exclude]",
+            '[segments.include]\nsignals = [{ signal = "intent", within_days = 60 }]\n'
+            "[segments.exclude]",
+        )
+        + ISSUE_RULES.replace('name = "core"', 'name = "second"')
+    )
+    tables = {}
+    for name, columns in {
+        "exec_hires": {"title": ["VP Sales"]},
+        "intent": {"topic": ["abm"]},
+        "layoffs": {},
+        "headcount": {"employees": [3]},
+        "funding": {"amount_usd": [1.0]},
+    }.items():
+        date = "announced_date" if name == "funding" else "date"
+        frame = pl.DataFrame({"company_id": ["c1"], date: [AS_OF], **columns})
+        tables[name] = pl.scan_parquet(write_frame(frame, ws.root / f"{name}.parquet"))
+    companies = pl.scan_parquet(
+        write_frame(pl.DataFrame({"company_id": ["c1"]}), ws.root / "c.parquet")
+    )
+    plan = score_companies(rules, companies, tables, AS_OF).explain()
+    for name in tables:
+        # Read by up to five criteria and tests in two segments: one scan each.
+        assert plan.count(f"{name}.parquet") == 1, name
