@@ -4,7 +4,7 @@ companies against them.
 """
 
 from listbuilder.rules.conditions import Condition, column_kind
-from listbuilder.rules.parse import (
+from listbuilder.rules.model import (
     DEFAULT_EXCLUDE_STATUS,
     AttributeCriterion,
     EventCriterion,
@@ -14,9 +14,8 @@ from listbuilder.rules.parse import (
     SignalCriterion,
     SignalName,
     Tier,
-    load_rules,
-    parse_rules,
 )
+from listbuilder.rules.parse import load_rules, parse_rules
 from listbuilder.rules.scoring import (
     evaluate_ids,
     exclude_col,

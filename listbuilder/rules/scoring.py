@@ -15,7 +15,7 @@ import datetime as dt
 import polars as pl
 
 import listbuilder.rules.signals as signals
-from listbuilder.rules.parse import (
+from listbuilder.rules.model import (
     AttributeCriterion,
     Condition,
     EventCriterion,

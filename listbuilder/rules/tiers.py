@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from listbuilder.rules.parse import Tier
+from listbuilder.rules.model import Tier
 
 
 @dataclass(frozen=True)
