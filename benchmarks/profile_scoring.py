@@ -8,8 +8,9 @@ Polars 2 runs queries on its streaming engine, which has no per-node profile, so
 stage is timed by parts: each event table's aggregation alone, the companies' includes
 alone, and the whole query (signals, eligibility, scores, qualification: what
 ``build_lists`` collects before CRM matching), for benchmarks/rules_hiring_funding.toml
-and for the same parts of benchmarks/handwritten.py. Each part is collected three times;
-the median is printed. The data is the build benchmark's (see bench_build.py). Not a test.
+and for the same parts of benchmarks/handwritten.py. Each part is collected ``--repeat``
+times (3); the median is printed. The data is the build benchmark's (see bench_build.py).
+Not a test.
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ def handwritten_parts(data: Path) -> dict[str, pl.LazyFrame]:
     return captured
 
 
-def report(name: str, parts: dict[str, pl.LazyFrame]) -> None:
+def report(name: str, parts: dict[str, pl.LazyFrame], repeat: int) -> None:
     print(f"\n{name}")
     for part, lf in parts.items():
         times = []
-        for _ in range(3):
+        for _ in range(repeat):
             start = time.perf_counter()
             rows = lf.collect().height
             times.append(time.perf_counter() - start)
@@ -103,9 +104,10 @@ def report(name: str, parts: dict[str, pl.LazyFrame]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    report("handwritten", handwritten_parts(args.data))
-    report("listbuilder", engine_parts(args.data))
+    report("handwritten", handwritten_parts(args.data), args.repeat)
+    report("listbuilder", engine_parts(args.data), args.repeat)
 
 
 if __name__ == "__main__":
