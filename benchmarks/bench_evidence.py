@@ -8,8 +8,8 @@ Generates the benchmark dataset into DIR if it is not there (5,000,000 companies
 opportunities; see data/generate), then runs each command N times, each in a fresh
 process, and reports the median wall time and peak resident memory, with the time spent
 matching CRM accounts to companies (the part that reads all five million companies).
-``backtest`` compares two rules files: benchmarks/rules_hiring_funding.toml and the rules
-``profile`` proposed. Not part of the test suite: timings belong in a quiet machine's report.
+``backtest`` compares two rules files: rules/example.toml and the rules ``profile``
+proposed. Not part of the test suite: timings belong in a quiet machine's report.
 """
 
 from __future__ import annotations
@@ -80,10 +80,7 @@ def one_run(command: str, data: Path, out: Path) -> None:
     else:
         from listbuilder.evidence.backtest import run_backtest
 
-        rules = [
-            ROOT / "benchmarks" / "rules_hiring_funding.toml",
-            out.parent / "proposed_rules.toml",
-        ]
+        rules = [ROOT / "rules" / "example.toml", out.parent / "proposed_rules.toml"]
         result = run_backtest(rules_paths=rules, out=out, **inputs(data))  # type: ignore[arg-type]
         deals = result.evidence.quality.used
     seconds = time.perf_counter() - start

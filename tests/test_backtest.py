@@ -27,7 +27,7 @@ from listbuilder.evidence import (
     roc_auc,
     write_backtest,
 )
-from listbuilder.inputs import read_events, read_source
+from listbuilder.inputs import read_source
 from listbuilder.rules import load_rules
 from tests.conftest import (
     Workspace,
@@ -267,14 +267,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         )
     }
     # One evidence table for both: the matching of 50,000 companies is done once.
-    # The example rules also read the other sample event tables.
-    events = {
-        name: read_events(DATA / f"{name}.parquet", name)
-        for name in ("exec_hires", "intent", "layoffs", "headcount")
-    }
-    evidence = gather_evidence(
-        **source, widest_days=365, events=events, whole_history=frozenset({"headcount"})
-    )
+    evidence = gather_evidence(**source, widest_days=365)
     proposed = profile_evidence(evidence).rules
     example = load_rules(ROOT / "rules" / "example.toml")
     result = backtest_evidence([example, proposed], evidence, replicates=500)

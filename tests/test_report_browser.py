@@ -326,10 +326,6 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "jobs_path": ROOT / "data" / "jobs.parquet",
         "funding_path": ROOT / "data" / "funding.parquet",
         "crm_path": ROOT / "data" / "crm.csv",
-        "events_paths": {
-            name: ROOT / "data" / f"{name}.parquet"
-            for name in ("exec_hires", "intent", "layoffs", "headcount")
-        },
     }
     run_build(**inputs, as_of=dt.date(2026, 10, 1), out=root / "2026-10")
     run_build(

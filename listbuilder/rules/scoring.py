@@ -54,15 +54,22 @@ def score_companies(
             on instead of ``as_of`` (point in time: a row is then, say, a deal, and
             several rows may share a company). ``as_of`` is unused for signals then.
     """
+    segs = rules.segments
+    # Includes on company columns alone are computed before the signals are joined, so a
+    # filter on them (the build keeps only companies some segment includes) runs before
+    # the joins: millions of companies shrink to the included ones first.
+    early = not any(s.include_signals for s in segs)
+    includes = [s.included().alias(included_col(i)) for i, s in enumerate(segs)]
+    if early:
+        companies = companies.with_columns(includes)
     if signals_as_of is None:
         lf = signals.attach_signals(companies, rules.event_reads(), events, as_of)
     else:
         lf = signals.attach_signals_at(companies, rules.event_reads(), events, signals_as_of)
-    segs = rules.segments
     # Each exclude condition is a column, not only part of `_elig`: the build counts
     # what every disqualifier removes from the same frame, without evaluating it twice.
     lf = lf.with_columns(
-        *(s.included().alias(included_col(i)) for i, s in enumerate(segs)),
+        *([] if early else includes),
         *(
             _truth(c).alias(exclude_col(i, k))
             for i, s in enumerate(segs)
