@@ -91,8 +91,9 @@ class SegmentOutcome:
     tier: str | None
     rank: int | None
     summary: str
-    # The score's parts: ``fit, intent, percent`` (percent null when nothing can score).
-    parts: tuple[int, int, float | None] = (0, 0, None)
+    # The score's parts, ``fit, intent, percent``, for a segment that scores intent or has
+    # percent, fit or intent tiers (None otherwise; percent None when nothing can score).
+    parts: tuple[int, int, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,12 @@ def explain_company(
             score=score,
             list_size=sizes.get(seg.name, 0),
         )
-        parts = (int(row[f"_fit{i}"]), int(row[f"_int{i}"]), row[f"_pct{i}"])
+        parts = None
+        if any(c.group == "intent" for c in seg.score) or any(
+            t.min_percent is not None or t.min_fit is not None or t.min_intent is not None
+            for t in seg.tiers
+        ):
+            parts = (int(row[f"_fit{i}"]), int(row[f"_int{i}"]), row[f"_pct{i}"])
         segments.append(
             SegmentOutcome(
                 seg.name, includes, excludes, criteria, score, outcome, tier, rank, summary, parts
@@ -498,9 +504,12 @@ def format_explanation(e: Explanation) -> str:
             lines.append("  exclude (any condition disqualifies):")
             lines += [_check_line(c, exclude=True) for c in seg.excludes]
         if seg.criteria:
-            fit, intent, percent = seg.parts
-            share = f", {percent:.1f}% of the maximum" if percent is not None else ""
-            lines.append(f"  score {seg.score} (fit {fit}, intent {intent}{share}):")
+            detail = ""
+            if seg.parts is not None:
+                fit, intent, percent = seg.parts
+                share = f", {percent:.1f}% of the maximum" if percent is not None else ""
+                detail = f" (fit {fit}, intent {intent}{share})"
+            lines.append(f"  score {seg.score}{detail}:")
             for c in seg.criteria:
                 given = f"{c.points:+d}" if c.fired else " 0"
                 state = "" if c.fired else f" (not met; worth {c.points:+d})"
