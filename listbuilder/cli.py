@@ -211,16 +211,11 @@ def build(
     is used for every input not given, with rules/example.toml, writing to out/.
     """
     project = find_project(config, Path.cwd())
+    options = {"companies": companies, "rules": rules_path, "jobs": jobs, "funding": funding}
+    options.update({"crm": crm, "confirmed": confirmed})
     settings = build_settings(
         project,
-        {
-            "companies": companies,
-            "rules": rules_path,
-            "jobs": jobs,
-            "funding": funding,
-            "crm": crm,
-            "confirmed": confirmed,
-        },
+        options,
         as_of=as_of,
         out=out,
         previous=previous,

@@ -132,6 +132,27 @@ def _section(data: dict[str, Any], key: str, problems: list[str]) -> dict[str, A
     return value
 
 
+def _events_section(inputs_raw: dict[str, Any], path: Path, problems: list[str]) -> dict[str, Path]:
+    """``[inputs.events]``: event tables by name, each path resolved and checked."""
+    events: dict[str, Path] = {}
+    raw_events = inputs_raw.get("events", {})
+    if not isinstance(raw_events, dict):
+        problems.append("inputs.events: expected a table of event table names and paths")
+        raw_events = {}
+    for name, value in raw_events.items():
+        twin = {"hiring": "jobs", "funding": "funding"}.get(name)
+        if twin in inputs_raw:
+            problems.append(f"inputs.events.{name}: given twice; keep inputs.{twin} or this")
+        if not isinstance(value, str) or not value:
+            problems.append(f"inputs.events.{name}: expected a path, got {value!r}")
+            continue
+        resolved = path.parent / value
+        if not any(ch in value for ch in "*?[") and not resolved.exists():
+            problems.append(f"inputs.events.{name}: {resolved} does not exist")
+        events[name] = resolved
+    return events
+
+
 def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
     _unknown(data, "", {"inputs", "run", "exports"}, problems)
     inputs_raw = _section(data, "inputs", problems)
@@ -152,22 +173,7 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
         if not any(ch in value for ch in "*?[") and not resolved.exists():
             problems.append(f"inputs.{key}: {resolved} does not exist")
         inputs[key] = resolved
-    events: dict[str, Path] = {}
-    raw_events = inputs_raw.get("events", {})
-    if not isinstance(raw_events, dict):
-        problems.append("inputs.events: expected a table of event table names and paths")
-        raw_events = {}
-    for name, value in raw_events.items():
-        twin = {"hiring": "jobs", "funding": "funding"}.get(name)
-        if twin in inputs_raw:
-            problems.append(f"inputs.events.{name}: given twice; keep inputs.{twin} or this")
-        if not isinstance(value, str) or not value:
-            problems.append(f"inputs.events.{name}: expected a path, got {value!r}")
-            continue
-        resolved = path.parent / value
-        if not any(ch in value for ch in "*?[") and not resolved.exists():
-            problems.append(f"inputs.events.{name}: {resolved} does not exist")
-        events[name] = resolved
+    events = _events_section(inputs_raw, path, problems)
     if "companies" in inputs_raw and "rules" not in inputs_raw:
         problems.append("inputs.rules: required when inputs.companies is set")
 

@@ -4,7 +4,7 @@ companies against them.
 """
 
 from listbuilder.rules.conditions import Condition, column_kind
-from listbuilder.rules.model import (
+from listbuilder.rules.definitions import (
     DEFAULT_EXCLUDE_STATUS,
     AttributeCriterion,
     EventCriterion,

@@ -1,4 +1,4 @@
-"""ICP rules: a TOML file parsed once into the frozen objects of ``model.py``.
+"""ICP rules: a TOML file parsed once into the frozen objects of ``definitions.py``.
 
 Parsing collects every problem before raising, each with the key path where it was found
 (``segments[0].score[2].points``), so a user fixes a file in one pass. Nothing downstream
@@ -20,7 +20,7 @@ from typing import Any
 
 from listbuilder.errors import RulesError
 from listbuilder.rules.conditions import Condition, OperatorName
-from listbuilder.rules.model import (
+from listbuilder.rules.definitions import (
     DEFAULT_EXCLUDE_STATUS,
     GROUPS,
     AttributeCriterion,

@@ -15,7 +15,7 @@ import datetime as dt
 import polars as pl
 
 import listbuilder.rules.signals as signals
-from listbuilder.rules.model import (
+from listbuilder.rules.definitions import (
     AttributeCriterion,
     Condition,
     EventCriterion,
@@ -93,6 +93,13 @@ def score_companies(
         ).alias(f"_elig{i}")
         for i, s in enumerate(segs)
     )
+    return _scores_and_qualification(lf, rules, sticky)
+
+
+def _scores_and_qualification(lf: pl.LazyFrame, rules: Rules, sticky: bool) -> pl.LazyFrame:
+    """Per segment the fit, intent and total scores, percent, held, qualified; then
+    ``_seg``."""
+    segs = rules.segments
     lf = lf.with_columns(
         expr
         for i, s in enumerate(segs)

@@ -15,7 +15,7 @@ import datetime as dt
 import polars as pl
 
 from listbuilder.inputs import EVENT_DATE_COLUMNS
-from listbuilder.rules.model import EventCriterion, GrowthCriterion, SignalCriterion
+from listbuilder.rules.definitions import EventCriterion, GrowthCriterion, SignalCriterion
 
 
 class _EventDates(dict[str, str]):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from listbuilder.rules.model import Tier
+from listbuilder.rules.definitions import Tier
 
 
 @dataclass(frozen=True)
