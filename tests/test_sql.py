@@ -97,9 +97,9 @@ BAD_TABLES = [
     (["--table", "companies"], "--table 'companies': expected NAME=TABLE, e.g. "
      "companies=db.companies"),
     (["--table", "crm=db.crm"], "--table 'crm=db.crm': unknown table 'crm'; "
-     "valid names are ['companies']"),
-    (["--events", "intent=db.intent"], "--events 'intent=db.intent': unknown table "
-     "'intent'; valid names are ['hiring', 'funding']"),
+     "valid names are ['companies'] (event tables take --events)"),
+    (["--events", "intent-2=db.intent"], "--events 'intent-2=db.intent': 'intent-2' is not "
+     "an event table name; use letters, digits and _"),
     (["--table", "companies=x; drop table y"], "--table 'companies=x; drop table y': "
      "'x; drop table y' is not a table name; expected table, schema.table or "
      "catalog.schema.table"),

@@ -89,9 +89,19 @@ def table_of(source: Source) -> EngineTable:
     return EngineTable(source.frame)
 
 
-def included_sql(rules: Rules, as_of: dt.date, *, sticky: bool) -> exp.Select:
+def included_sql(
+    rules: Rules,
+    as_of: dt.date,
+    tables: dict[str, EngineTable],
+    *,
+    sticky: bool,
+    engine: str,
+) -> exp.Select:
     """The scored companies that pass some segment's includes (the funnel's population)."""
-    plan = compile_rules(rules, as_of, sticky=sticky)
+    schemas = {name: table.frame.collect_schema() for name, table in tables.items()}
+    plan = compile_rules(
+        rules, as_of, schemas=schemas, sticky=sticky, target=f"the {engine} engine"
+    )
     anyone = exp.or_(
         *(exp.column(included_col(i), quoted=True) for i in range(len(rules.segments)))
     )
@@ -114,7 +124,7 @@ def counts_sql(rules: Rules, table: str) -> exp.Select:
     aggs += [
         _count(exp.and_(col(included_col(i)), col(exclude_col(i, k))), f"dq{i}_{k}")
         for i, s in enumerate(segs)
-        for k in range(len(s.exclude))
+        for k in range(len(s.exclusions()))
     ]
     return exp.select(*aggs).from_(exp.to_table(table))
 

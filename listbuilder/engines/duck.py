@@ -27,7 +27,7 @@ from listbuilder.engines.base import (
 from listbuilder.errors import DataError
 from listbuilder.rules import Rules
 from listbuilder.rules.signals import EVENT_DATE
-from listbuilder.rules.sql import DEFAULT_TABLES, PREVIOUS_TABLE
+from listbuilder.rules.sql import PREVIOUS_TABLE, table_name
 
 
 def _duckdb() -> Any:
@@ -82,11 +82,13 @@ class DuckDBEngine:
         con = duckdb.connect()
         try:
             for logical, table in tables.items():
-                self._register(con, DEFAULT_TABLES[logical], table, numbered=logical == "companies")
+                self._register(con, table_name(logical), table, numbered=logical == "companies")
             if previous_seats is not None:
                 con.register(PREVIOUS_TABLE, previous_seats.to_arrow())
             sticky = previous_seats is not None
-            query = included_sql(rules, as_of, sticky=sticky).sql(dialect="duckdb")
+            query = included_sql(rules, as_of, tables, sticky=sticky, engine="duckdb").sql(
+                dialect="duckdb"
+            )
             con.execute(f"CREATE TEMP TABLE {INCLUDED} AS {query}")
             counts_row = con.execute(counts_sql(rules, INCLUDED).sql(dialect="duckdb"))
             names = [d[0] for d in counts_row.description]
@@ -99,7 +101,7 @@ class DuckDBEngine:
             included = pl.from_arrow(con.sql(f"SELECT * FROM {INCLUDED}").to_arrow_table())
             event_stats = {
                 logical: con.execute(
-                    event_stats_sql(DEFAULT_TABLES[logical], EVENT_DATE[logical]).sql("duckdb")
+                    event_stats_sql(table_name(logical), EVENT_DATE[logical]).sql("duckdb")
                 ).fetchone()
                 for logical in tables
                 if logical != "companies"

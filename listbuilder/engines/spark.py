@@ -30,7 +30,7 @@ from listbuilder.engines.base import (
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.rules import Rules
 from listbuilder.rules.signals import EVENT_DATE
-from listbuilder.rules.sql import DEFAULT_TABLES, PREVIOUS_TABLE
+from listbuilder.rules.sql import PREVIOUS_TABLE, table_name
 
 JAVA_HINT = (
     "Spark needs a Java runtime (17 or later): install one (Debian/Ubuntu: "
@@ -126,7 +126,7 @@ class SparkEngine:
             text = " ".join(str(exc).split())[:500]
             raise DataError(f"the spark engine could not run the rules: {text}") from None
         finally:
-            for name in (*DEFAULT_TABLES.values(), PREVIOUS_TABLE, INCLUDED):
+            for name in (*(table_name(t) for t in tables), PREVIOUS_TABLE, INCLUDED):
                 spark.catalog.dropTempView(name)
 
     def _score(
@@ -140,12 +140,14 @@ class SparkEngine:
         frames = {}
         for logical, table in tables.items():
             frames[logical] = self._frame(spark, table, numbered=logical == "companies")
-            frames[logical].createOrReplaceTempView(DEFAULT_TABLES[logical])
+            frames[logical].createOrReplaceTempView(table_name(logical))
         if previous_seats is not None:
             arrow = previous_seats.to_arrow(compat_level=pl.CompatLevel.oldest())
             spark.createDataFrame(arrow).createOrReplaceTempView(PREVIOUS_TABLE)
         sticky = previous_seats is not None
-        included = spark.sql(included_sql(rules, as_of, sticky=sticky).sql(dialect="spark"))
+        included = spark.sql(
+            included_sql(rules, as_of, tables, sticky=sticky, engine="spark").sql(dialect="spark")
+        )
         included = included.persist()
         try:
             included.createOrReplaceTempView(INCLUDED)
@@ -164,7 +166,7 @@ class SparkEngine:
         event_stats = {
             logical: tuple(
                 spark.sql(
-                    event_stats_sql(DEFAULT_TABLES[logical], EVENT_DATE[logical]).sql("spark")
+                    event_stats_sql(table_name(logical), EVENT_DATE[logical]).sql("spark")
                 ).first()
             )
             for logical in tables

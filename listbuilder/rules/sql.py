@@ -2,9 +2,10 @@
 
 The tree computes, for every company, the same columns ``scoring.score_companies`` adds
 to a polars frame (``_incl{i}``, ``_exc{i}_{k}``, ``_f{i}_{j}``, ``_elig{i}``,
-``_score{i}``, ``_keep{i}``, ``_qual{i}``, ``_seg`` and each signal criterion's
-``{key}_n`` / ``{key}_type`` / ``{key}_date``), so the build reads an engine's result
-exactly as it reads polars'. The semantics are the rules reference's, to the letter:
+``_fit{i}``, ``_int{i}``, ``_score{i}``, ``_pct{i}``, ``_keep{i}``, ``_qual{i}``,
+``_seg`` and each event criterion's ``{key}_n`` / ``_t{k}`` / ``_type`` / ``_what`` /
+``_date``), so the build reads an engine's result exactly as it reads polars'. The
+semantics are the rules reference's, to the letter:
 
 - a null makes every test false except ``missing`` (each test is wrapped in
   ``COALESCE(..., FALSE)``);
@@ -21,22 +22,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from listbuilder.errors import ConfigError
+from listbuilder.inputs import ROLES
 from listbuilder.rules.conditions import Condition
-from listbuilder.rules.parse import (
+from listbuilder.rules.definitions import (
     AttributeCriterion,
+    GrowthCriterion,
     Rules,
     Segment,
     SignalCriterion,
-    load_rules,
 )
+from listbuilder.rules.parse import load_rules
 from listbuilder.rules.scoring import exclude_col, fired_col, included_col
 from listbuilder.rules.signals import EVENT_DATE, window_start
 
@@ -45,18 +49,19 @@ DIALECTS = ("duckdb", "spark", "snowflake", "bigquery", "postgres")
 DEFAULT_TABLES = {"companies": "companies", "hiring": "jobs", "funding": "funding"}
 # The previous run's seats (tier stickiness), registered by an engine under this name.
 PREVIOUS_TABLE = "_previous"
+# Column types when the data is not at hand (`listbuilder sql`): the canonical schemas.
+CANONICAL_SCHEMAS: dict[str, Mapping[str, pl.DataType]] = {
+    "companies": ROLES["companies"].dtypes,
+    "hiring": ROLES["jobs"].dtypes,
+    "funding": ROLES["funding"].dtypes,
+}
 
 
 @dataclass(frozen=True)
 class SqlPlan:
-    """What an engine needs to run the rules: the scored query and the columns it adds.
-
-    ``scored`` selects every company column plus the scoring columns; ``tables`` maps each
-    logical table the query reads (``companies``, ``hiring``, ``funding``) to its name.
-    """
+    """The compiled rules: ``scored`` selects every company column plus the scoring ones."""
 
     scored: exp.Select
-    tables: dict[str, str] = field(default_factory=dict)
 
 
 def _col(name: str, table: str | None = None) -> exp.Column:
@@ -104,17 +109,37 @@ def _list_has(column: str, values: tuple[str, ...], table: str | None) -> exp.Ex
     """
     x = exp.to_identifier("x")
     lowered = [exp.Literal.string(v.lower()) for v in values]
-    kept = exp.ArrayFilter(
-        this=_col(column, table),
-        expression=exp.Lambda(
-            this=exp.In(this=_lower(exp.column(x)), expressions=lowered), expressions=[x]
-        ),
-    )
+    test = exp.In(this=_lower(exp.column(x)), expressions=lowered)
+    return _list_any_element(_col(column, table), test, x)
+
+
+def _list_any_element(
+    column: exp.Expression, test: exp.Expression, x: exp.Identifier
+) -> exp.Expression:
+    kept = exp.ArrayFilter(this=column, expression=exp.Lambda(this=test, expressions=[x]))
     return exp.GT(this=exp.ArraySize(this=kept), expression=exp.Literal.number(0))
 
 
-def condition_sql(cond: Condition, table: str | None = None) -> exp.Expression:
-    """Compile one condition to a boolean that is never null (null data makes it false)."""
+def _contains_any(text: exp.Expression, needles: tuple[str, ...]) -> exp.Expression:
+    """Any needle occurs in the text, ignoring case: a literal substring, never a pattern."""
+    return exp.or_(
+        *(
+            exp.GT(
+                this=exp.StrPosition(this=_lower(text.copy()), substr=_lit(n.lower())),
+                expression=exp.Literal.number(0),
+            )
+            for n in needles
+        )
+    )
+
+
+def condition_sql(
+    cond: Condition, table: str | None = None, lists: frozenset[str] = frozenset()
+) -> exp.Expression:
+    """Compile one condition to a boolean that is never null (null data makes it false).
+
+    ``lists`` names the list-typed columns, which ``contains`` tests element by element.
+    """
     column, value = cond.column, cond.value
     if cond.op == "missing":
         test = exp.Is(this=_col(column, table), expression=exp.null())
@@ -144,25 +169,25 @@ def condition_sql(cond: Condition, table: str | None = None) -> exp.Expression:
     elif cond.op == "none":
         # A null list is not "none": the presence test keeps it false.
         test = exp.and_(present, exp.not_(_list_has(column, value, table)))
+    elif cond.op == "contains":
+        if column in lists:
+            x = exp.to_identifier("x")
+            test = _list_any_element(_col(column, table), _contains_any(exp.column(x), value), x)
+        else:
+            test = _contains_any(_col(column, table), value)
     else:  # pragma: no cover - the parser admits no other operator
         raise ValueError(f"unknown operator {cond.op}")
     return _false_if_null(test)
 
 
-def _hit_sql(criterion: SignalCriterion, as_of: dt.date) -> exp.Expression:
-    """Does an event row count for this criterion (in its window, of the right kind)?"""
-    date_col = EVENT_DATE[criterion.signal]
-    tests: list[exp.Expression] = [
-        exp.GTE(this=_col(date_col), expression=_lit(window_start(as_of, criterion.within_days)))
-    ]
-    if criterion.departments:
-        wanted = [_lit(d.lower()) for d in criterion.departments]
-        tests.append(exp.In(this=_lower(_col("department")), expressions=wanted))
-    if criterion.round_types:
-        wanted = [_lit(r.lower()) for r in criterion.round_types]
-        tests.append(exp.In(this=_lower(_col("round_type")), expressions=wanted))
-    if criterion.min_amount_usd is not None:
-        tests.append(exp.GTE(this=_col("amount_usd"), expression=_lit(criterion.min_amount_usd)))
+def _hit_sql(
+    criterion: SignalCriterion, as_of: dt.date, lists: frozenset[str] = frozenset()
+) -> exp.Expression:
+    """Does an event row count for this criterion (in its window, every condition)?"""
+    date_col = EVENT_DATE[criterion.table]
+    start = _lit(window_start(as_of, criterion.within_days))
+    tests: list[exp.Expression] = [exp.GTE(this=_col(date_col), expression=start)]
+    tests += [condition_sql(c, lists=lists) for c in criterion.conditions()]
     return _false_if_null(exp.and_(*tests))
 
 
@@ -177,77 +202,160 @@ def _when(flag: exp.Expression, value: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=flag, true=value)])
 
 
-def _signal_cte(
-    signal: str, criteria: list[SignalCriterion], as_of: dt.date, table: str
-) -> exp.Select:
-    """One row per company: each criterion's event count in its window, one grouped pass.
+def _quoted(criterion: SignalCriterion) -> str | None:
+    """The event column a reason quotes (as ``signals`` picks it)."""
+    if criterion.legacy:
+        return "round_type" if criterion.signal == "funding" else None
+    conditions = criterion.conditions()
+    return conditions[0].column if conditions else None
 
-    Funding criteria also get the latest qualifying round's date and type (the latest
-    date; among rounds on that date, the greatest type), which ``reasons`` quote.
+
+def _needs_latest(c: SignalCriterion) -> bool:
+    return not (c.legacy and c.signal == "hiring")
+
+
+def _ties(criteria: list[SignalCriterion], lists: frozenset[str]) -> list[str]:
+    """The columns that break ties between same-day events, as polars sorts them."""
+    ties = [
+        q for c in criteria if _needs_latest(c) and (q := _quoted(c)) is not None and q not in lists
+    ]
+    return list(dict.fromkeys(ties))
+
+
+def _table_cte(
+    logical: str,
+    criteria: list[SignalCriterion],
+    as_of: dt.date,
+    table: str,
+    lists: frozenset[str],
+) -> exp.Select:
+    """One row per company: every criterion's columns from one event table, one pass.
+
+    The latest matching event (whose date and quoted value the reasons give) is the last
+    one in date order, same-day events ordered by the quoted columns with nulls first,
+    as the polars engine sorts them.
     """
-    date_col = EVENT_DATE[signal]
+    date_col = EVENT_DATE[logical]
     widest = max(c.within_days for c in criteria)
-    hits = exp.select(
-        _col("company_id"),
-        _col(date_col),
-        *([_col("round_type")] if signal == "funding" else []),
-        *(exp.alias_(_hit_sql(c, as_of), f"{c.key}_hit", quoted=True) for c in criteria),
-    ).from_(exp.to_table(table))
-    hits = hits.where(
-        exp.Between(
-            this=_col(date_col),
-            low=_lit(window_start(as_of, widest)),
-            high=_lit(as_of),
-        )
+    keep = exp.and_(
+        exp.not_(exp.Is(this=_col("company_id"), expression=exp.null())),
+        exp.Between(this=_col(date_col), low=_lit(window_start(as_of, widest)), high=_lit(as_of)),
     )
-    if signal == "funding":
-        # The latest qualifying date per company and criterion, beside each row, so the
-        # type of that round is a plain aggregate below. The window reads the hit flags,
-        # so it is one select further out.
-        latest = [
-            exp.alias_(
-                exp.Window(
-                    this=exp.Max(this=_when(_col(f"{c.key}_hit"), _col(date_col))),
-                    partition_by=[_col("company_id")],
-                ),
-                f"{c.key}_latest",
-                quoted=True,
-            )
-            for c in criteria
-        ]
-        hits = exp.select(exp.Star(), *latest).from_(hits.subquery("_h"))
+    hits = (
+        exp.select(
+            exp.Star(),
+            *(exp.alias_(_hit_sql(c, as_of, lists), f"{c.key}_hit", quoted=True) for c in criteria),
+        )
+        .from_(exp.to_table(table))
+        .where(keep)
+    )
+    order = [
+        exp.Ordered(this=_col(c), desc=True, nulls_first=False)
+        for c in [date_col, *_ties(criteria, lists)]
+    ]
+    latest = [
+        exp.alias_(
+            exp.Window(
+                this=exp.RowNumber(),
+                partition_by=[_col("company_id"), _col(f"{c.key}_hit")],
+                order=exp.Order(expressions=[o.copy() for o in order]),
+            ),
+            f"{c.key}_rn",
+            quoted=True,
+        )
+        for c in criteria
+        if _needs_latest(c)
+    ]
+    rows = exp.select(exp.Star(), *latest).from_(hits.subquery("_h")) if latest else hits
     aggs: list[exp.Expression] = [_col("company_id")]
     for c in criteria:
-        hit = _col(f"{c.key}_hit")
-        aggs.append(exp.alias_(_count_of(hit), f"{c.key}_n", quoted=True))
-        if signal == "funding":
-            latest = _col(f"{c.key}_latest")
-            on_latest = exp.and_(hit.copy(), exp.EQ(this=_col(date_col), expression=latest))
-            aggs.append(
-                exp.alias_(
-                    exp.Max(this=_when(on_latest, _col("round_type"))), f"{c.key}_type", quoted=True
-                )
-            )
-            aggs.append(exp.alias_(exp.Max(this=latest.copy()), f"{c.key}_date", quoted=True))
-    return exp.select(*aggs).from_(hits.subquery("_e")).group_by(_col("company_id"))
+        aggs += _criterion_aggs(c, date_col)
+    return exp.select(*aggs).from_(rows.subquery("_e")).group_by(_col("company_id"))
+
+
+def _criterion_aggs(c: SignalCriterion, date_col: str) -> list[exp.Expression]:
+    hit = _col(f"{c.key}_hit")
+    aggs = [exp.alias_(_count_of(hit), f"{c.key}_n", quoted=True)]
+    for k, (column, _) in enumerate(c.min_total):
+        total = exp.cast(exp.Sum(this=_when(hit.copy(), _col(column))), exp.DataType.Type.DOUBLE)
+        zero = exp.cast(exp.Literal.number(0), exp.DataType.Type.DOUBLE)
+        aggs.append(exp.alias_(exp.func("COALESCE", total, zero), f"{c.key}_t{k}", quoted=True))
+    if not _needs_latest(c):
+        return aggs
+    last = exp.and_(hit.copy(), exp.EQ(this=_col(f"{c.key}_rn"), expression=exp.Literal.number(1)))
+    quoted = _quoted(c)
+    if c.legacy:
+        value = exp.Max(this=_when(last, _col("round_type")))
+        aggs.append(exp.alias_(value, f"{c.key}_type", quoted=True))
+    elif quoted is not None:
+        value = exp.Max(this=_when(last, _text(_col(quoted))))
+        aggs.append(exp.alias_(value, f"{c.key}_what", quoted=True))
+    latest = exp.Max(this=_when(hit.copy(), _col(date_col)))
+    aggs.append(exp.alias_(latest, f"{c.key}_date", quoted=True))
+    return aggs
+
+
+def _criterion_columns(c: SignalCriterion) -> list[str]:
+    """The columns ``_table_cte`` gives for a criterion, as ``signals`` names them."""
+    found = [f"{c.key}_n", *(f"{c.key}_t{k}" for k in range(len(c.min_total)))]
+    if _needs_latest(c):
+        if c.legacy:
+            found.append(f"{c.key}_type")
+        elif _quoted(c) is not None:
+            found.append(f"{c.key}_what")
+        found.append(f"{c.key}_date")
+    return found
 
 
 def _fired_sql(criterion: AttributeCriterion | SignalCriterion) -> exp.Expression:
     if isinstance(criterion, AttributeCriterion):
         return exp.and_(*(condition_sql(c) for c in criterion.conditions))
-    count = _col(f"{criterion.key}_n")
-    return _false_if_null(exp.GTE(this=count, expression=exp.Literal.number(criterion.min_count)))
+    key = criterion.key
+    tests = [exp.GTE(this=_col(f"{key}_n"), expression=_lit(criterion.min_count))]
+    tests += [
+        exp.GTE(this=_col(f"{key}_t{k}"), expression=_lit(x))
+        for k, (_, x) in enumerate(criterion.min_total)
+    ]
+    return _false_if_null(exp.and_(*tests))
 
 
-def _score_sql(segment: Segment, i: int) -> exp.Expression:
+def _group_score_sql(segment: Segment, i: int, group: str) -> exp.Expression:
     total: exp.Expression = exp.Literal.number(0)
     for j, c in enumerate(segment.score):
+        if c.group != group:
+            continue
         term = exp.Case(
             ifs=[exp.If(this=_col(fired_col(i, j)), true=exp.Literal.number(c.points))],
             default=exp.Literal.number(0),
         )
         total = exp.Add(this=total, expression=term)
     return exp.cast(total, exp.DataType.Type.BIGINT)
+
+
+def _percent_sql(segment: Segment, i: int) -> exp.Expression:
+    """The score as a percentage of the attainable maximum: one exact division."""
+    if segment.max_points <= 0:
+        return exp.cast(exp.null(), exp.DataType.Type.DOUBLE)
+    score = exp.Mul(this=_col(f"_score{i}"), expression=exp.Literal.number(100))
+    return exp.Div(
+        this=exp.cast(score, exp.DataType.Type.DOUBLE),
+        expression=exp.cast(exp.Literal.number(segment.max_points), exp.DataType.Type.DOUBLE),
+    )
+
+
+def _reaches_sql(segment: Segment, i: int, tier_ix: int) -> exp.Expression:
+    """Does a company reach the tier (every threshold it gives)? Never null."""
+    tier = segment.tiers[tier_ix]
+    tests: list[exp.Expression] = [exp.true()]
+    for threshold, column in (
+        (tier.min_score, f"_score{i}"),
+        (tier.min_percent, f"_pct{i}"),
+        (tier.min_fit, f"_fit{i}"),
+        (tier.min_intent, f"_int{i}"),
+    ):
+        if threshold is not None:
+            tests.append(exp.GTE(this=_col(column), expression=_lit(threshold)))
+    return _false_if_null(exp.and_(*tests))
 
 
 def _keep_sql(i: int, sticky: bool) -> exp.Expression:
@@ -262,11 +370,36 @@ def _keep_sql(i: int, sticky: bool) -> exp.Expression:
     return _false_if_null(exp.and_(_col(f"_elig{i}"), same, within))
 
 
-def _stage(source: exp.Select | str, name: str, columns: list[exp.Expression]) -> exp.Select:
-    """``SELECT *, <columns> FROM <source>``: the next step of the scoring chain."""
-    return exp.select(exp.Star(), *columns).from_(
-        exp.to_table(source) if isinstance(source, str) else source.subquery(name)
-    )
+def _stage(source: exp.Select, name: str, columns: list[exp.Expression]) -> exp.Select:
+    """``SELECT *, <columns> FROM (<source>)``: the next step of the scoring chain."""
+    return exp.select(exp.Star(), *columns).from_(source.subquery(name))
+
+
+def table_name(logical: str, tables: Mapping[str, str] | None = None) -> str:
+    """The SQL name of a logical table: as given, else its default, else its own name."""
+    return {**DEFAULT_TABLES, **(tables or {})}.get(logical, logical)
+
+
+def unsupported(
+    rules: Rules, schemas: Mapping[str, Mapping[str, pl.DataType]] | None = None
+) -> list[str]:
+    """The constructs of ``rules`` the SQL compiler cannot express yet, with their paths."""
+    found = []
+    for c in rules.event_reads():
+        if isinstance(c, GrowthCriterion):
+            found.append(f"{c.path}: a growth criterion")
+            continue
+        if c.min_distinct:
+            found.append(f"{c.path}.min_distinct")
+        quoted = _quoted(c)
+        schema = (schemas or {}).get(c.table, {})
+        if quoted is not None and isinstance(schema.get(quoted), pl.List) and not c.legacy:
+            found.append(f"{c.path}: a signal whose first condition tests a list column")
+    return found
+
+
+def _lists(schema: Mapping[str, pl.DataType] | None) -> frozenset[str]:
+    return frozenset(c for c, t in (schema or {}).items() if isinstance(t, pl.List))
 
 
 def compile_rules(
@@ -274,83 +407,112 @@ def compile_rules(
     as_of: dt.date,
     *,
     tables: Mapping[str, str] | None = None,
+    schemas: Mapping[str, Mapping[str, pl.DataType]] | None = None,
     sticky: bool = False,
+    target: str = "the SQL engines",
 ) -> SqlPlan:
     """Compile ``rules`` into the scored query (one row per company).
 
     Args:
         rules: Parsed rules.
         as_of: The date signal windows end on; later events are ignored.
-        tables: Logical table -> SQL table name (``companies``, ``hiring``, ``funding``);
-            defaults to ``DEFAULT_TABLES``.
+        tables: Logical table -> SQL table name (``companies``, ``hiring``, ``funding``
+            and any named event table); defaults to ``DEFAULT_TABLES``, else the name.
+        schemas: Each logical table's column types, where known: list columns are
+            tested element by element. Defaults to the canonical schemas.
         sticky: Join the previous run's seats from ``PREVIOUS_TABLE`` (``company_id``,
             ``_prev_seg``, ``_prev_score``, ``_prev_stick``) for tier stickiness.
+        target: Who runs the query, for the error message.
+
+    Raises:
+        ConfigError: The rules use a construct the compiler cannot express yet.
     """
-    names = {**DEFAULT_TABLES, **(tables or {})}
-    segs = rules.segments
+    schemas = {**CANONICAL_SCHEMAS, **(schemas or {})}
+    missing = unsupported(rules, schemas)
+    if missing:
+        raise ConfigError(
+            f"{target} cannot run {rules.path} yet; these constructs need the polars "
+            f"engine (--engine polars): {'; '.join(missing)}"
+        )
     base = exp.select(exp.column(exp.Star(), table="c")).from_(
-        exp.alias_(exp.to_table(names["companies"]), "c", table=True)
+        exp.alias_(exp.to_table(table_name("companies", tables)), "c", table=True)
     )
-    criteria = rules.signals()
-    for signal in ("hiring", "funding"):
-        wanted = [c for c in criteria if c.signal == signal]
-        if not wanted:
-            continue
-        alias = f"s_{signal}"
-        cte = _signal_cte(signal, wanted, as_of, names[signal])
+    reads = rules.event_reads()
+    for n, logical in enumerate(rules.tables()):
+        wanted = [c for c in reads if c.table == logical]
+        alias = f"s{n}"
+        cte = _table_cte(
+            logical, wanted, as_of, table_name(logical, tables), _lists(schemas.get(logical))
+        )
         base = base.join(
             cte.subquery(alias),
             on=exp.EQ(this=_col("company_id", "c"), expression=_col("company_id", alias)),
             join_type="left",
         )
-        extra = ["_n", *(("_type", "_date") if signal == "funding" else ())]
-        base = base.select(
-            *(_col(f"{c.key}{e}", alias) for c in wanted for e in extra), append=True
-        )
+        columns = [_col(name, alias) for c in wanted for name in _criterion_columns(c)]
+        base = base.select(*columns, append=True)
     if sticky:
+        prev = ("_prev_seg", "_prev_tier_ix", "_prev_score", "_prev_stick")
         base = base.join(
             exp.alias_(exp.to_table(PREVIOUS_TABLE), "p", table=True),
             on=exp.EQ(this=_col("company_id", "c"), expression=_col("company_id", "p")),
             join_type="left",
-        ).select(
-            *(_col(c, "p") for c in ("_prev_seg", "_prev_tier_ix", "_prev_score", "_prev_stick")),
-            append=True,
-        )
+        ).select(*(_col(c, "p") for c in prev), append=True)
+    return SqlPlan(_score_chain(base, rules, sticky, _lists(schemas.get("companies"))))
+
+
+def _truth(test: Condition | SignalCriterion, lists: frozenset[str]) -> exp.Expression:
+    return condition_sql(test, lists=lists) if isinstance(test, Condition) else _fired_sql(test)
+
+
+def _score_chain(base: exp.Select, rules: Rules, sticky: bool, lists: frozenset[str]) -> exp.Select:
+    """Flags, eligibility, scores, qualification and segment choice, one select each."""
+    segs = rules.segments
     flags: list[exp.Expression] = []
     for i, s in enumerate(segs):
-        included = exp.and_(exp.true(), *(condition_sql(c) for c in s.include))
-        flags.append(exp.alias_(included, included_col(i), quoted=True))
+        tests = [*(condition_sql(c, lists=lists) for c in s.include)]
+        tests += [_fired_sql(t) for t in s.include_signals]
+        flags.append(exp.alias_(exp.and_(exp.true(), *tests), included_col(i), quoted=True))
         flags += [
-            exp.alias_(condition_sql(c), exclude_col(i, k), quoted=True)
-            for k, c in enumerate(s.exclude)
+            exp.alias_(_truth(c, lists), exclude_col(i, k), quoted=True)
+            for k, c in enumerate(s.exclusions())
         ]
         flags += [
-            exp.alias_(_fired_sql(c), fired_col(i, j), quoted=True) for j, c in enumerate(s.score)
+            exp.alias_(
+                _fired_sql(c)
+                if isinstance(c, SignalCriterion)
+                else exp.and_(*(condition_sql(x, lists=lists) for x in c.conditions)),
+                fired_col(i, j),
+                quoted=True,
+            )
+            for j, c in enumerate(s.score)
         ]
     step = _stage(base, "_base", flags)
-    elig = []
+    groups = []
     for i, s in enumerate(segs):
-        excluded = exp.or_(exp.false(), *(_col(exclude_col(i, k)) for k in range(len(s.exclude))))
-        elig.append(
-            exp.alias_(
-                exp.and_(_col(included_col(i)), exp.not_(excluded)), f"_elig{i}", quoted=True
-            )
+        excluded = exp.or_(
+            exp.false(), *(_col(exclude_col(i, k)) for k in range(len(s.exclusions())))
         )
-        elig.append(exp.alias_(_score_sql(s, i), f"_score{i}", quoted=True))
-    step = _stage(step, "_flags", elig)
-    step = _stage(
-        step,
-        "_scores",
-        [exp.alias_(_keep_sql(i, sticky), f"_keep{i}", quoted=True) for i in range(len(segs))],
-    )
+        elig = exp.and_(_col(included_col(i)), exp.not_(excluded))
+        groups.append(exp.alias_(elig, f"_elig{i}", quoted=True))
+        groups.append(exp.alias_(_group_score_sql(s, i, "fit"), f"_fit{i}", quoted=True))
+        groups.append(exp.alias_(_group_score_sql(s, i, "intent"), f"_int{i}", quoted=True))
+    step = _stage(step, "_flags", groups)
+    score = [
+        exp.alias_(
+            exp.Add(this=_col(f"_fit{i}"), expression=_col(f"_int{i}")), f"_score{i}", quoted=True
+        )
+        for i in range(len(segs))
+    ]
+    step = _stage(step, "_groups", score)
+    pct = [exp.alias_(_percent_sql(s, i), f"_pct{i}", quoted=True) for i, s in enumerate(segs)]
+    pct += [exp.alias_(_keep_sql(i, sticky), f"_keep{i}", quoted=True) for i in range(len(segs))]
+    step = _stage(step, "_scores", pct)
     qual = [
         exp.alias_(
             exp.and_(
                 _col(f"_elig{i}"),
-                exp.or_(
-                    exp.GTE(this=_col(f"_score{i}"), expression=exp.Literal.number(s.min_score)),
-                    _col(f"_keep{i}"),
-                ),
+                exp.or_(_reaches_sql(s, i, len(s.tiers) - 1), _col(f"_keep{i}")),
             ),
             f"_qual{i}",
             quoted=True,
@@ -361,10 +523,8 @@ def compile_rules(
     first = exp.Case(
         ifs=[exp.If(this=_col(f"_qual{i}"), true=exp.Literal.number(i)) for i in range(len(segs))]
     )
-    step = _stage(
-        step, "_quals", [exp.alias_(exp.cast(first, exp.DataType.Type.INT), "_seg", quoted=True)]
-    )
-    return SqlPlan(step, names)
+    seg = exp.alias_(exp.cast(first, exp.DataType.Type.INT), "_seg", quoted=True)
+    return _stage(step, "_quals", [seg])
 
 
 def _concat(*parts: exp.Expression) -> exp.Expression:
@@ -377,6 +537,8 @@ def _text(expr: exp.Expression) -> exp.Expression:
 
 def _signal_reason_sql(criterion: SignalCriterion) -> exp.Expression:
     """Words for a fired signal criterion, as ``signals.reason`` writes them."""
+    if not criterion.legacy:
+        return _event_reason_sql(criterion)
     head = _lit(f"{criterion.label} {criterion.points:+d} (")
     n = _col(f"{criterion.key}_n")
     if criterion.signal == "hiring":
@@ -386,7 +548,7 @@ def _signal_reason_sql(criterion: SignalCriterion) -> exp.Expression:
     latest = _concat(
         exp.func("COALESCE", _col(f"{criterion.key}_type"), _lit("round")),
         _lit(", "),
-        exp.TimeToStr(this=_col(f"{criterion.key}_date"), format=_lit("%Y-%m-%d")),
+        _day(_col(f"{criterion.key}_date")),
     )
     several = _concat(_text(n.copy()), _lit(" rounds, latest "), latest.copy())
     body = exp.Case(
@@ -394,6 +556,30 @@ def _signal_reason_sql(criterion: SignalCriterion) -> exp.Expression:
         default=latest,
     )
     return _concat(head, body, _lit(")"))
+
+
+def _day(date: exp.Expression) -> exp.Expression:
+    return exp.TimeToStr(this=date, format=_lit("%Y-%m-%d"))
+
+
+def _event_reason_sql(criterion: SignalCriterion) -> exp.Expression:
+    """``label +3: VP Sales, 2026-10-12`` or ``label +3: 4 events, latest VP Sales, ...``."""
+    key = criterion.key
+    n = _col(f"{key}_n")
+    day = _day(_col(f"{key}_date"))
+    latest: exp.Expression = day
+    if _quoted(criterion) is not None:
+        what = _col(f"{key}_what")
+        latest = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=what, expression=exp.null()), true=day.copy())],
+            default=_concat(what.copy(), _lit(", "), day.copy()),
+        )
+    events = _concat(_text(n.copy()), _lit(" events, latest "), latest.copy())
+    body = exp.Case(
+        ifs=[exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=events)],
+        default=latest,
+    )
+    return _concat(_lit(f"{criterion.label} {criterion.points:+d}: "), body)
 
 
 def reasons_sql(segment: Segment, i: int) -> exp.Expression:
@@ -429,7 +615,13 @@ def candidates_sql(
     CRM suppression, one account per registrable domain and tiers are not in it: they
     follow the CRM match, which runs in Python on these rows.
     """
-    plan = compile_rules(rules, as_of, tables=tables)
+    totals = [c.path for c in rules.signals() if isinstance(c, SignalCriterion) and c.min_total]
+    if totals:
+        raise ConfigError(
+            f"listbuilder sql cannot word the reasons of a min_total criterion yet "
+            f"({', '.join(totals)} in {rules.path}); build with --engine duckdb or spark instead"
+        )
+    plan = compile_rules(rules, as_of, tables=tables, target="listbuilder sql")
     segs = rules.segments
     seg = _col("_seg")
 
@@ -466,7 +658,7 @@ def _constructs(rules: Rules) -> list[tuple[str, str, exp.Expression]]:
     for i, s in enumerate(rules.segments):
         for cond in s.conditions():
             found.append((cond.path, f"the `{cond.op}` condition", condition_sql(cond)))
-        for c in s.signals():
+        for c in (c for c in s.signals() if isinstance(c, SignalCriterion)):
             found.append((c.path, f"the `{c.signal}` signal", _hit_sql(c, dt.date(2000, 1, 1))))
             found.append((c.path, "the signal's reason", _signal_reason_sql(c)))
         found.append((f"segments[{i}]", "the reasons text", reasons_sql(s, i)))
@@ -503,30 +695,37 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+_EVENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")
 
 
 def parse_table_options(tables: tuple[str, ...], events: tuple[str, ...]) -> dict[str, str]:
-    """``--table companies=db.schema.t`` and ``--events hiring=db.schema.jobs`` as a mapping.
+    """``--table companies=db.schema.t`` and ``--events NAME=db.schema.t`` as a mapping.
 
     Raises:
-        ConfigError: A value is not ``NAME=TABLE``, names an unknown table, or the
-            table name is not a plain (optionally dotted) SQL name.
+        ConfigError: A value is not ``NAME=TABLE``, ``--table`` names a table other than
+            ``companies``, or a name is not a plain (optionally dotted) SQL name.
     """
     found: dict[str, str] = {}
-    for option, values, known in (
-        ("--table", tables, ("companies",)),
-        ("--events", events, tuple(EVENT_DATE)),
+    for option, values, example in (
+        ("--table", tables, "companies"),
+        ("--events", events, "hiring"),
     ):
         for value in values:
             name, sep, table = value.partition("=")
             if not sep or not name or not table:
                 raise ConfigError(
-                    f"{option} {value!r}: expected NAME=TABLE, e.g. {known[0]}=db.{known[0]}"
+                    f"{option} {value!r}: expected NAME=TABLE, e.g. {example}=db.{example}"
                 )
-            if name not in known:
+            if option == "--table" and name != "companies":
                 raise ConfigError(
-                    f"{option} {value!r}: unknown table {name!r}; valid names are {list(known)}"
+                    f"{option} {value!r}: unknown table {name!r}; valid names are ['companies'] "
+                    "(event tables take --events)"
+                )
+            if option == "--events" and not _EVENT_NAME.match(name):
+                raise ConfigError(
+                    f"{option} {value!r}: {name!r} is not an event table name; use letters, "
+                    "digits and _"
                 )
             if not _TABLE_NAME.match(table):
                 raise ConfigError(
