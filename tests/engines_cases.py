@@ -40,8 +40,10 @@ CRM_STATUSES = ["customer", "Open_Opportunity", "churned", None]
 
 CONDITION_COLUMNS = [
     *("industry", "country", "funding_stage", "employees", "revenue_usd"),
-    *("technologies", "founded_on", "is_b2b"),
+    *("technologies", "founded_on", "is_b2b", "description"),
 ]
+DESCRIPTIONS = ["Outbound sales platform", "B2B SALES team tools", "a.c consulting", "", None]
+TOPICS = ["ABM", "abm", "Sales Engagement", "outbound automation", None]
 COMPANY_SCHEMA = {
     "company_id": pl.String(),
     "name": pl.String(),
@@ -54,6 +56,7 @@ COMPANY_SCHEMA = {
     "technologies": pl.List(pl.String()),
     "founded_on": pl.Date(),
     "is_b2b": pl.Boolean(),
+    "description": pl.String(),
 }
 
 
@@ -79,6 +82,7 @@ def companies(draw: st.DrawFn) -> pl.DataFrame:
             "technologies": draw(tech),
             "founded_on": draw(st.sampled_from(DAYS)),
             "is_b2b": draw(st.sampled_from([True, False, None])),
+            "description": draw(st.sampled_from(DESCRIPTIONS)),
         }
         for i in range(n)
     ]
@@ -137,6 +141,26 @@ def funding(draw: st.DrawFn, n_companies: int) -> pl.DataFrame:
 
 
 @st.composite
+def intent(draw: st.DrawFn, n_companies: int) -> pl.DataFrame:
+    """A named event table (``date`` column): topics researched, with a weight.
+
+    The events crowd onto a few companies, so counts and totals reach their thresholds.
+    """
+    ids = [f"c{i:02d}" for i in range(min(n_companies, 6))] + [None]
+    rows = [
+        {
+            "company_id": draw(st.sampled_from(ids)),
+            "date": _event_day(draw),
+            "topic": draw(st.sampled_from(TOPICS)),
+            "weight": draw(st.sampled_from([1, 5, 10, None])),
+        }
+        for _ in range(draw(st.integers(0, 40)))
+    ]
+    schema = {"company_id": pl.String(), "date": pl.Date(), "topic": pl.String()}
+    return pl.DataFrame(rows, schema={**schema, "weight": pl.Int64()})
+
+
+@st.composite
 def crm(draw: st.DrawFn) -> pl.DataFrame:
     """A few CRM accounts on the shared domains, some of them customers."""
     rows = [
@@ -183,18 +207,56 @@ def _condition(draw: st.DrawFn) -> tuple[str, Any]:
         return column, {"min": low, "max": high}
     if column == "is_b2b":
         return column, draw(st.one_of(st.booleans(), st.just([True])))
-    op = draw(st.sampled_from(["any", "all", "none"]))
+    if column == "description":
+        needles = st.sampled_from(["sales", "OUTBOUND", "a.c", "team"])
+        return column, {"contains": draw(st.one_of(needles, st.lists(needles, min_size=1)))}
+    op = draw(st.sampled_from(["any", "all", "none", "contains"]))
+    if op == "contains":
+        return column, {"contains": draw(st.sampled_from(["hub", "SALES", ["aw", "gon"]]))}
     items = draw(st.lists(st.sampled_from([*TECH, "hubspot", "GONG"]), min_size=1, max_size=3))
     return column, {op: items}
 
 
 def _conditions(draw: st.DrawFn, max_size: int) -> dict[str, Any]:
-    return dict(_condition(draw) for _ in range(draw(st.integers(0, max_size))))
+    found = dict(_condition(draw) for _ in range(draw(st.integers(0, max_size))))
+    if draw(st.integers(0, 5)) == 0:
+        tests = [_event_test(draw) for _ in range(draw(st.integers(1, 2)))]
+        found["signals"] = tests
+    return found
+
+
+def _event_test(draw: st.DrawFn) -> dict[str, Any]:
+    """A signal test for include/exclude (or the event part of a criterion)."""
+    table = draw(st.sampled_from(["hiring", "funding", "intent"]))
+    window = draw(st.sampled_from([*WINDOWS, 30, 30]))
+    test: dict[str, Any] = {"signal": table, "within_days": window}
+    if draw(st.booleans()):
+        test["min_count"] = draw(st.integers(1, 3))
+    if table == "intent":
+        if draw(st.booleans()):
+            test["where"] = draw(
+                st.sampled_from(
+                    [{"topic": ["abm", "SALES ENGAGEMENT"]}, {"topic": {"contains": "auto"}}]
+                )
+            )
+        if draw(st.booleans()):
+            test["min_total"] = {"weight": draw(st.sampled_from([5, 10, 11]))}
+    elif table == "hiring" and draw(st.booleans()):
+        test["where"] = {"department": {"contains": "sales"}}
+    elif table == "funding" and draw(st.booleans()):
+        test["min_total"] = {"amount_usd": draw(st.sampled_from([5e6, 2.5e7]))}
+        if draw(st.booleans()):
+            test["round_types"] = ["series a", "Seed"]
+    return test
 
 
 def _criterion(draw: st.DrawFn, j: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["when", "when", "hiring", "funding"]))
+    kind = draw(st.sampled_from(["when", "when", "hiring", "funding", "event", "event"]))
     found: dict[str, Any] = {"label": f"c{j}", "points": draw(st.sampled_from([-1, 1, 2, 3]))}
+    if draw(st.booleans()):
+        found["group"] = draw(st.sampled_from(["fit", "intent"]))
+    if kind == "event":
+        return found | _event_test(draw)
     if kind == "when":
         found["when"] = dict([_condition(draw)])
         return found
@@ -215,13 +277,21 @@ def _criterion(draw: st.DrawFn, j: int) -> dict[str, Any]:
     return found
 
 
-def _tiers(draw: st.DrawFn) -> list[dict[str, Any]]:
-    scores = sorted(
-        draw(st.lists(st.integers(-1, 5), min_size=1, max_size=3, unique=True)), reverse=True
-    )
+def _tiers(draw: st.DrawFn, positive: bool) -> list[dict[str, Any]]:
+    """Tiers on score, on percent (when some criterion gives points) or on fit/intent."""
+    kinds = ["min_score", "min_fit"] + (["min_percent"] if positive else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "min_percent":
+        values: list[Any] = draw(
+            st.lists(st.sampled_from([0, 25, 50, 66.5, 100]), min_size=1, max_size=3, unique=True)
+        )
+    else:
+        values = draw(st.lists(st.integers(-1, 5), min_size=1, max_size=3, unique=True))
     tiers = []
-    for k, score in enumerate(scores):
-        tier: dict[str, Any] = {"name": f"Tier {k + 1}", "min_score": score}
+    for k, value in enumerate(sorted(values, reverse=True)):
+        tier: dict[str, Any] = {"name": f"Tier {k + 1}", kind: value}
+        if kind == "min_fit" and draw(st.booleans()):
+            tier["min_intent"] = draw(st.integers(0, 3))
         if draw(st.booleans()):
             tier["max_accounts"] = draw(st.integers(1, 3))
         tiers.append(tier)
@@ -233,12 +303,13 @@ def rules_documents(draw: st.DrawFn) -> dict[str, Any]:
     """A rules document (as TOML would parse it) using any construct of the reference."""
     segments = []
     for i in range(draw(st.integers(1, 3))):
+        score = [_criterion(draw, j) for j in range(draw(st.integers(0, 4)))]
         segment: dict[str, Any] = {
             "name": f"seg{i}",
-            "include": _conditions(draw, 2),
+            "include": _conditions(draw, 1),
             "exclude": _conditions(draw, 2),
-            "score": [_criterion(draw, j) for j in range(draw(st.integers(0, 4)))],
-            "tiers": _tiers(draw),
+            "score": score,
+            "tiers": _tiers(draw, any(c["points"] > 0 for c in score)),
         }
         if draw(st.integers(0, 2)) == 0:
             segment["max_accounts"] = draw(st.integers(1, 4))
@@ -258,6 +329,7 @@ def cases(draw: st.DrawFn) -> tuple[Rules, dict[str, pl.DataFrame]]:
         "companies": frame,
         "jobs": draw(jobs(frame.height)),
         "funding": draw(funding(frame.height)),
+        "intent": draw(intent(frame.height)),
         "crm": draw(crm()),
     }
     rules.check_against(frame.schema, "generated companies")
@@ -272,6 +344,7 @@ def list_files(rules: Rules, tables: dict[str, pl.DataFrame], engine: Engine | N
         as_of=AS_OF,
         jobs=tables["jobs"].lazy(),
         funding=tables["funding"].lazy(),
+        events={"intent": tables["intent"].lazy()},
         crm=tables["crm"],
         engine=engine,
     )
@@ -296,3 +369,113 @@ def _csv_bytes(frame: pl.DataFrame) -> bytes:
         path = Path(tmp) / "f.csv"
         write_csv(frame, path)
         return path.read_bytes()
+
+
+SIGNALS_RULES = """
+[[segments]]
+name = "intent_led"
+[segments.include]
+description = { contains = ["sales", "outbound"] }
+signals = [{ signal = "intent", within_days = 30 }]
+[segments.exclude]
+signals = [{ signal = "funding", within_days = 30, min_total = { amount_usd = 50000000 } }]
+
+[[segments.score]]
+label = "researching abm"
+signal = "intent"
+where = { topic = ["abm", "sales engagement"] }
+within_days = 30
+min_count = 2
+points = 3
+group = "intent"
+
+[[segments.score]]
+label = "hiring sellers"
+signal = "hiring"
+where = { department = { contains = "sales" } }
+within_days = 30
+points = 2
+
+[[segments.score]]
+label = "uses a CRM"
+when = { technologies = { contains = ["force", "spot"] } }
+points = 1
+
+[[segments.tiers]]
+name = "Hot"
+min_percent = 80
+max_accounts = 2
+[[segments.tiers]]
+name = "Warm"
+min_percent = 40
+"""
+SIGNALS_TOTAL_RULES = (
+    SIGNALS_RULES
+    + """
+[[segments.score]]
+label = "heavy research"
+signal = "intent"
+within_days = 30
+min_total = { weight = 10 }
+points = 1
+group = "intent"
+"""
+)
+
+
+def signals_case(total: bool) -> tuple[Rules, dict[str, pl.DataFrame]]:
+    """Hand-made data on which every criterion above fires for some listed account."""
+    import tomllib
+
+    rules = parse_rules(tomllib.loads(SIGNALS_TOTAL_RULES if total else SIGNALS_RULES))
+    day = [AS_OF - dt.timedelta(days=d) for d in (0, 3, 30, 31)]
+    rows = []
+    for i in range(8):
+        rows.append(
+            {
+                "company_id": f"c{i}",
+                "name": f"Company {i}",
+                "domain": ["a.com", "shop.a.com", None, f"x{i}.io"][i % 4],
+                "description": ["Outbound SALES", "sales tools", "retail", None][i % 4],
+                "technologies": [["Salesforce"], ["HubSpot", None], [], None][i % 4],
+            }
+        )
+    companies = pl.DataFrame(
+        rows,
+        schema={
+            "company_id": pl.String(),
+            "name": pl.String(),
+            "domain": pl.String(),
+            "description": pl.String(),
+            "technologies": pl.List(pl.String()),
+        },
+    )
+    intent_rows = [
+        (f"c{i}", day[k % 4], ["ABM", "Sales Engagement", "other", None][(i + k) % 4], k + i)
+        for i in range(8)
+        for k in range(i % 5)
+    ]
+    intent_frame = pl.DataFrame(
+        intent_rows,
+        schema={"company_id": pl.String(), "date": pl.Date(), "topic": pl.String(),
+                "weight": pl.Int64()},
+        orient="row",
+    )  # fmt: skip
+    jobs_frame = pl.DataFrame(
+        [(f"c{i}", day[i % 4], "AE", ["Sales", "Engineering"][i % 2]) for i in range(8)],
+        schema={"company_id": pl.String(), "posted_date": pl.Date(), "title": pl.String(),
+                "department": pl.String()},
+        orient="row",
+    )  # fmt: skip
+    funding_frame = pl.DataFrame(
+        [("c5", day[1], "Series C", 6e7)],
+        schema={"company_id": pl.String(), "announced_date": pl.Date(),
+                "round_type": pl.String(), "amount_usd": pl.Float64()},
+        orient="row",
+    )  # fmt: skip
+    crm_frame = pl.DataFrame(
+        schema={"account_id": pl.String(), "name": pl.String(), "domain": pl.String(),
+                "status": pl.String()},
+    )  # fmt: skip
+    tables = {"companies": companies, "jobs": jobs_frame, "funding": funding_frame}
+    return rules, {**tables, "intent": intent_frame, "crm": crm_frame}

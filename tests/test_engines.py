@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from listbuilder.engines import get_engine, table_of
 from listbuilder.rules import Rules
 from tests.conftest import assert_cli_error, invoke
-from tests.engines_cases import cases, list_files
+from tests.engines_cases import cases, list_files, signals_case
 
 duckdb = pytest.importorskip("duckdb")
 REPO = Path(__file__).resolve().parent.parent
@@ -114,4 +114,29 @@ def test_missing_duckdb_names_the_install_command(
         2,
         "the duckdb engine needs the `duckdb` package, which is not installed; "
         "install it with: pip install 'listbuilder[duckdb]'",
+    )
+
+
+@pytest.mark.parametrize("total", [False, True])
+def test_behavioural_signals_are_identical_on_duckdb(total: bool) -> None:
+    # Named event tables, where, contains, min_count, min_total, signal tests in include
+    # and exclude, fit/intent groups and percent tiers, on data where each one matters.
+    rules, tables = signals_case(total)
+    files = list_files(rules, tables, None)
+    assert "researching abm +3: 2 events, latest " in files["intent_led.csv"].decode()
+    assert list_files(rules, tables, get_engine("duckdb")) == files
+
+
+def test_constructs_the_compiler_lacks_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    args = ["build", "--as-of", "2026-11-01", "--rules", "rules/signals.toml"]
+    result = invoke([*args, "--engine", "duckdb", "--out", str(tmp_path / "out")])
+    assert_cli_error(
+        result,
+        2,
+        "the duckdb engine cannot run rules/signals.toml yet; these constructs need the "
+        "polars engine (--engine polars): segments[0].score[8].min_distinct; "
+        "segments[0].score[9]: a growth criterion",
     )

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from listbuilder.engines import get_engine
 from listbuilder.rules import Rules
 from tests.conftest import assert_cli_error, invoke
-from tests.engines_cases import cases, list_files
+from tests.engines_cases import cases, list_files, signals_case
 from tests.test_engines import _run_dir, same_run
 from tests.test_sql import _build_candidates, _sql
 
@@ -111,3 +111,9 @@ def test_spark_master_needs_the_spark_engine(tmp_path: Path) -> None:
     assert_cli_error(
         result, 2, "--spark-master applies to the spark engine only; add --engine spark"
     )
+
+
+def test_behavioural_signals_are_identical_on_spark(spark: object) -> None:
+    rules, tables = signals_case(total=True)
+    engine = get_engine("spark", spark_master=MASTER)
+    assert list_files(rules, tables, engine) == list_files(rules, tables, None)

@@ -11,12 +11,15 @@ import pytest
 import sqlglot
 from hypothesis import HealthCheck, given, settings
 
-from listbuilder.rules import DIALECTS, candidates_sql, parse_rules, render
+from listbuilder.build import build_lists
+from listbuilder.errors import ConfigError
+from listbuilder.rules import DIALECTS, Rules, candidates_sql, parse_rules, render
 from tests.conftest import assert_cli_error, invoke
-from tests.engines_cases import rules_documents
+from tests.engines_cases import cases, rules_documents, signals_case
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-01"
+AS_OF_DATE = dt.date(2026, 11, 1)
 
 
 def _sql(*args: str) -> str:
@@ -38,6 +41,12 @@ def test_every_dialect_parses_back(dialect: str) -> None:
 @given(rules_documents())
 def test_generated_rules_parse_back_in_every_dialect(document: dict) -> None:
     rules = parse_rules(document, "generated.toml")
+    totals = [c.path for c in rules.signals() if c.min_total]
+    if totals:
+        # Their reasons need a number format no dialect shares: refused, by name.
+        with pytest.raises(ConfigError, match=r"cannot word the reasons of a min_total"):
+            candidates_sql(rules, dt.date(2026, 11, 1))
+        return
     query = candidates_sql(rules, dt.date(2026, 11, 1))
     for dialect in DIALECTS:
         sqlglot.parse_one(render(query, dialect, rules), read=dialect)
@@ -122,3 +131,58 @@ def test_rules_errors_are_reported(tmp_path: Path) -> None:
         f"invalid rules file {rules}:\n  - segments[0].tiers: expected at least one "
         "[[segments.tiers]] table",
     )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_generated_duckdb_query_gives_the_builds_candidates(
+    case: tuple[Rules, dict[str, pl.DataFrame]],
+) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    rules, tables = case
+    if any(c.min_total for c in rules.signals()):
+        return  # refused above, by name
+    result = build_lists(
+        rules,
+        tables["companies"].lazy(),
+        as_of=dt.date(2026, 11, 1),
+        jobs=tables["jobs"].lazy(),
+        funding=tables["funding"].lazy(),
+        events={"intent": tables["intent"].lazy()},
+    )
+    columns = ["company_id", "segment", "score", "reasons"]
+    expected = (
+        result.accounts.filter(pl.col("status") != "not_qualified").select(columns).sort(columns)
+    )
+    con = duckdb.connect()
+    for name in ("companies", "jobs", "funding", "intent"):
+        con.register(name, tables[name].to_arrow())
+    got = pl.from_arrow(
+        con.sql(render(candidates_sql(rules, AS_OF_DATE), "duckdb", rules)).to_arrow_table()
+    )
+    assert isinstance(got, pl.DataFrame)
+    assert got.select(columns).sort(columns).equals(expected)
+
+
+def test_duckdb_query_words_behavioural_reasons_as_the_build() -> None:
+    duckdb = pytest.importorskip("duckdb")
+    rules, tables = signals_case(total=False)
+    result = build_lists(
+        rules,
+        tables["companies"].lazy(),
+        as_of=AS_OF_DATE,
+        jobs=tables["jobs"].lazy(),
+        funding=tables["funding"].lazy(),
+        events={"intent": tables["intent"].lazy()},
+    )
+    columns = ["company_id", "segment", "score", "reasons"]
+    expected = result.accounts.filter(pl.col("status") != "not_qualified").select(columns)
+    assert expected["reasons"].str.contains("2 events, latest").any()
+    con = duckdb.connect()
+    for name in ("companies", "jobs", "funding", "intent"):
+        con.register(name, tables[name].to_arrow())
+    got = pl.from_arrow(
+        con.sql(render(candidates_sql(rules, AS_OF_DATE), "duckdb", rules)).to_arrow_table()
+    )
+    assert isinstance(got, pl.DataFrame)
+    assert got.select(columns).sort("company_id").equals(expected.sort("company_id"))
