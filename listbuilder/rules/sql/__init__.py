@@ -1,0 +1,37 @@
+"""The rules compiled to SQL (``compile``) and written for a warehouse (``query``)."""
+
+from listbuilder.rules.sql.compile import (
+    CANONICAL_SCHEMAS,
+    DEFAULT_TABLES,
+    PREVIOUS_TABLE,
+    SqlPlan,
+    compile_rules,
+    condition_sql,
+    table_name,
+    unsupported,
+)
+from listbuilder.rules.sql.query import (
+    DIALECTS,
+    candidates_sql,
+    parse_table_options,
+    reasons_sql,
+    render,
+    rules_sql,
+)
+
+__all__ = [
+    "CANONICAL_SCHEMAS",
+    "DEFAULT_TABLES",
+    "DIALECTS",
+    "PREVIOUS_TABLE",
+    "SqlPlan",
+    "candidates_sql",
+    "compile_rules",
+    "condition_sql",
+    "parse_table_options",
+    "reasons_sql",
+    "render",
+    "rules_sql",
+    "table_name",
+    "unsupported",
+]
