@@ -15,6 +15,7 @@ import click
 from listbuilder import __version__
 from listbuilder.config import (
     PROJECT_FILE,
+    as_of_problem,
     build_settings,
     find_project,
     init_project,
@@ -69,6 +70,11 @@ def reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ListbuilderError as exc:
             raise ListbuilderCommandError(exc) from None
+        except OSError as exc:
+            # The filesystem's refusal of a path the user gave (too long a name, no
+            # permission, a file where a folder should be) is theirs to fix, not a crash.
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -86,9 +92,13 @@ def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    problem = as_of_problem(date)
+    if problem:
+        raise click.BadParameter(problem)
+    return date
 
 
 def as_of_option(func: F) -> F:
@@ -102,16 +112,42 @@ def as_of_option(func: F) -> F:
     )(func)
 
 
+QUIET_HELP = "No progress, only results and errors."
+VERBOSE_HELP = "Log each stage's timing and row counts."
+
+
+def _verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """Click callback of ``-q``/``-v`` after a command: the same as before it."""
+    if not value:
+        return
+    if param.name == "verbose":
+        _log_stages()
+    ctx.obj = Progress(live=False)
+
+
+def _log_stages() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+
+
+def verbosity_options(func: F) -> F:
+    """``--quiet``/``-q`` and ``--verbose``/``-v``, accepted after the command name too."""
+    for opts, help_text in ((("--verbose", "-v"), VERBOSE_HELP), (("--quiet", "-q"), QUIET_HELP)):
+        func = click.option(
+            *opts, is_flag=True, expose_value=False, callback=_verbosity, help=help_text
+        )(func)
+    return func
+
+
 @click.group()
 @click.version_option(__version__, prog_name="listbuilder")
-@click.option("--quiet", "-q", is_flag=True, help="No progress, only results and errors.")
-@click.option("--verbose", "-v", is_flag=True, help="Log each stage's timing and row counts.")
+@click.option("--quiet", "-q", is_flag=True, help=QUIET_HELP)
+@click.option("--verbose", "-v", is_flag=True, help=VERBOSE_HELP)
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Build tiered, explained ABM account lists from company data, signals, the CRM
     and ICP rules written as code."""
     if verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+        _log_stages()
     ctx.obj = Progress(live=not quiet and not verbose and sys.stderr.isatty())
 
 
@@ -125,6 +161,7 @@ def config_option(func: F) -> F:
 
 
 @cli.command()
+@verbosity_options
 @click.option("--companies", metavar="PATH", help="Companies: parquet/CSV file, directory or glob.")
 @click.option("--rules", "rules_path", metavar="PATH", help="ICP rules file (TOML).")
 @click.option("--jobs", metavar="PATH", help="Job postings, for hiring signals.")
@@ -205,6 +242,7 @@ def build(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--dir",
     "directory",
@@ -229,6 +267,7 @@ def split_list(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 @cli.command()
+@verbosity_options
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option(
     "--to",
@@ -268,6 +307,7 @@ def export(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--source",
     "source_path",
@@ -306,6 +346,7 @@ def pull(source_path: str, out: str | None) -> None:
 
 
 @cli.command()
+@verbosity_options
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @reports_errors
 def report(run_dir: str) -> None:
@@ -356,6 +397,7 @@ def evidence_inputs(func: F) -> F:
 
 
 @cli.command()
+@verbosity_options
 @evidence_inputs
 @click.option(
     "--out",
@@ -403,6 +445,7 @@ def profile(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--rules",
     "rules_paths",
@@ -468,6 +511,7 @@ def backtest(
 
 
 @cli.command()
+@verbosity_options
 @click.argument("company")
 @click.option("--rules", "rules_path", required=True, metavar="PATH", help="ICP rules file.")
 @click.option(
@@ -511,6 +555,7 @@ def explain(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--companies",
     required=True,

@@ -36,7 +36,7 @@ from listbuilder.evidence.deals import (
     score_deals,
     wilson_interval,
 )
-from listbuilder.files import atomic_directory, write_csv
+from listbuilder.files import atomic_directory, check_output_dir, write_csv
 from listbuilder.inputs import read_source
 from listbuilder.rules import (
     Condition,
@@ -1006,7 +1006,7 @@ def write_profile(profile: Profile, out: str | Path) -> list[str]:
     """Write profile.csv, best_vs_worst.csv (when compared), profile.md and
     proposed_rules.toml into ``out``, replaced whole; return the file names."""
     names = ["profile.csv", "profile.md", "proposed_rules.toml"]
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "profile") as tmp:
         write_csv(_rounded(profile.table.select(TABLE_COLUMNS)), tmp / "profile.csv")
         if profile.best_worst is not None:
             write_csv(
@@ -1029,6 +1029,7 @@ def run_profile(
     min_deals: int = MIN_DEALS,
 ) -> Profile:
     """Read the inputs, profile the closed deals and write the profile directory."""
+    check_output_dir(out, "profile")
     evidence = gather_evidence(
         read_source(companies_path, "companies"),
         read_source(crm_path, "crm"),

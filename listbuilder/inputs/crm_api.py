@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 import requests
 
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.files import atomic_file, sha256_of
+from listbuilder.files import atomic_file, check_snapshot_target, sha256_of
 from listbuilder.inputs.sourcefiles import ApiSpec, SourceDef, load_source_def
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ def pull(
         )
     out = _out_path(defn, out_path)
     meta_path = out.with_name(f"{out.stem}.pull.json")
+    check_snapshot_target(out, meta_path)
     http = _Http(session or requests.Session(), api, token, sleep, rng or random.Random())
     try:
         meta = _pull_into(defn, api, http, out, meta_path)
@@ -146,6 +147,7 @@ def _pull_into(
     with atomic_file(meta_path) as meta_tmp, atomic_file(out) as parquet_tmp:
         counts = _write_snapshot(pages, _columns(api), _key_column(api), parquet_tmp)
         meta = {
+            "format": "listbuilder-pull/1",
             "source": str(defn.path),
             "kind": api.kind,
             "base_url": api.base_url,
