@@ -170,38 +170,90 @@ def segment_changes(
             companies listed now that the previous run did not consider.
     """
     segment = rules.segments[i]
-    name = segment.name
     rules_changed = previous.rules_sha256 != rules.sha256
     was = previous.accounts.filter(pl.col("status") == "listed")
     now = accounts.filter(pl.col("status") == "listed")
-    prev_cols = {c: f"previous_{c}" for c in ("segment", "tier", "score", "rank")}
-    cur_cols = {c: f"current_{c}" for c in ("segment", "tier", "score", "rank")}
+    current = _classify_listed(segment, _listed_now(segment, i, previous, was, now, before_eval))
+    gone = _classify_gone(segment, i, _listed_before(segment, was, now, accounts, now_eval), now)
+    result = pl.concat(
+        [
+            _finish(current, rules_changed),
+            _finish(gone.with_columns(held=pl.lit(False)), rules_changed),
+        ],
+        how="vertical_relaxed",
+    )
+    order = {kind: ix for ix, kind in enumerate(CHANGE_KINDS)}
+    return result.sort(
+        pl.col("change").replace_strict(order, return_dtype=pl.Int32),
+        pl.coalesce("current_rank", "previous_rank"),
+        "company_id",
+    )
 
-    # Accounts on this segment's list now.
-    before_fired = (
-        previous.accounts.filter(pl.col("segment") == name)
-        .select("company_id", pl.col("fired").alias("_before_fired"))
-        .unique("company_id", keep="first")
+
+_PREV_COLS = {c: f"previous_{c}" for c in ("segment", "tier", "score", "rank")}
+_CUR_COLS = {c: f"current_{c}" for c in ("segment", "tier", "score", "rank")}
+
+
+def _listed_now(
+    segment: Segment,
+    i: int,
+    previous: PreviousRun,
+    was: pl.DataFrame,
+    now: pl.DataFrame,
+    before_eval: pl.DataFrame,
+) -> pl.DataFrame:
+    """Accounts on the segment's list now, beside their place and criteria in the last run.
+
+    ``_before`` holds the labels that fired last time: from the previous run's accounts,
+    else from re-evaluating the company as of the previous run's date.
+    """
+    name = segment.name
+    in_segment = previous.accounts.filter(pl.col("segment") == name)
+    before_fired = in_segment.select("company_id", pl.col("fired").alias("_before_fired")).unique(
+        "company_id", keep="first"
     )
     evaluated = before_eval.select("company_id", pl.col(f"_fired{i}").alias("_eval_fired"))
-    prev_status = previous.accounts.filter(pl.col("segment") == name).select(
+    prev_status = in_segment.select(
         "company_id",
         pl.col("status").alias("_prev_status"),
         pl.col("crm_status").alias("_prev_crm"),
     )
-    current = (
+    return (
         now.filter(pl.col("segment") == name)
-        .join(was.select("company_id", *prev_cols).rename(prev_cols), on="company_id", how="left")
+        .join(was.select("company_id", *_PREV_COLS).rename(_PREV_COLS), on="company_id", how="left")
         .join(before_fired, on="company_id", how="left")
         .join(evaluated, on="company_id", how="left")
         .join(prev_status.unique("company_id"), on="company_id", how="left")
-        .rename(cur_cols)
+        .rename(_CUR_COLS)
         .with_columns(
             _before=pl.coalesce("_before_fired", "_eval_fired"),
             _now_ix=_tier_index(segment, "current_tier"),
             _prev_ix=_tier_index(segment, "previous_tier"),
         )
     )
+
+
+def _listed_change(segment: Segment) -> pl.Expr:
+    """The kind of change of an account listed now; null when its place did not change."""
+    return (
+        pl.when(pl.col("previous_segment").is_null())
+        .then(pl.lit("added"))
+        .when(pl.col("previous_segment") != segment.name)
+        .then(pl.lit("moved_segment"))
+        .when(pl.col("_now_ix") < pl.col("_prev_ix"))
+        .then(pl.lit("tier_up"))
+        .when(pl.col("_now_ix") > pl.col("_prev_ix"))
+        .then(pl.lit("tier_down"))
+        .when(pl.col("held"))
+        .then(pl.lit("held"))
+        .when(pl.col("_prev_ix").is_null() & (pl.col("previous_tier") != pl.col("current_tier")))
+        .then(pl.lit("tier_down"))
+    )
+
+
+def _classify_listed(segment: Segment, current: pl.DataFrame) -> pl.DataFrame:
+    """Give each account listed now its ``change`` and ``reason``; drop the unchanged."""
+    name = segment.name
     diff = _criteria_diff(segment, "fired", "_before", "reasons")
     stick = {t.name: t.stickiness for t in segment.tiers}
     held_words = pl.format(
@@ -219,19 +271,8 @@ def segment_changes(
         .when(pl.col("_prev_status") == "not_listed")
         .then(pl.lit("previously beyond the caps"))
     )
-    current = current.with_columns(
-        change=pl.when(pl.col("previous_segment").is_null())
-        .then(pl.lit("added"))
-        .when(pl.col("previous_segment") != name)
-        .then(pl.lit("moved_segment"))
-        .when(pl.col("_now_ix") < pl.col("_prev_ix"))
-        .then(pl.lit("tier_up"))
-        .when(pl.col("_now_ix") > pl.col("_prev_ix"))
-        .then(pl.lit("tier_down"))
-        .when(pl.col("held"))
-        .then(pl.lit("held"))
-        .when(pl.col("_prev_ix").is_null() & (pl.col("previous_tier") != pl.col("current_tier")))
-        .then(pl.lit("tier_down")),
+    return current.with_columns(
+        change=_listed_change(segment),
         reason=pl.when(pl.col("held"))
         .then(held_words)
         .otherwise(
@@ -249,11 +290,20 @@ def segment_changes(
         ),
     ).filter(pl.col("change").is_not_null())
 
-    # Accounts on this segment's list before that are not on it now.
-    gone = (
+
+def _listed_before(
+    segment: Segment,
+    was: pl.DataFrame,
+    now: pl.DataFrame,
+    accounts: pl.DataFrame,
+    now_eval: pl.DataFrame,
+) -> pl.DataFrame:
+    """Accounts on the segment's list last time that are not on it now, with where they are."""
+    name = segment.name
+    return (
         was.filter(pl.col("segment") == name)
         .join(now.filter(pl.col("segment") == name), on="company_id", how="anti")
-        .rename(prev_cols)
+        .rename(_PREV_COLS)
         .join(
             accounts.select(
                 "company_id",
@@ -270,6 +320,11 @@ def segment_changes(
         .join(now_eval, on="company_id", how="left", suffix="_eval")
         .with_columns(_in_data=pl.col("company_id").is_in(now_eval["company_id"].implode()))
     )
+
+
+def _classify_gone(segment: Segment, i: int, gone: pl.DataFrame, now: pl.DataFrame) -> pl.DataFrame:
+    """Say where each account that left the segment's list went, and why."""
+    name = segment.name
     cap_hit = segment.max_accounts is not None and now.filter(pl.col("segment") == name).height >= (
         segment.max_accounts or 0
     )
@@ -281,17 +336,16 @@ def segment_changes(
         _criteria_diff(segment, f"_fired{i}", "fired", "reasons") if has_eval else pl.lit(None)
     )
     why_eval = _why_not_qualified(segment, i) if has_eval else pl.lit(None, pl.String)
-    gone = gone.with_columns(
+    moved = (pl.col("_status_now") == "listed") & (pl.col("_seg_now") != name)
+    return gone.with_columns(
         current_segment=pl.when(pl.col("_status_now") == "listed").then(pl.col("_seg_now")),
         current_score=pl.coalesce(
             "_score_now", pl.col(f"_score{i}") if has_eval else pl.lit(None, pl.Int64)
         ),
-        change=pl.when((pl.col("_status_now") == "listed") & (pl.col("_seg_now") != name))
-        .then(pl.lit("moved_segment"))
-        .otherwise(pl.lit("dropped")),
+        change=pl.when(moved).then(pl.lit("moved_segment")).otherwise(pl.lit("dropped")),
         reason=pl.when(pl.col("_status_now") == "suppressed")
         .then(pl.concat_str([pl.lit("now "), _status_words("_crm_now"), pl.lit(" in the CRM")]))
-        .when((pl.col("_status_now") == "listed") & (pl.col("_seg_now") != name))
+        .when(moved)
         .then(pl.format("moved to {}", "_seg_now"))
         .when(pl.col("_status_now") == "duplicate")
         .then(pl.lit("listed once, under a higher-ranked company with the same domain"))
@@ -304,19 +358,6 @@ def segment_changes(
         .when(pl.col(f"_qual{i}") if has_eval else pl.lit(False))
         .then(pl.lit("qualifies, but for an earlier segment's list"))
         .otherwise(pl.concat_str([why_eval, stopped], separator="; ", ignore_nulls=True)),
-    )
-    result = pl.concat(
-        [
-            _finish(current, rules_changed),
-            _finish(gone.with_columns(held=pl.lit(False)), rules_changed),
-        ],
-        how="vertical_relaxed",
-    )
-    order = {kind: ix for ix, kind in enumerate(CHANGE_KINDS)}
-    return result.sort(
-        pl.col("change").replace_strict(order, return_dtype=pl.Int32),
-        pl.coalesce("current_rank", "previous_rank"),
-        "company_id",
     )
 
 
