@@ -251,7 +251,7 @@ def check_output_dir(target: str | os.PathLike[str], kind: str) -> None:
             raise ConfigError(
                 f"{target} is a listbuilder {spec.title}, but holds files {spec.noun} did not "
                 f"write or that were changed since: {_listing(foreign, 5)}; move them "
-                f"elsewhere or {ADVICE}"
+                "elsewhere, or choose another output path (--out)"
             )
 
 

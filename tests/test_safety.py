@@ -78,8 +78,9 @@ def users_directory(root: Path) -> Path:
     """A copy of the repository's data/ folder: what `--out data` would have destroyed."""
     data = root / "data"
     data.mkdir()
-    for name in ("README.md", "generate.py", "crm.csv", "crm_truth.csv"):
+    for name in ("README.md", "crm.csv", "crm_truth.csv"):
         shutil.copy(REPO / "data" / name, data / name)
+    shutil.copytree(REPO / "data" / "generate", data / "generate")
     for name in ("companies", "jobs", "funding"):
         (data / f"{name}.parquet").write_bytes(b"PAR1 stands in for the sample")
     return data
@@ -193,7 +194,8 @@ def test_a_file_added_to_a_run_or_changed_in_it_is_never_lost(
         invoke(build(small_sample, out)),
         2,
         f"{out} is a listbuilder run directory, but holds files the run did not write or "
-        f"that were changed since: notes.txt; move them elsewhere or {ADVICE}",
+        "that were changed since: notes.txt; move them elsewhere, or choose another output "
+        "path (--out)",
     )
     assert snapshot(out) == before
     (out / "notes.txt").unlink()
@@ -205,7 +207,8 @@ def test_a_file_added_to_a_run_or_changed_in_it_is_never_lost(
         result,
         2,
         f"{out} is a listbuilder run directory, but holds files the run did not write or "
-        f"that were changed since: core_saas.csv; move them elsewhere or {ADVICE}",
+        "that were changed since: core_saas.csv; move them elsewhere, or choose another "
+        "output path (--out)",
     )
     assert snapshot(out) == before
 
