@@ -473,7 +473,7 @@ def profile(
     "--seed",
     default=BOOTSTRAP_SEED,
     show_default=True,
-    type=int,
+    type=click.IntRange(min=0),
     help="Seed of the bootstrap: the same seed gives the same interval.",
 )
 @reports_errors

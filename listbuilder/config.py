@@ -103,15 +103,21 @@ def find_previous_run(pattern: str, as_of: dt.date) -> Path | None:
 def find_project(config: str | Path | None, cwd: Path) -> Project | None:
     """The project named by ``--config``, or ``listbuilder.toml`` in ``cwd``, or None."""
     if config is not None:
-        return load_project(config)
+        return load_project(_relative(Path(config)))
     default = cwd / PROJECT_FILE
-    if not default.is_file():
-        return None
-    # Relative to the working directory, so the paths a run records (and its report shows)
-    # are the project's own, the same on every machine, not this one's absolute path.
-    with contextlib.suppress(ValueError):
-        default = default.resolve().relative_to(Path.cwd().resolve())
-    return load_project(default)
+    return load_project(_relative(default)) if default.is_file() else None
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies inside it.
+
+    The project's paths are resolved against its file, so a project found this way has
+    its paths recorded (in summary.json, in the report) as the project names them, the
+    same on every machine, not as this machine's absolute paths.
+    """
+    with contextlib.suppress(ValueError, OSError):
+        return path.resolve().relative_to(Path.cwd().resolve())
+    return path
 
 
 def load_project(path: str | Path) -> Project:

@@ -114,3 +114,8 @@ def test_the_run_records_project_paths_relative_to_the_project(
     assert str(tmp_path) not in report
     assert str(tmp_path) not in (run / "summary.json").read_text(encoding="utf-8")
     assert pl.read_parquet(run / "core_saas.parquet").height > 0
+    # the same when the project file is named by its absolute path
+    again = invoke(["build", "--config", str(tmp_path / "listbuilder.toml")])
+    assert again.exit_code == 0, again.output
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rules"]["path"] == "rules/rules.toml"

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from listbuilder.cli import cli
+from listbuilder.files import MARKER
 from tests.conftest import REPO, snapshot
 
 BUDGET_SECONDS = float(os.environ.get("ROBUSTNESS_BUDGET", "40"))
@@ -201,7 +202,7 @@ def replaced_by(argv: list[str], root: Path) -> list[Path]:
     command = args[0]
     out = args[args.index("--out") + 1] if "--out" in args else None
     if command == "report":
-        return [root / args[1] / "report.html"]
+        return [root / args[1] / "report.html", root / args[1] / MARKER]
     if command == "build" and out is None:
         return [root / "out"]
     if command == "backtest" and out is None:

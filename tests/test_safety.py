@@ -360,3 +360,15 @@ def test_an_as_of_at_the_ends_of_the_calendar_is_refused(
         f"invalid project file {project}:\n  - run.as_of: {as_of} is outside the dates a run "
         "can be as of (1900-01-01 to 9000-12-31)",
     )
+
+
+def test_a_negative_bootstrap_seed_is_a_usage_error(
+    small_sample: dict[str, Path], earlier_run: Path, tmp_path: Path
+) -> None:
+    args = commands(small_sample, earlier_run, tmp_path / "bt")["backtest"]
+    assert_cli_error(
+        invoke([*args, "--seed", "-1"]),
+        2,
+        "Invalid value for '--seed': -1 is not in the range x>=0.",
+        usage=True,
+    )
