@@ -177,7 +177,8 @@ def config_option(func: F) -> F:
 @click.option(
     "--out",
     metavar="DIR",
-    help="Run directory; replaced whole on success, untouched on failure. "
+    help="Run directory: new, empty or an earlier run (anything else is refused); "
+    "replaced whole on success, untouched on failure. "
     "Default: the project's pattern, else out/.",
 )
 @click.option(
@@ -318,7 +319,8 @@ def export(
 @click.option(
     "--out",
     metavar="PATH",
-    help="Snapshot to write (.parquet); replaced only when every page has arrived. "
+    help="Snapshot to write (.parquet): new or an earlier pull's; replaced only when "
+    "every page has arrived. "
     "Default: the source file's [input] path.",
 )
 @reports_errors
@@ -404,7 +406,8 @@ def evidence_inputs(func: F) -> F:
     required=True,
     metavar="DIR",
     help="Directory for profile.csv, profile.md, proposed_rules.toml (and "
-    "best_vs_worst.csv); replaced whole on success, untouched on failure.",
+    "best_vs_worst.csv): new, empty or an earlier profile; replaced whole on success, "
+    "untouched on failure.",
 )
 @click.option(
     "--min-deals",
@@ -460,7 +463,8 @@ def profile(
     default="backtest",
     show_default=True,
     metavar="DIR",
-    help="Directory for backtest.csv and backtest.json; replaced whole on success.",
+    help="Directory for backtest.csv and backtest.json: new, empty or an earlier "
+    "backtest; replaced whole on success.",
 )
 @click.option(
     "--bootstrap",
@@ -572,7 +576,8 @@ def explain(
     "--out",
     required=True,
     metavar="DIR",
-    help="Directory for the results; replaced whole on success, untouched on failure.",
+    help="Directory for the results: new, empty or an earlier match; replaced whole on "
+    "success, untouched on failure.",
 )
 @click.option(
     "--threshold",
