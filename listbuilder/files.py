@@ -139,11 +139,12 @@ def atomic_directory(target: str | os.PathLike[str], kind: str) -> Iterator[Path
 
 
 def _swap(tmp: Path, target: Path) -> None:
+    """Move ``tmp`` to ``target``; on any failure put the old ``target`` back, drop ``tmp``."""
     old: Path | None = None
-    if target.exists():
-        old = _fresh_sibling(target, "old", directory=False)
-        target.rename(old)
     try:
+        if os.path.lexists(target):
+            old = _fresh_sibling(target, "old", directory=False)
+            target.rename(old)
         tmp.rename(target)
     except OSError:
         if old is not None:
@@ -256,7 +257,12 @@ def check_output_dir(target: str | os.PathLike[str], kind: str) -> None:
 
 
 def _check_place(target: Path) -> None:
-    """Refuse the working directory (or one holding it), and a path under a file."""
+    """Refuse the working directory (or one holding it), and a path under a file.
+
+    A name the filesystem cannot hold raises ``OSError`` here, before any work is done.
+    """
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        os.lstat(target)
     absolute = target.resolve()
     cwd = Path.cwd().resolve()
     if absolute == cwd or absolute in cwd.parents:

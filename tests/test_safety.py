@@ -372,3 +372,13 @@ def test_a_negative_bootstrap_seed_is_a_usage_error(
         "Invalid value for '--seed': -1 is not in the range x>=0.",
         usage=True,
     )
+
+
+def test_a_name_too_long_for_the_filesystem_leaves_nothing_behind(
+    small_sample: dict[str, Path], earlier_run: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / ("x" * 300)
+    for command in ("build", "export"):
+        result = invoke(commands(small_sample, earlier_run, out)[command])
+        assert_cli_error(result, 1, f"cannot write {out}: File name too long")
+        assert list(tmp_path.iterdir()) == []
