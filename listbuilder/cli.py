@@ -48,6 +48,8 @@ from listbuilder.outputs import (
     format_summary,
     write_report,
 )
+from listbuilder.outputs.push import KINDS as PUSH_KINDS
+from listbuilder.outputs.push import format_plan, push_run
 from listbuilder.progress import QUIET, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -309,6 +311,65 @@ def export(
 
 @cli.command()
 @verbosity_options
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--to", "to", required=True, type=click.Choice(PUSH_KINDS), help="Destination.")
+@click.option(
+    "--source",
+    metavar="PATH",
+    help="Destination file with [api] and [push] (default sources/hubspot_api.toml, "
+    "sources/salesforce_api.toml or sources/linkedin_audiences.toml).",
+)
+@click.option(
+    "--state",
+    "state_path",
+    metavar="PATH",
+    help="What this destination last received (default push_state/<destination>.json).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and send nothing.")
+@click.option(
+    "--create-missing",
+    is_flag=True,
+    help="HubSpot: create listed companies the CRM lacks, keyed by domain.",
+)
+@reports_errors
+def push(
+    run_dir: str,
+    to: str,
+    source: str | None,
+    state_path: str | None,
+    dry_run: bool,
+    create_missing: bool,
+) -> None:
+    """Push a run's tiers and scores to a CRM, or its companies to LinkedIn audiences.
+
+    Sends only what changed since the destination's last push: new or changed accounts
+    are tagged or updated, accounts no longer listed are untagged. Every accepted batch
+    is recorded, so a push that fails part-way finishes when run again.
+    """
+    result = push_run(
+        run_dir,
+        to,
+        source=source,
+        state_path=state_path,
+        dry_run=dry_run,
+        create_missing=create_missing,
+    )
+    click.echo(format_plan(result.plan))
+    if not result.sent:
+        click.echo("dry run: nothing was sent")
+        return
+    click.echo(
+        f"pushed to {to} in {result.requests:,} requests ({result.retries} retries); "
+        f"state: {result.state}"
+    )
+    if result.errors_file is not None:
+        click.echo(
+            f"warning: {result.errors:,} records were refused; see {result.errors_file}", err=True
+        )
+
+
+@cli.command()
+@verbosity_options
 @click.option(
     "--source",
     "source_path",
@@ -323,16 +384,30 @@ def export(
     "every page has arrived. "
     "Default: the source file's [input] path.",
 )
+@click.option(
+    "--since-last",
+    is_flag=True,
+    help="Read only records changed since the previous pull and merge them into its "
+    "snapshot; deleted records leave it and are listed in <name>.deleted.parquet.",
+)
 @reports_errors
-def pull(source_path: str, out: str | None) -> None:
+def pull(source_path: str, out: str | None, since_last: bool) -> None:
     """Read every record of a CRM object over its REST API into a parquet snapshot.
 
     The access token is read from the environment variable the source file names
-    (api.token_env) and is never printed or written. Beside the snapshot goes
-    <name>.pull.json: when, from where, how many records. Point --crm (or [inputs] crm)
-    at the source file to build from the snapshot.
+    (api.token_env; or, for Salesforce, the refresh-token flow) and is never printed or
+    written. Beside the snapshot goes <name>.pull.json: when, from where, how many
+    records. A pull that fails part-way resumes from its last page when run again. Point
+    --crm (or [inputs] crm) at the source file to build from the snapshot.
     """
-    result = crm_api.pull(source_path, out)
+    result = crm_api.pull(source_path, out, since_last=since_last)
+    if result.resumed_pages:
+        click.echo(f"resumed after {result.resumed_pages:,} pages of an earlier pull")
+    if result.mode == "incremental":
+        click.echo(
+            f"{result.changed:,} records changed and {result.deleted:,} deleted since the "
+            "previous pull"
+        )
     retries = f", {result.retries} {'retry' if result.retries == 1 else 'retries'}"
     duplicates = (
         f", {result.duplicates_skipped:,} repeated records skipped"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from listbuilder.errors import ConfigError
-from listbuilder.files import MARKER, atomic_directory
+from listbuilder.files import MARKER, atomic_directory, check_output_dir, record_file
 from tests.conftest import REPO, assert_cli_error, invoke, snapshot
 
 ADVICE = "choose another output path (--out) or remove it yourself"
@@ -382,3 +382,14 @@ def test_a_name_too_long_for_the_filesystem_leaves_nothing_behind(
         result = invoke(commands(small_sample, earlier_run, out)[command])
         assert_cli_error(result, 1, f"cannot write {out}: File name too long")
         assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_listbuilder_adds_to_a_run_later_is_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with atomic_directory(out, "run") as tmp:
+        (tmp / "summary.json").write_text("{}", encoding="utf-8")
+    (out / "push_errors.csv").write_text("key\nA1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="did not write or that were changed since"):
+        check_output_dir(out, "run")
+    record_file(out, out / "push_errors.csv")
+    check_output_dir(out, "run")
