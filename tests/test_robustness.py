@@ -79,6 +79,7 @@ VALID = {
     "--previous": "run",
     "--config": "project.toml",
     "--source": str(REPO / "sources" / "hubspot_api.toml"),
+    "--state": "push_state/hubspot.json",
     "--out": "out",
 }
 COMMANDS: dict[str, dict[str, list[str]]] = {
@@ -127,6 +128,12 @@ COMMANDS: dict[str, dict[str, list[str]]] = {
     },
     "init": {"--dir": ["fresh", *HOSTILE_PATHS]},
     "pull": {"--source": [VALID["--source"]], "--out": ["snapshot.parquet"]},
+    "push": {
+        "RUN_DIR": ["run"],
+        "--to": ["hubspot", "nope", ""],
+        "--source": [VALID["--source"]],
+        "--state": ["push_state/hubspot.json"],
+    },
 }
 PATH_OPTIONS = set(VALID) | {"RUN_DIR"}
 LEFT_OUT = "<left out>"
@@ -207,6 +214,9 @@ def replaced_by(argv: list[str], root: Path) -> list[Path]:
         return [root / "out"]
     if command == "backtest" and out is None:
         return [root / "backtest"]
+    if command == "push":
+        state = args[args.index("--state") + 1] if "--state" in args else None
+        return [root / "run", root / "push_state", *([root / state] if state else [])]
     if command == "pull" and out is not None:
         return [root / out, (root / out).with_name(Path(out).stem + ".pull.json")]
     return [root / out] if out is not None else []
@@ -259,7 +269,9 @@ def test_no_invocation_prints_a_traceback_or_harms_a_file(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("HUBSPOT_TOKEN", "SALESFORCE_TOKEN"):
+    # No token anywhere: nothing may reach the network.
+    tokens = ("HUBSPOT_TOKEN", "SALESFORCE_TOKEN", "LINKEDIN_TOKEN", "SALESFORCE_REFRESH_TOKEN")
+    for name in tokens:
         monkeypatch.delenv(name, raising=False)
     started = time.monotonic()
     counter = iter(range(10**6))
