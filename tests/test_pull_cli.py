@@ -378,6 +378,8 @@ def test_unreadable_values_are_counted_in_the_summary_and_warned(tmp_path: Path)
         "are treated as empty\n"
         f"warning: companies input {where}: 1 value of `country` could not be read and is "
         "treated as empty\n"
+        "warning: no CRM: customers and open opportunities cannot be suppressed, so the lists "
+        "may include them; pass --crm (or set [inputs] crm)\n"
     )
     listed = pl.read_parquet(out / "core.parquet").sort("company_id")
     assert listed.select("company_id", "employees", "country").rows() == [
