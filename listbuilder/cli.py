@@ -216,16 +216,10 @@ def build(
     is used for every input not given, with rules/example.toml, writing to out/.
     """
     project = find_project(config, Path.cwd())
+    inputs = dict(companies=companies, rules=rules_path, jobs=jobs, funding=funding, crm=crm)
     settings = build_settings(
         project,
-        {
-            "companies": companies,
-            "rules": rules_path,
-            "jobs": jobs,
-            "funding": funding,
-            "crm": crm,
-            "confirmed": confirmed,
-        },
+        {**inputs, "confirmed": confirmed},
         as_of=as_of,
         out=out,
         previous=previous,
