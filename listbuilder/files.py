@@ -95,7 +95,8 @@ KINDS = {
             "the profile",
             "profile.csv",
             (),
-            ("profile.csv", "profile.md", "proposed_rules.toml", "best_vs_worst.csv"),
+            ("profile.csv", "profile.md", "proposed_rules.toml", "best_vs_worst.csv")
+            + ("holdout.csv", "calibration.csv"),
         ),
         OutputKind(
             "backtest",
