@@ -95,8 +95,14 @@ KINDS = {
             "the profile",
             "profile.csv",
             (),
-            ("profile.csv", "profile.md", "proposed_rules.toml", "best_vs_worst.csv")
-            + ("holdout.csv", "calibration.csv"),
+            (
+                "profile.csv",
+                "profile.md",
+                "proposed_rules.toml",
+                "best_vs_worst.csv",
+                "holdout.csv",
+                "calibration.csv",
+            ),
         ),
         OutputKind(
             "backtest",
