@@ -835,6 +835,7 @@ def match(
 
 
 @cli.command("sql")
+@verbosity_options
 @click.option("--rules", "rules_path", required=True, metavar="PATH", help="ICP rules file.")
 @click.option(
     "--dialect",
