@@ -263,6 +263,8 @@ def build(
     Settings come from the options, then the project file (listbuilder.toml), then the
     defaults: without a project file and without --companies, the sample data in data/
     is used for every input not given, with rules/example.toml, writing to out/.
+    \f
+    Long because every option is a parameter; the body is one call and the printing.
     """
     project = find_project(config, Path.cwd())
     inputs = dict(companies=companies, rules=rules_path, jobs=jobs, funding=funding, crm=crm)

@@ -181,6 +181,19 @@ def _events_section(inputs_raw: dict[str, Any], path: Path, problems: list[str])
     return events
 
 
+def _engine_settings(run: dict[str, Any], problems: list[str]) -> tuple[str | None, str | None]:
+    """``[run] engine`` and ``[run] spark_master``, checked."""
+    engine = run.get("engine")
+    if engine is not None and engine not in ENGINES:
+        problems.append(f"run.engine: unknown engine {engine!r}; valid engines are {list(ENGINES)}")
+        engine = None
+    spark_master = run.get("spark_master")
+    if spark_master is not None and (not isinstance(spark_master, str) or not spark_master):
+        problems.append("run.spark_master: expected a Spark master URL such as 'local[4]'")
+        spark_master = None
+    return engine, spark_master
+
+
 def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
     _unknown(data, "", {"inputs", "run", "exports"}, problems)
     inputs_raw = _section(data, "inputs", problems)
@@ -233,14 +246,7 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
         problems.append("run.previous: expected 'auto', 'none' or a run directory")
         previous = "auto"
 
-    engine = run.get("engine")
-    if engine is not None and engine not in ENGINES:
-        problems.append(f"run.engine: unknown engine {engine!r}; valid engines are {list(ENGINES)}")
-        engine = None
-    spark_master = run.get("spark_master")
-    if spark_master is not None and (not isinstance(spark_master, str) or not spark_master):
-        problems.append("run.spark_master: expected a Spark master URL such as 'local[4]'")
-        spark_master = None
+    engine, spark_master = _engine_settings(run, problems)
 
     to = exports.get("to", [])
     if not isinstance(to, list) or not all(isinstance(v, str) for v in to):

@@ -71,6 +71,9 @@ def run_build(
     name (``--events NAME=PATH``). ``engine`` names where the whole-dataset part runs
     (``polars``, ``duckdb``, ``spark``; see ``listbuilder.engines``), ``spark_master`` the
     Spark cluster to use. Returns the summary also written to ``summary.json``.
+
+    Long because it is the run's one sequence: each input read and checked, then the
+    build, then the summary, in the order they depend on each other, one call each.
     """
     if confirmed_path and not crm_path:
         raise ConfigError("confirmed pairs need the CRM they refer to; pass --crm as well")
