@@ -19,6 +19,7 @@ from listbuilder.config import (
     build_settings,
     find_project,
     init_project,
+    profile_events,
     run_with_settings,
 )
 from listbuilder.errors import ListbuilderError
@@ -552,6 +553,7 @@ def evidence_inputs(func: F) -> F:
     help="Share of the newest deals (by created date) held out to set tiers and check "
     "the proposed rules; 0 checks on the training deals.",
 )
+@events_option
 @reports_errors
 def profile(
     companies: str,
@@ -563,14 +565,17 @@ def profile(
     out: str,
     min_deals: int,
     holdout: float,
+    events: dict[str, str],
 ) -> None:
     """Compare won with lost deals on every attribute and draft an ICP from the evidence.
 
     For each industry, employee and revenue band, country, funding stage, technology and
     signal (as of each deal's created date): won, lost, win rate with a 95% Wilson
-    interval and lift over the overall win rate. Writes the table, a one-page ICP draft
-    and proposed_rules.toml, a rules file `build` accepts, every line commented with
-    the figure it came from.
+    interval and lift over the overall win rate. Every event table (--events, or the
+    project file's [inputs.events] when --companies is the project's) is tested too: any
+    event in 30 and 90 days, or for measurements (employees) growth of 20% in 180 days.
+    Writes the table, a one-page ICP draft and proposed_rules.toml, a rules file `build`
+    accepts, every line commented with the figure it came from.
     """
     result = run_profile(
         companies_path=companies,
@@ -582,6 +587,7 @@ def profile(
         min_deals=min_deals,
         holdout=holdout,
         matches=matches,
+        events_paths=profile_events(find_project(None, Path.cwd()), companies, events),
     )
     click.echo(format_profile(result))
     click.echo(f"wrote {out}/")
