@@ -7,41 +7,63 @@ from listbuilder.inputs.domains import (
     SHARED_DOMAINS,
     domain_expr,
     domain_label_expr,
+    is_own_domain_expr,
     normalise_domain,
     normalise_domains,
     registrable_domain_expr,
 )
-from listbuilder.inputs.parsers import band, band_bounds, country, domain, funding_stage
+from listbuilder.inputs.parsers import (
+    band,
+    band_bounds,
+    country,
+    country_code,
+    domain,
+    funding_stage,
+)
+from listbuilder.inputs.plain import (
+    PLAIN_PARSERS,
+    VENDOR_EXPORTS,
+    implied_definition,
+    read_plain,
+    read_source,
+    vendor_export,
+)
 from listbuilder.inputs.sourcefiles import (
     bad_value_counts,
     check_values,
     load_source_def,
     open_source,
-    read_source,
 )
 from listbuilder.inputs.tables import FORMATS, ROLES, Source, resolve_files
 
 __all__ = [
     "FORMATS",
+    "PLAIN_PARSERS",
+    "PullError",
     "ROLES",
     "SHARED_DOMAINS",
-    "PullError",
     "Source",
+    "VENDOR_EXPORTS",
     "bad_value_counts",
     "band",
     "band_bounds",
     "check_values",
     "country",
+    "country_code",
     "domain",
     "domain_expr",
     "domain_label_expr",
     "funding_stage",
+    "implied_definition",
+    "is_own_domain_expr",
     "load_source_def",
     "normalise_domain",
     "normalise_domains",
     "open_source",
     "pull",
+    "read_plain",
     "read_source",
     "registrable_domain_expr",
     "resolve_files",
+    "vendor_export",
 ]

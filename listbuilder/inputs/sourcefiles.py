@@ -44,7 +44,7 @@ from listbuilder.inputs.parsers import (
     date,
     number,
 )
-from listbuilder.inputs.tables import ROLES, Role, Source, read_plain
+from listbuilder.inputs.tables import ROLES, Role, Source
 
 FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
     "parquet": (".parquet", ".pq"),
@@ -99,6 +99,8 @@ class ColumnSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     null_values: tuple[str, ...] = ()
     dtype: pl.DataType | None = None
+    bounds: bool = True
+    empty_is_null: bool = True
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class SourceDef:
         names: list[str] = []
         for spec in (*self.columns, *self.extra):
             names.append(spec.name)
-            if spec.normaliser == "band":
+            if spec.normaliser == "band" and spec.bounds:
                 names += [f"{spec.name}_min", f"{spec.name}_max"]
         return names
 
@@ -592,8 +594,8 @@ def open_source(
             f"{role} input; use a source file with role = {role!r}"
         )
     files, fmt = _data_files(defn, data)
-    _scan_frame, frame, _checks = _compile(defn, files, fmt)
-    return Source(defn.role, str(defn.path), (defn.path, *files), frame)
+    staged, frame, checks = _compile(defn, files, fmt)
+    return Source(defn.role, str(defn.path), (defn.path, *files), frame, checks, staged)
 
 
 def bad_value_counts(source: Source) -> dict[str, int]:
@@ -601,19 +603,16 @@ def bad_value_counts(source: Source) -> dict[str, int]:
 
     A bad value is a non-empty source value that the column's normaliser or type could not
     read (a band like ``lots``, a country like ``Narnia``, a date like ``soon``): it becomes
-    null in the frame and is counted here. Sources read without a definition give ``{}``.
+    null in the frame and is counted here. A plain file is read through an implied
+    definition (``listbuilder.inputs.plain``), so its values are counted the same way.
     """
     return {name: bad.count for name, bad in check_values(source, examples=0).items()}
 
 
 def check_values(source: Source, examples: int = 3) -> dict[str, BadValues]:
     """Like ``bad_value_counts``, with up to ``examples`` distinct bad values per column."""
-    if not source.path.endswith(".toml"):
-        return {}
-    defn = load_source_def(source.path)
-    files = [Path(p) for p in source.files[1:]]
-    scan, _frame, checks = _compile(defn, files, _format_of(files, defn))
-    if not checks:
+    checks, scan = source.checks, source.staged
+    if not checks or scan is None:
         return {}
     exprs = []
     for name, (bad, text) in checks.items():
@@ -623,9 +622,7 @@ def check_values(source: Source, examples: int = 3) -> dict[str, BadValues]:
     try:
         row = scan.select(exprs).collect(engine="streaming").row(0, named=True)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(
-            f"cannot read {defn.role} data for {defn.path}: {_first_line(exc)}"
-        ) from None
+        raise DataError(f"cannot read {source.role} data {source.path}: {_first_line(exc)}") from None
     out: dict[str, BadValues] = {}
     for name in checks:
         seen = list(dict.fromkeys(v for v in (row.get(f"{name}\x00x") or []) if v is not None))
@@ -718,8 +715,7 @@ def _scan(defn: SourceDef, files: list[Path], fmt: str) -> pl.LazyFrame:
 def _compile(
     defn: SourceDef, files: list[Path], fmt: str
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, dict[str, tuple[pl.Expr, pl.Expr]]]:
-    """The scan, the canonical frame over it, and per fallible column its (bad-value mask,
-    source text) over the scan."""
+    """``compile_mapping`` over the definition's own scan of ``files``."""
     scan = _scan(defn, files, fmt)
     try:
         schema = scan.collect_schema()
@@ -728,6 +724,20 @@ def _compile(
             f"cannot read {defn.role} data for {defn.path}: {_first_line(exc)}"
         ) from None
     data_name = files[0] if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
+    return compile_mapping(defn, scan, schema, str(data_name), f"source file {defn.path}")
+
+
+def compile_mapping(
+    defn: SourceDef, scan: pl.LazyFrame, schema: pl.Schema, data_name: str, subject: str
+) -> tuple[pl.LazyFrame, pl.LazyFrame, dict[str, tuple[pl.Expr, pl.Expr]]]:
+    """The cleaned source values over ``scan``, the canonical frame over those, and per
+    fallible column its (bad-value mask, source text) over the cleaned values.
+
+    ``subject`` names what the mapping comes from in errors (``source file x.toml``).
+
+    Raises:
+        ConfigError: A mapped column is not in ``schema``, or cannot be converted.
+    """
     problems = _Problems()
     specs = [_present(spec, schema) for spec in (*defn.columns, *defn.extra)]
     for spec in specs:
@@ -739,7 +749,7 @@ def _compile(
     if problems.items:
         lines = "\n".join(f"  - {p}" for p in problems.items)
         raise ConfigError(
-            f"source file {defn.path} does not fit its data:\n{lines}\n"
+            f"{subject} does not fit its data:\n{lines}\n"
             f"  the data has: {', '.join(schema) or '(no columns)'}"
         )
     # Two stages: the first reads and cleans each source value once into a temporary
@@ -766,7 +776,7 @@ def _compile(
             checks[spec.name] = check
     if problems.items:
         lines = "\n".join(f"  - {p}" for p in problems.items)
-        raise ConfigError(f"source file {defn.path} does not fit its data:\n{lines}")
+        raise ConfigError(f"{subject} does not fit its data:\n{lines}")
     if defn.keep_other_columns:
         taken = set(defn.output_names)
         kept = [c for c in schema if c not in taken]
@@ -786,10 +796,11 @@ def _present(spec: ColumnSpec, schema: pl.Schema) -> ColumnSpec:
     return dataclasses.replace(spec, sources=(), absent=True)
 
 
-def _clean(expr: pl.Expr, null_values: tuple[str, ...]) -> pl.Expr:
-    """Text, stripped; empty and the column's ``null_values`` (any case) become null."""
+def _clean(expr: pl.Expr, null_values: tuple[str, ...], empty_is_null: bool = True) -> pl.Expr:
+    """Text, stripped; empty (unless not ``empty_is_null``) and the column's
+    ``null_values`` (any case) become null."""
     text = expr.cast(pl.String).str.strip_chars()
-    empty = text.str.len_chars() == 0
+    empty = text.str.len_chars() == 0 if empty_is_null else pl.lit(False)
     if null_values:
         empty = empty | text.str.to_lowercase().is_in([v.strip().lower() for v in null_values])
     return pl.when(empty).then(None).otherwise(text)
@@ -822,7 +833,7 @@ def _column(
             value = raw
         out = normaliser.func(value, options)
         have, fallible = normaliser.dtype, normaliser.fallible
-        if normaliser.name == "band":
+        if normaliser.name == "band" and spec.bounds:
             lower, upper = band_bounds(value)
             outputs += [lower.alias(f"{spec.name}_min"), upper.alias(f"{spec.name}_max")]
     else:
@@ -855,7 +866,7 @@ def _raw(spec: ColumnSpec, schema: pl.Schema) -> tuple[pl.Expr, pl.DataType]:
         as_is = spec.normaliser is None and spec.dtype in (None, dtype)
         if dtype != pl.String and as_is and not spec.null_values:
             return pl.col(src), dtype
-        return _clean(pl.col(src), spec.null_values), pl.String()
+        return _clean(pl.col(src), spec.null_values, spec.empty_is_null), pl.String()
     parts = [
         _clean(
             pl.col(s).cast(pl.List(pl.String)).list.join(LIST_SEPARATOR)
@@ -934,19 +945,3 @@ def _describe(dtype: pl.DataType) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def read_source(path: str | Path, role: Role) -> Source:
-    """Open ``path`` as the ``role`` table, checking it is readable and has what it must.
-
-    A ``.toml`` path is a source definition: its declared role must be ``role``, and its
-    mapping turns the vendor's columns into ours. Any other path is a plain data file or
-    a folder of them.
-
-    Raises:
-        DataError: The path is missing or unreadable, or a required column is absent.
-        ConfigError: A source definition is invalid or declares another role.
-    """
-    if str(path).endswith(".toml"):
-        return read_source_file(path, role)
-    return read_plain(path, role)

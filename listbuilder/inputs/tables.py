@@ -1,9 +1,8 @@
-"""Input sources: where each table lives, read lazily into the canonical schema.
+"""Input tables: the roles, their canonical schemas, and where a table's files are.
 
-A source is a file (parquet, CSV or newline-delimited JSON), a directory of such files or
-a glob. Reading checks only what it can without scanning data (the files exist, the schema
-parses, the required columns are there) and casts the known columns to canonical types
-lazily, so a large table streams rather than loads.
+A table is a file (parquet, CSV or newline-delimited JSON), a directory of such files or
+a glob. ``listbuilder.inputs.plain`` reads one as a role's table, and
+``listbuilder.inputs.sourcefiles`` through a source definition.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Literal
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.files import LIST_SEPARATOR
 
 Role = Literal["companies", "jobs", "funding", "crm", "opportunities"]
 FORMATS = {
@@ -98,12 +96,22 @@ ROLES: dict[Role, RoleSchema] = {
 
 @dataclass(frozen=True)
 class Source:
-    """One input table: its role, where it was read from, and the lazy, typed frame."""
+    """One input table: its role, where it was read from, and the lazy, typed frame.
+
+    ``checks`` holds, per column whose values can fail to parse, a (bad-value mask,
+    source text) pair of expressions over ``staged``, the cleaned source values; reading
+    them is a separate pass (``check_values``), so a build counts bad values beside its
+    own query.
+    """
 
     role: Role
     path: str
     files: tuple[Path, ...]
     frame: pl.LazyFrame
+    checks: Mapping[str, tuple[pl.Expr, pl.Expr]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    staged: pl.LazyFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def schema(self) -> pl.Schema:
@@ -138,63 +146,3 @@ def resolve_files(path: str | Path) -> tuple[list[Path], str]:
     if len(formats) > 1:
         raise DataError(f"{text} mixes file types {sorted(f for f in formats if f)}; use one")
     return files, formats.pop()  # type: ignore[return-value]
-
-
-def _scan(files: list[Path], fmt: str, role: Role) -> pl.LazyFrame:
-    if fmt == "parquet":
-        return pl.scan_parquet(files)
-    if fmt == "ndjson":
-        return pl.scan_ndjson(files)
-    # Identifiers must stay text: "00123" is not the number 123.
-    text_cols = {c: pl.String for c in ("company_id", "account_id", "domain", "name")}
-    return pl.scan_csv(
-        files, schema_overrides=text_cols, infer_schema_length=10_000, try_parse_dates=True
-    )
-
-
-def _cast(frame: pl.LazyFrame, schema: pl.Schema, role: Role, fmt: str) -> pl.LazyFrame:
-    casts = []
-    for column, dtype in ROLES[role].dtypes.items():
-        if column not in schema or schema[column] == dtype:
-            continue
-        have = schema[column]
-        expr = pl.col(column)
-        if isinstance(dtype, pl.List) and have == pl.String:
-            # CSV has no list type; lists travel as "a;b;c". An empty cell or a stray
-            # separator is no item: "" reads as [], "a;;b;" as [a, b].
-            expr = expr.str.split(LIST_SEPARATOR).list.eval(
-                pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
-            )
-        elif dtype == pl.Date and have == pl.String:
-            expr = expr.str.to_date("%Y-%m-%d", strict=True)
-        else:
-            expr = expr.cast(dtype, strict=True)
-        casts.append(expr.alias(column))
-    return frame.with_columns(casts) if casts else frame
-
-
-def read_plain(path: str | Path, role: Role) -> Source:
-    """Open a plain data file (or a folder of them) as the ``role`` table.
-
-    Raises:
-        DataError: The path is missing or unreadable, or a required column is absent.
-    """
-    files, fmt = resolve_files(path)
-    frame = _scan(files, fmt, role)
-    try:
-        schema = frame.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"cannot read {role} file {path}: {_first_line(exc)}") from None
-    missing = [c for c in ROLES[role].required if c not in schema]
-    if missing:
-        raise DataError(
-            f"{role} file {path} lacks required column(s) {', '.join(missing)}; "
-            f"it has: {', '.join(schema) or '(no columns)'}"
-        )
-    typed = _cast(frame, schema, role, fmt)
-    return Source(role, str(path), tuple(files), typed)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -19,7 +19,7 @@ import polars as pl
 from listbuilder.build import BuildResult, build_lists, change_counts, check_inputs, load_previous
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.files import atomic_directory, sha256_of, write_csv
-from listbuilder.inputs import Source, bad_value_counts, read_source
+from listbuilder.inputs import Source, check_values, read_source
 from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
 from listbuilder.outputs.report import write_report
@@ -75,11 +75,10 @@ def run_build(
     # Hashing hundreds of MB is I/O the query does not need to wait for.
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = {s.role: pool.submit(sha256_of, list(s.files)) for s in sources}
-        # Values a source file's mapping could not read became null; counting them is one
-        # more streaming pass over that input, also beside the build.
-        bad_values = {
-            s.role: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
-        }
+        # Values no parser could read became null; counting them is one more streaming
+        # pass over that input (none for a file already in the canonical types), also
+        # beside the build.
+        bad_values = {s.role: pool.submit(check_values, s) for s in sources if s.checks}
         try:
             crm_df = crm.frame.collect() if crm else None
             confirmed = _confirmed(confirmed_path, companies, crm_df)
@@ -108,8 +107,12 @@ def run_build(
                 "rows": confirmed.height,
                 "sha256": sha256_of([Path(confirmed_path)]),
             }
-        for role, counts in bad_values.items():
-            summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
+        for role, found in bad_values.items():
+            bad = {c: v for c, v in found.result().items() if v.count}
+            summary["inputs"][role]["bad_values"] = {c: v.count for c, v in bad.items()}
+            summary["inputs"][role]["bad_value_examples"] = {
+                c: list(v.examples) for c, v in bad.items()
+            }
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
@@ -214,25 +217,22 @@ def write_run(
         write_report(tmp)
 
 
-def _from_definition(source: Source) -> bool:
-    """Whether ``source`` was read through a source definition file (``sources/*.toml``)."""
-    return source.path.endswith(".toml")
-
-
 def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
-    """One line per input column with values its source file could not normalise.
+    """One line per input column with values its parser could not read.
 
     Such values (a band like ``lots``, a country like ``Narnia``) are read as empty rather
     than failing the run; the counts are in ``summary.json`` under
-    ``inputs.<role>.bad_values``.
+    ``inputs.<role>.bad_values``, a few of them under ``inputs.<role>.bad_value_examples``.
     """
     lines = []
     for role, entry in summary["inputs"].items():
+        examples = entry.get("bad_value_examples") or {}
         for column, count in (entry.get("bad_values") or {}).items():
+            shown = ", ".join(repr(v) for v in examples.get(column) or [])
             lines.append(
                 f"{role} input {entry['path']}: {count:,} value{'s' if count != 1 else ''} "
                 f"of `{column}` could not be read and {'are' if count != 1 else 'is'} "
-                "treated as empty"
+                f"treated as empty{f', e.g. {shown}' if shown else ''}"
             )
     return lines
 

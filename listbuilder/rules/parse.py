@@ -21,6 +21,7 @@ from typing import Any, Literal
 import polars as pl
 
 from listbuilder.errors import RulesError
+from listbuilder.inputs import country_code
 from listbuilder.rules.conditions import Condition, OperatorName
 
 MAX_SEGMENTS = 3
@@ -322,8 +323,11 @@ class _Parser:
             if not value or not all(_is_scalar(v) for v in value):
                 self.fail(where, "expected a non-empty list of values to match one of")
                 return None
-            return Condition(column, "in", tuple(value), where)
+            return Condition(column, "in", _with_country_codes(column, value), where)
         if _is_scalar(value):
+            values = _with_country_codes(column, [value])
+            if len(values) > 1:
+                return Condition(column, "in", values, where)
             return Condition(column, "equals", value, where)
         if not isinstance(value, Mapping):
             self.fail(where, f"expected a list, a value or a table, got {_kind(value)}")
@@ -467,6 +471,23 @@ class _Parser:
                 self.fail(f"{at}.name", f"duplicate tier name {name!r}")
             found.append(Tier(name, min_score, cap, sticky, at))
         return tuple(found)
+
+
+def _with_country_codes(column: str, values: list[Any]) -> tuple[Any, ...]:
+    """The values, plus the ISO code of each country name among them for ``country``.
+
+    Input parsers read country names into ISO 3166 alpha-2 codes (``United States`` ->
+    ``US``), so a rule written with names must match the codes too; the names stay, for
+    data read without a country parser.
+    """
+    if column != "country":
+        return tuple(values)
+    out = list(values)
+    for value in values:
+        code = country_code(value) if isinstance(value, str) else None
+        if code is not None and code.lower() not in {str(v).lower() for v in out}:
+            out.append(code)
+    return tuple(out)
 
 
 def _is_scalar(value: Any) -> bool:
