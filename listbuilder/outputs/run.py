@@ -110,9 +110,10 @@ def run_build(
         for role, found in bad_values.items():
             bad = {c: v for c, v in found.result().items() if v.count}
             summary["inputs"][role]["bad_values"] = {c: v.count for c, v in bad.items()}
-            summary["inputs"][role]["bad_value_examples"] = {
-                c: list(v.examples) for c, v in bad.items()
-            }
+            if bad:
+                summary["inputs"][role]["bad_value_examples"] = {
+                    c: list(v.examples) for c, v in bad.items()
+                }
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
