@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from listbuilder.errors import DataError, RulesError
+from listbuilder.errors import RulesError
 from listbuilder.rules import (
     DEFAULT_EXCLUDE_STATUS,
     AttributeCriterion,

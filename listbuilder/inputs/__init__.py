@@ -39,11 +39,11 @@ from listbuilder.inputs.tables import FORMATS, ROLES, Source, resolve_files
 __all__ = [
     "FORMATS",
     "PLAIN_PARSERS",
-    "PullError",
     "ROLES",
     "SHARED_DOMAINS",
-    "Source",
     "VENDOR_EXPORTS",
+    "PullError",
+    "Source",
     "bad_value_counts",
     "band",
     "band_bounds",

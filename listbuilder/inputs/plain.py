@@ -25,7 +25,6 @@ from typing import Any
 import polars as pl
 
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.files import LIST_SEPARATOR
 from listbuilder.inputs.sourcefiles import (
     ColumnSpec,
     InputSpec,

@@ -622,7 +622,9 @@ def check_values(source: Source, examples: int = 3) -> dict[str, BadValues]:
     try:
         row = scan.select(exprs).collect(engine="streaming").row(0, named=True)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"cannot read {source.role} data {source.path}: {_first_line(exc)}") from None
+        raise DataError(
+            f"cannot read {source.role} data {source.path}: {_first_line(exc)}"
+        ) from None
     out: dict[str, BadValues] = {}
     for name in checks:
         seen = list(dict.fromkeys(v for v in (row.get(f"{name}\x00x") or []) if v is not None))
