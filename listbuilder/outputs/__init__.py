@@ -3,6 +3,7 @@ and its charts. Takes a ``BuildResult``; gives files.
 """
 
 from listbuilder.outputs.csvsafe import (
+    FORMULA_LOOKALIKES,
     FORMULA_PREFIXES,
     csv_records,
     encode_csv,
@@ -35,6 +36,7 @@ from listbuilder.outputs.run import bad_value_warnings, format_summary, run_buil
 __all__ = [
     "ADS_MIN",
     "ADS_RECOMMENDED",
+    "FORMULA_LOOKALIKES",
     "FORMULA_PREFIXES",
     "ICP_MAX",
     "REGISTRY",
