@@ -193,3 +193,15 @@ def test_an_unknown_destination_in_the_project_file_names_its_key(project: Path)
     assert result.exit_code == 2
     assert "exports.to: unknown destination 'fax'; valid destinations are" in result.stderr
     assert not (project.parent / "out").exists()
+
+
+def test_the_report_says_linkedin_will_refuse_a_short_list(project: Path):
+    result = invoke(["--quiet", "build", "--config", str(project)])
+    assert result.exit_code == 0, result.output
+    report = (project.parent / "out" / "2026-11" / "report.html").read_text(encoding="utf-8")
+    section = report[report.index('<section class="warnings"') :]
+    section = section[: section.index("</section>")]
+    assert (
+        "<li>saas.linkedin: 2 companies; LinkedIn will refuse this file: a company list needs "
+        "at least 300 companies</li>"
+    ) in section

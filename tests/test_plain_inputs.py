@@ -133,6 +133,9 @@ def test_unreadable_values_are_counted_and_shown_on_the_terminal(tmp_path: Path)
     assert "1 value of `country` could not be read and is treated as empty, e.g. 'Narnia'" in (
         result.stderr
     )
+    # And in the report, for whoever reads the run rather than the terminal.
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "3 values of `employees` could not be read and are treated as empty, e.g. " in report
 
 
 def test_dates_booleans_and_amounts_in_plain_files(tmp_path: Path) -> None:

@@ -27,11 +27,12 @@ from listbuilder.outputs.report import (
     ICP_MAX,
     TABLE_ROWS,
     TOP_ROWS,
+    bad_value_warnings,
     render_report,
     size_check,
     write_report,
 )
-from listbuilder.outputs.run import bad_value_warnings, format_summary, run_build
+from listbuilder.outputs.run import format_summary, run_build
 
 __all__ = [
     "ADS_MIN",

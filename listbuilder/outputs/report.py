@@ -168,6 +168,7 @@ class RunInfo:
     segments: tuple[SegmentInfo, ...]
     previous: dict[str, Any] | None
     changes: dict[str, dict[str, int]] | None
+    warnings: tuple[str, ...] = ()
 
 
 class _Checker:
@@ -259,7 +260,34 @@ def load_run_info(run_dir: str | Path) -> RunInfo:
         segments=tuple(segments),
         previous=previous,
         changes=changes,
+        warnings=_warnings(c, top),
     )
+
+
+def _warnings(c: _Checker, top: dict[str, Any]) -> tuple[str, ...]:
+    """The run's warnings: values its inputs could not read, and what its exports'
+    tools would refuse or leave out."""
+    inputs = {}
+    for role, spec in c.obj(c.get(top, "inputs", ""), "inputs").items():
+        spec = c.obj(spec, f"inputs.{role}")
+        where = f"inputs.{role}.bad_values"
+        counts = c.obj(spec.get("bad_values", {}), where)
+        examples = c.obj(spec.get("bad_value_examples", {}), f"inputs.{role}.bad_value_examples")
+        inputs[role] = {
+            "path": str(spec.get("path", "")),
+            "bad_values": {k: c.integer(n, f"{where}.{k}") for k, n in counts.items()},
+            "bad_value_examples": {
+                k: [str(v) for v in c.array(x, f"inputs.{role}.bad_value_examples.{k}")]
+                for k, x in examples.items()
+            },
+        }
+    lines = bad_value_warnings({"inputs": inputs})
+    exported = top.get("exports")
+    if exported is not None:
+        found = c.get(c.obj(exported, "exports"), "warnings", "exports")
+        items = c.array(found, "exports.warnings")
+        lines += [c.string(w, f"exports.warnings[{i}]") for i, w in enumerate(items)]
+    return tuple(lines)
 
 
 def _segment_info(c: _Checker, seg: dict[str, Any], i: int) -> SegmentInfo:
@@ -311,6 +339,26 @@ def _segment_info(c: _Checker, seg: dict[str, Any], i: int) -> SegmentInfo:
     )
 
 
+def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
+    """One line per input column with values its parser could not read.
+
+    Such values (a band like ``lots``, a country like ``Narnia``) are read as empty rather
+    than failing the run; the counts are in ``summary.json`` under
+    ``inputs.<role>.bad_values``, a few of them under ``inputs.<role>.bad_value_examples``.
+    """
+    lines = []
+    for role, entry in summary["inputs"].items():
+        examples = entry.get("bad_value_examples") or {}
+        for column, count in (entry.get("bad_values") or {}).items():
+            shown = ", ".join(repr(v) for v in examples.get(column) or [])
+            lines.append(
+                f"{role} input {entry['path']}: {count:,} value{'s' if count != 1 else ''} "
+                f"of `{column}` could not be read and {'are' if count != 1 else 'is'} "
+                f"treated as empty{f', e.g. {shown}' if shown else ''}"
+            )
+    return lines
+
+
 def write_report(run_dir: str | Path) -> Path:
     """Write ``report.html`` into a run directory; return its path.
 
@@ -341,7 +389,7 @@ def render_report(run_dir: str | Path) -> str:
         if run.changes is not None:
             reasons = _top_reasons(run.path / f"{seg.name}.changes.csv")
         sections.append(_segment_section(run, seg, fired.get(seg.name, []), reasons))
-    body = _header(run) + "".join(sections) + _about(run)
+    body = _header(run) + _warnings_section(run) + "".join(sections) + _about(run)
     return _page(f"List run as of {run.as_of}", body)
 
 
@@ -922,6 +970,13 @@ def _tier_table(seg: SegmentInfo, tier: str, table: pl.DataFrame, total: int) ->
     return _card(f"{tier}: {_count(total, 'account')}", content, wide=True, note=hint)
 
 
+def _warnings_section(run: RunInfo) -> str:
+    if not run.warnings:
+        return ""
+    items = "".join(f"<li>{esc(w)}</li>" for w in run.warnings)
+    return f'<section class="warnings" id="warnings"><h2>Warnings</h2><ul>{items}</ul></section>'
+
+
 def _about(run: RunInfo) -> str:
     inputs = "".join(
         f"<tr><th scope='row'>{esc(role)}</th><td>{esc(path)}</td>"
@@ -958,6 +1013,7 @@ h3 { font-size: 15px; margin: 0 0 8px; }
 a { color: var(--t2); }
 .meta, .desc, .hint, .more, .legend, .read { color: var(--muted); margin: 2px 0 8px; }
 .hint { font-size: 12px; }
+.warnings li { color: #991b1b; margin: 2px 0; }
 .figures { display: flex; gap: 12px; margin: 16px 0; flex-wrap: wrap; }
 .figure { border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px;
   min-width: 170px; }

@@ -218,26 +218,6 @@ def write_run(
         write_report(tmp)
 
 
-def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
-    """One line per input column with values its parser could not read.
-
-    Such values (a band like ``lots``, a country like ``Narnia``) are read as empty rather
-    than failing the run; the counts are in ``summary.json`` under
-    ``inputs.<role>.bad_values``, a few of them under ``inputs.<role>.bad_value_examples``.
-    """
-    lines = []
-    for role, entry in summary["inputs"].items():
-        examples = entry.get("bad_value_examples") or {}
-        for column, count in (entry.get("bad_values") or {}).items():
-            shown = ", ".join(repr(v) for v in examples.get(column) or [])
-            lines.append(
-                f"{role} input {entry['path']}: {count:,} value{'s' if count != 1 else ''} "
-                f"of `{column}` could not be read and {'are' if count != 1 else 'is'} "
-                f"treated as empty{f', e.g. {shown}' if shown else ''}"
-            )
-    return lines
-
-
 def format_summary(summary: dict[str, Any]) -> str:
     """A small aligned table of each segment's funnel, for the terminal."""
     tier_names: list[str] = []
