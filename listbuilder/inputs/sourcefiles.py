@@ -86,7 +86,9 @@ class ColumnSpec:
 
     Exactly one of ``sources`` (coalesced left to right), ``constant`` or ``absent``.
     ``optional`` sources may be missing from the data (the column is then null).
-    ``dtype`` is the canonical type, or None for an ``[extra]`` column.
+    ``dtype`` is the canonical type, or None for an ``[extra]`` column. ``bounds`` says
+    whether a band adds its ``_min``/``_max`` columns, ``empty_is_null`` whether empty text
+    is missing (both off only in a plain file's implied definition).
     """
 
     name: str
