@@ -163,7 +163,7 @@ def test_a_parquet_file_in_the_canonical_types_is_passed_through(tmp_path: Path)
     frame = pl.DataFrame(
         {
             "company_id": ["1"],
-            "name": ["A"],
+            "name": [" A "],
             "domain": ["a.com"],
             "employees": [10],
             "technologies": [["x"]],
@@ -172,7 +172,25 @@ def test_a_parquet_file_in_the_canonical_types_is_passed_through(tmp_path: Path)
     frame.write_parquet(tmp_path / "c.parquet")
     source = read_source(tmp_path / "c.parquet", "companies")
     assert source.frame.collect().equals(frame)
-    assert set(source.checks) == {"domain"}  # the only text column with a parser
+    assert source.checks == {}  # nothing to parse, so no pass to count bad values
+
+
+def test_a_parquet_files_country_names_are_still_read_as_codes(tmp_path: Path) -> None:
+    pl.DataFrame(
+        {
+            "company_id": ["1", "2"],
+            "name": ["A", "B"],
+            "domain": ["https://www.a.com/x", "b.com"],
+            "country": ["United States", "Narnia"],
+        }
+    ).write_parquet(tmp_path / "c.parquet")
+    source = read_source(tmp_path / "c.parquet", "companies")
+    out = source.frame.collect()
+    assert out["country"].to_list() == ["US", None]
+    # A typed file's domains are kept as they are: the build reduces each to its
+    # registrable domain where it counts.
+    assert out["domain"].to_list() == ["https://www.a.com/x", "b.com"]
+    assert {c: v.count for c, v in check_values(source).items()} == {"country": 1}
 
 
 # --- vendor exports given as plain files ----------------------------------------------------

@@ -306,15 +306,6 @@ def test_a_clean_plain_file_has_no_bad_values() -> None:
     assert set(counts.values()) == {0}
 
 
-def test_a_canonical_parquet_file_needs_no_value_checks(tmp_path: Path) -> None:
-    # Typed columns pass through, so only text columns with a parser are checked: no
-    # extra pass over a file already in the canonical types beyond those.
-    pl.DataFrame(
-        {"company_id": ["1"], "name": ["A"], "domain": ["a.com"], "employees": [10]}
-    ).write_parquet(tmp_path / "c.parquet")
-    assert set(read_source(tmp_path / "c.parquet", "companies").checks) == {"domain"}
-
-
 def test_missing_data_file_names_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, PDL_LIKE.format(path="nowhere.json"))
     with pytest.raises(DataError, match=r"nowhere\.json.*input\.path in"):

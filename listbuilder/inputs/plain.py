@@ -53,6 +53,13 @@ PLAIN_PARSERS: Mapping[Role, Mapping[str, tuple[str, Mapping[str, Any]]]] = {
 }
 
 
+# Parsed in text formats only: in a typed file (parquet) the column keeps its values. A
+# domain there is most often clean already, and the build reduces every domain to its
+# registrable domain where it counts (one account per domain, CRM matching, exports), so
+# parsing each of millions of them on every read would buy little.
+TEXT_FORMAT_ONLY = frozenset({"domain"})
+
+
 @dataclass(frozen=True)
 class VendorExport:
     """A vendor's export, known by headers it always has, and the source file for it."""
@@ -126,11 +133,15 @@ def vendor_export(columns: list[str]) -> VendorExport | None:
     return None
 
 
-def implied_definition(path: str | Path, role: Role, schema: pl.Schema) -> SourceDef:
+def implied_definition(
+    path: str | Path, role: Role, schema: pl.Schema, *, typed: bool = False
+) -> SourceDef:
     """The source definition a plain file of ``role`` with ``schema`` is read through.
 
     Each known column the file has maps to itself; text columns get their default parser
-    (a size band is read as its lower bound, and adds no ``_min``/``_max`` columns).
+    (a size band is read as its lower bound, and adds no ``_min``/``_max`` columns). In a
+    ``typed`` format (parquet) a text column with no parser, and ``domain``, are taken as
+    they are, as typed columns are: only what needs parsing costs time.
     """
     parsers = PLAIN_PARSERS[role]
     columns = []
@@ -139,7 +150,7 @@ def implied_definition(path: str | Path, role: Role, schema: pl.Schema) -> Sourc
     for name in (c for c in schema if c in known):
         dtype = known[name]
         normaliser, options = parsers.get(name, (None, {}))
-        if schema[name] != pl.String:
+        if schema[name] != pl.String or (typed and name in TEXT_FORMAT_ONLY):
             normaliser, options = None, {}
         columns.append(
             ColumnSpec(
@@ -153,6 +164,7 @@ def implied_definition(path: str | Path, role: Role, schema: pl.Schema) -> Sourc
                 bounds=False,
                 # A quoted empty list cell ("") is a known empty list, not a missing one.
                 empty_is_null=not isinstance(dtype, pl.List),
+                clean=not (typed and normaliser is None),
             )
         )
     return SourceDef(
@@ -185,8 +197,13 @@ def _scan(files: list[Path], fmt: str, role: Role) -> pl.LazyFrame:
         return pl.scan_ndjson(files, schema_overrides=overrides, infer_schema_length=10_000)
     headers = pl.scan_csv(files, infer_schema=False).collect_schema()
     text = {c: pl.String for c in headers if c in known}
+    # Guessing dates is slow even for the columns given as text: ask for it only when
+    # there are other columns to guess for.
     return pl.scan_csv(
-        files, schema_overrides=text, infer_schema_length=10_000, try_parse_dates=True
+        files,
+        schema_overrides=text,
+        infer_schema_length=10_000,
+        try_parse_dates=len(text) < len(headers),
     )
 
 
@@ -210,7 +227,7 @@ def read_plain(path: str | Path, role: Role) -> Source:
             f"{role} file {path} lacks required column(s) {', '.join(missing)}; "
             f"it has: {', '.join(schema) or '(no columns)'}{_vendor_hint(list(schema), role)}"
         )
-    defn = implied_definition(path, role, schema)
+    defn = implied_definition(path, role, schema, typed=fmt == "parquet")
     try:
         staged, typed, checks = compile_mapping(
             defn, frame, schema, str(path), f"{role} file {path}"

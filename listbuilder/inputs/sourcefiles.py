@@ -88,7 +88,8 @@ class ColumnSpec:
     ``optional`` sources may be missing from the data (the column is then null).
     ``dtype`` is the canonical type, or None for an ``[extra]`` column. ``bounds`` says
     whether a band adds its ``_min``/``_max`` columns, ``empty_is_null`` whether empty text
-    is missing (both off only in a plain file's implied definition).
+    is missing, ``clean`` whether text is cleaned at all (all three off only in a plain
+    file's implied definition).
     """
 
     name: str
@@ -103,6 +104,7 @@ class ColumnSpec:
     dtype: pl.DataType | None = None
     bounds: bool = True
     empty_is_null: bool = True
+    clean: bool = True
 
 
 @dataclass(frozen=True)
@@ -803,6 +805,23 @@ def _present(spec: ColumnSpec, schema: pl.Schema) -> ColumnSpec:
 def _clean(expr: pl.Expr, null_values: tuple[str, ...], empty_is_null: bool = True) -> pl.Expr:
     """Text, stripped; empty (unless not ``empty_is_null``) and the column's
     ``null_values`` (any case) become null."""
+    if not null_values and empty_is_null:
+        return expr.cast(pl.String).map_batches(
+            _clean_batch, return_dtype=pl.String(), is_elementwise=True
+        )
+    return _cleaned(expr, null_values, empty_is_null)
+
+
+def _clean_batch(values: pl.Series) -> pl.Series:
+    """``_clean`` for one batch: a batch with no padded or empty value (most of a clean
+    file) is returned as it is, without copying every string to strip it."""
+    padded = values.str.contains(r"^\s|\s$") | (values.str.len_bytes() == 0)
+    if not padded.any():
+        return values
+    return values.to_frame("v").select(_cleaned(pl.col("v"), (), True)).to_series()
+
+
+def _cleaned(expr: pl.Expr, null_values: tuple[str, ...], empty_is_null: bool) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
     empty = text.str.len_chars() == 0 if empty_is_null else pl.lit(False)
     if null_values:
@@ -868,7 +887,7 @@ def _raw(spec: ColumnSpec, schema: pl.Schema) -> tuple[pl.Expr, pl.DataType]:
         # A typed column that needs no conversion keeps its type (parquet in our schema,
         # or an [extra] column passed through).
         as_is = spec.normaliser is None and spec.dtype in (None, dtype)
-        if dtype != pl.String and as_is and not spec.null_values:
+        if (dtype != pl.String or not spec.clean) and as_is and not spec.null_values:
             return pl.col(src), dtype
         return _clean(pl.col(src), spec.null_values, spec.empty_is_null), pl.String()
     parts = [
