@@ -7,7 +7,7 @@ pair with how it matched and how strongly. ``match_frames`` does the same work a
 returns the pairs a person should review and the counts behind them; ``run_match`` (in
 ``listbuilder.match.run``) reads files and writes a run directory around it.
 
-How a pair is decided (every number is a constant below; the README explains them):
+How a pair is decided (every number is a constant below; docs/matching.md explains them):
 
 1. A pair a person decided is never second-guessed: ``match`` makes a match
    (``method = confirmed``) and ``no_match`` removes the pair, whatever the engine thinks.
