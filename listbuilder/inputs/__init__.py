@@ -22,7 +22,7 @@ from listbuilder.inputs.parsers import (
     domain,
     funding_stage,
 )
-from listbuilder.inputs.plain import (
+from listbuilder.inputs.plainfiles import (
     PLAIN_PARSERS,
     VENDOR_EXPORTS,
     implied_definition,
@@ -31,6 +31,7 @@ from listbuilder.inputs.plain import (
     vendor_export,
 )
 from listbuilder.inputs.sourcefiles import (
+    BadValues,
     bad_value_counts,
     check_values,
     load_source_def,
@@ -45,6 +46,7 @@ __all__ = [
     "SHARED_DOMAINS",
     "VENDOR_EXPORTS",
     "Answer",
+    "BadValues",
     "Client",
     "PullError",
     "PullResult",

@@ -638,7 +638,7 @@ def bad_value_counts(source: Source) -> dict[str, int]:
     A bad value is a non-empty source value that the column's normaliser or type could not
     read (a band like ``lots``, a country like ``Narnia``, a date like ``soon``): it becomes
     null in the frame and is counted here. A plain file is read through an implied
-    definition (``listbuilder.inputs.plain``), so its values are counted the same way.
+    definition (``listbuilder.inputs.plainfiles``), so its values are counted the same way.
     """
     return {name: bad.count for name, bad in check_values(source, examples=0).items()}
 

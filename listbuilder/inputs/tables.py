@@ -1,7 +1,7 @@
 """Input tables: the roles, their canonical schemas, and where a table's files are.
 
 A table is a file (parquet, CSV or newline-delimited JSON), a directory of such files or
-a glob. ``listbuilder.inputs.plain`` reads one as a role's table, and
+a glob. ``listbuilder.inputs.plainfiles`` reads one as a role's table, and
 ``listbuilder.inputs.sourcefiles`` through a source definition.
 """
 

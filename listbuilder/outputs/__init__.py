@@ -21,6 +21,7 @@ from listbuilder.outputs.exports import (
     text,
     write_exports,
 )
+from listbuilder.outputs.facts import bad_value_warnings
 from listbuilder.outputs.report import (
     ADS_MIN,
     ADS_RECOMMENDED,
@@ -28,7 +29,6 @@ from listbuilder.outputs.report import (
     REPORT_FILE,
     TABLE_ROWS,
     TOP_ROWS,
-    bad_value_warnings,
     render_report,
     segment_size_check,
     size_check,

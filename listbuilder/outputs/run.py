@@ -27,7 +27,7 @@ from listbuilder.build import (
 )
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.files import atomic_directory, sha256_of, write_csv
-from listbuilder.inputs import Source, check_values, read_source
+from listbuilder.inputs import BadValues, Source, check_values, read_source
 from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
 from listbuilder.outputs.report import segment_size_check, write_report
@@ -66,13 +66,7 @@ def run_build(
         check_destinations(exports)
     rules = load_rules(rules_path)
     if export_tiers is not None:
-        known = {t.name for seg in rules.segments for t in seg.tiers}
-        unknown = [t for t in export_tiers if t not in known]
-        if unknown:
-            raise ConfigError(
-                f"export tiers {unknown} are not tiers of {rules.path}; "
-                f"its tiers are {sorted(known)}"
-            )
+        _check_export_tiers(rules, export_tiers)
     previous = load_previous(previous_path) if previous_path else None
     companies = read_source(companies_path, "companies")
     jobs = read_source(jobs_path, "jobs") if jobs_path else None
@@ -109,23 +103,44 @@ def run_build(
         if crm_df is not None:
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
-        if confirmed_path and confirmed is not None:
-            summary["inputs"]["confirmed"] = {
-                "path": str(confirmed_path),
-                "rows": confirmed.height,
-                "sha256": sha256_of([Path(confirmed_path)]),
-            }
-        for role, found in bad_values.items():
-            bad = {c: v for c, v in found.result().items() if v.count}
-            summary["inputs"][role]["bad_values"] = {c: v.count for c, v in bad.items()}
-            if bad:
-                summary["inputs"][role]["bad_value_examples"] = {
-                    c: list(v.examples) for c, v in bad.items()
-                }
+        _add_input_details(summary, confirmed_path, confirmed, bad_values)
         _record_paths_from_run(summary, out)
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
+
+
+def _check_export_tiers(rules: Rules, export_tiers: Sequence[str]) -> None:
+    """Refuse export tiers the rules do not define, before any input is read."""
+    known = {t.name for seg in rules.segments for t in seg.tiers}
+    unknown = [t for t in export_tiers if t not in known]
+    if unknown:
+        raise ConfigError(
+            f"export tiers {unknown} are not tiers of {rules.path}; its tiers are {sorted(known)}"
+        )
+
+
+def _add_input_details(
+    summary: dict[str, Any],
+    confirmed_path: str | Path | None,
+    confirmed: pl.DataFrame | None,
+    bad_values: dict[str, Future[dict[str, BadValues]]],
+) -> None:
+    """Add the confirmed pairs as an input, and each input's values it could not read
+    (counts, and a few examples where there are any)."""
+    if confirmed_path and confirmed is not None:
+        summary["inputs"]["confirmed"] = {
+            "path": str(confirmed_path),
+            "rows": confirmed.height,
+            "sha256": sha256_of([Path(confirmed_path)]),
+        }
+    for role, found in bad_values.items():
+        bad = {c: v for c, v in found.result().items() if v.count}
+        summary["inputs"][role]["bad_values"] = {c: v.count for c, v in bad.items()}
+        if bad:
+            summary["inputs"][role]["bad_value_examples"] = {
+                c: list(v.examples) for c, v in bad.items()
+            }
 
 
 def _record_paths_from_run(summary: dict[str, Any], out: str | Path) -> None:
