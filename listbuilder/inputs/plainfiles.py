@@ -32,7 +32,14 @@ from listbuilder.inputs.sourcefiles import (
     compile_mapping,
     read_source_file,
 )
-from listbuilder.inputs.tables import ROLES, Role, Source, resolve_files
+from listbuilder.inputs.tables import (
+    ROLES,
+    Role,
+    Source,
+    check_same_columns,
+    files_separator,
+    resolve_files,
+)
 
 # The parser each known text column is read with, with its options. The other columns
 # are converted to their canonical type as a source file's are: text trimmed (empty as
@@ -195,12 +202,14 @@ def _scan(files: list[Path], fmt: str, role: Role) -> pl.LazyFrame:
             if c in known and not isinstance(dt, pl.List | pl.Struct)
         }
         return pl.scan_ndjson(files, schema_overrides=overrides, infer_schema_length=10_000)
-    headers = pl.scan_csv(files, infer_schema=False).collect_schema()
+    separator = files_separator(files)
+    headers = pl.scan_csv(files, separator=separator, infer_schema=False).collect_schema()
     text = {c: pl.String for c in headers if c in known}
     # Guessing dates is slow even for the columns given as text: ask for it only when
     # there are other columns to guess for.
     return pl.scan_csv(
         files,
+        separator=separator,
         schema_overrides=text,
         infer_schema_length=10_000,
         try_parse_dates=len(text) < len(headers),
@@ -216,6 +225,7 @@ def read_plain(path: str | Path, role: Role) -> Source:
             holds a type its role's column cannot take.
     """
     files, fmt = resolve_files(path)
+    check_same_columns(files, fmt, str(path))
     try:
         frame = _scan(files, fmt, role)
         schema = frame.collect_schema()

@@ -146,3 +146,76 @@ def resolve_files(path: str | Path) -> tuple[list[Path], str]:
     if len(formats) > 1:
         raise DataError(f"{text} mixes file types {sorted(f for f in formats if f)}; use one")
     return files, formats.pop()  # type: ignore[return-value]
+
+
+SEPARATORS = (",", ";", "\t", "|")
+SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def csv_separator(path: Path) -> str:
+    """The delimiter of a CSV file: whichever of , ; tab | its header line uses most.
+
+    Spreadsheets in much of Europe save "CSV" with semicolons; only the header is read,
+    and a delimiter inside a quoted name does not count.
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.readline().decode("utf-8", errors="replace").lstrip("\ufeff")
+    except OSError:
+        return ","
+    counts = dict.fromkeys(SEPARATORS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(SEPARATORS, key=lambda sep: counts[sep])  # ties go to the comma, first
+    return best if counts[best] else ","
+
+
+def files_separator(files: list[Path]) -> str:
+    """The one delimiter of several CSV files (``csv_separator``).
+
+    Raises:
+        DataError: The files use different delimiters; the message groups them.
+    """
+    found = {f: csv_separator(f) for f in files}
+    if len(set(found.values())) > 1:
+        groups = _grouped({f: SEPARATOR_NAMES[s] for f, s in found.items()})
+        raise DataError(f"these CSV files do not use the same delimiter: {groups}")
+    return next(iter(found.values()))
+
+
+def check_same_columns(files: list[Path], fmt: str, text: str) -> None:
+    """Refuse a folder or glob whose files have different columns, naming each file's."""
+    if len(files) < 2 or fmt == "ndjson":
+        return
+    try:
+        if fmt == "parquet":
+            # Parquet is read by column name, so only the set of names has to agree.
+            columns = {f: ", ".join(sorted(pl.read_parquet_schema(f))) for f in files}
+        else:
+            sep = files_separator(files)
+            columns = {f: ", ".join(pl.scan_csv(f, separator=sep).collect_schema()) for f in files}
+    except (pl.exceptions.PolarsError, OSError):
+        return  # reading reports the unreadable file itself
+    if len(set(columns.values())) > 1:
+        where = f"in {text}" if Path(text).is_dir() else f"matching {text}"
+        raise DataError(
+            f"the files {where} do not have the same columns: {_grouped(columns, ('has', 'have'))}"
+        )
+
+
+def _grouped(by_file: dict[Path, str], verbs: tuple[str, str] = ("uses", "use")) -> str:
+    """``a and c have X; b has Y``: files grouped by what they have, in file order."""
+    groups: dict[str, list[str]] = {}
+    for path, what in by_file.items():
+        groups.setdefault(what, []).append(str(path))
+    parts = []
+    for what, names in groups.items():
+        many = len(names) > 1
+        shown = names if len(names) <= 3 else [*names[:2], f"{len(names) - 2} more"]
+        listed = ", ".join(shown[:-1]) + " and " + shown[-1] if many else shown[0]
+        parts.append(f"{listed} {verbs[1] if many else verbs[0]} {what}")
+    return "; ".join(parts)
