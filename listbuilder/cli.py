@@ -346,7 +346,8 @@ def export(
     """Write a run's lists in the import formats of ad, outreach and CRM tools.
 
     One file per segment and destination (numbered parts where a destination limits
-    rows or bytes), e.g. core_saas.linkedin.csv, core_saas.domains.txt.
+    rows or bytes), named with the run's as-of date, e.g. core_saas.linkedin.2026-11-01.csv,
+    core_saas.domains.2026-11-01.txt.
     """
     result = export_run(run_dir, destinations, out, segment=segment, tiers=tiers)
     for name in result.files:
