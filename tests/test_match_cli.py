@@ -167,6 +167,18 @@ def test_a_crm_file_without_names(ready: Path) -> None:
     )
 
 
+def test_a_crm_where_no_row_has_a_name_or_a_domain(ready: Path) -> None:
+    crm = ready / "blank.csv"
+    crm.write_text("account_id,name,domain\nA1,,\nA2,  ,\n", encoding="utf-8")
+    result = run_failing(ready, crm=crm)
+    assert_cli_error(
+        result,
+        1,
+        f"crm file {crm}: none of its 2 rows has a `name` or a `domain`; matching needs at "
+        "least one of them per account",
+    )
+
+
 def test_a_crm_file_with_duplicate_account_ids(ready: Path) -> None:
     crm = ready / "dups.csv"
     crm.write_text("account_id,name\nA1,Acme\nA2,Zentrix\nA1,Acme Inc\n", encoding="utf-8")

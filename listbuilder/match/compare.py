@@ -134,15 +134,16 @@ def prepare(frame: pl.DataFrame | pl.LazyFrame, id_column: str) -> pl.LazyFrame:
             _dom=domain_expr("domain"),
             iso=country(pl.col("country").str.strip_chars().replace("", None), {}),
         )
-        .with_columns(dom=pl.coalesce("_dom", unlisted))
-        .drop("_dom")
         .with_columns(
-            core=core_name_expr("norm"),
-            label=pl.col("dom").str.extract(r"^([^.]+)"),
-            brand=pl.col("dom")
+            dom=pl.coalesce("_dom", unlisted),
+            # Only a listed top-level domain can be a brand's: an unlisted host's last
+            # label ("acme1.corp") is anyone's.
+            brand=pl.col("_dom")
             .str.extract(r"^[^.]+\.([^.]{3,})$")
             .pipe(lambda t: pl.when(~t.is_in(list(OPEN_TLDS))).then(t)),
         )
+        .drop("_dom")
+        .with_columns(core=core_name_expr("norm"), label=pl.col("dom").str.extract(r"^([^.]+)"))
         .with_columns(
             sorted_norm=words.list.sort().list.join(" "),
             sorted_core=core_words.list.sort().list.join(" "),

@@ -202,6 +202,7 @@ def estimate_u(
     m: dict[str, tuple[float, ...]] | None = None,
     lam: float = 0.0,
     exact_share: float | None = None,
+    pseudo: float = PRIOR_PAIRS_U,
 ) -> dict[str, tuple[float, ...]]:
     """``u`` per field and level from the levels of random pairs.
 
@@ -223,7 +224,7 @@ def estimate_u(
         base = np.array(prior.u[f], dtype=np.float64)
         base[-1] = 0.0
         base = base / base.sum()
-        shares = (counts + PRIOR_PAIRS_U * base) / (counts.sum() + PRIOR_PAIRS_U)
+        shares = (counts + pseudo * base) / (counts.sum() + pseudo)
         if f == "name" and exact_share is not None and m is not None:
             exact = max(exact_share - lam * m[f][0], 0.5 / max(n, 1) ** 2)
             shares[0] = min(exact, shares[0])
@@ -241,6 +242,7 @@ def estimate(
     exact_name_pairs: int | None = None,
     larger_side: int = 0,
     iterations: int = EM_ITERATIONS,
+    prior_pairs: tuple[float, float] = (PRIOR_PAIRS_M, PRIOR_PAIRS_U),
 ) -> Model:
     """The model for one run: ``u`` from random pairs, ``m`` and ``lam`` by EM.
 
@@ -253,6 +255,7 @@ def estimate(
         exact_name_pairs: How many of all pairs have equal names, counted exactly.
         larger_side: Records on the larger side, for lambda when the prior is used.
         iterations: EM iterations over the distinct level patterns.
+        prior_pairs: How many pseudo-pairs the prior counts for, for ``m`` and ``u``.
 
     With fewer than ``MIN_PAIRS_TO_ESTIMATE`` blocked pairs the prior's ``m`` and ``u``
     are used, with lambda ``SMALL_INPUT_MATCH_SHARE / larger_side``.
@@ -272,15 +275,15 @@ def estimate(
     lam = prior.lam
     exact = exact_name_pairs / total_pairs if exact_name_pairs is not None else None
     for _ in range(iterations):
-        u = estimate_u(random_levels, prior, m, lam, exact)
+        u = estimate_u(random_levels, prior, m, lam, exact, prior_pairs[1])
         log_u = sum(np.log2(np.array(u[f]))[codes[f]] for f in fields)
         log_m = sum(np.log2(np.maximum(np.array(m[f]), 1e-12))[codes[f]] for f in fields)
         w = log_m - log_u + math.log2(share / (1 - share))
         post = 1.0 / (1.0 + np.exp2(-np.clip(w, -60, 60)))
-        m = _frequencies(patterns, post * count, prior.m, PRIOR_PAIRS_M)
+        m = _frequencies(patterns, post * count, prior.m, prior_pairs[0])
         share = float(np.clip((post * count).sum() / count.sum(), 1e-9, 0.5))
         lam = float(np.clip(share * blocked_levels.height / total_pairs, 1e-12, 0.5))
-    u = estimate_u(random_levels, prior, m, lam, exact)
+    u = estimate_u(random_levels, prior, m, lam, exact, prior_pairs[1])
     return Model(m, u, lam, "estimated")
 
 
