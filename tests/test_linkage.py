@@ -138,6 +138,7 @@ def test_vetoes_stop_an_automatic_match_but_keep_review(
 ) -> None:
     matched, review, evidence = decide(left, right)
     assert matched == set()
+    assert review == {"A1"}
     assert "veto: " in evidence and veto in evidence.split("veto: ")[1]
 
 
