@@ -106,7 +106,7 @@ def test_match_writes_matches_review_duplicates_and_summary(ready: Path) -> None
     }
     assert summary["matches"]["by_method"] == {"domain": 1, "fuzzy": 1}
     assert sum(summary["matches"]["by_score_band"].values()) == 2
-    assert summary["settings"] == {"threshold": 0.99, "review_threshold": 0.001}
+    assert summary["settings"] == {"threshold": 0.85, "review_threshold": 0.001}
     assert summary["model"]["source"] == "prior"
     assert summary["blocking"]["all_pairs"] == 20
     assert set(summary["inputs"]) == {"companies", "crm"}

@@ -14,9 +14,9 @@ kinds of key (``KINDS``):
   typo in either still meets its twin when each word alone is too common to block on;
 - ``w`` the whole name without spaces ("Sea-World" and "Seaworld"; also the key of a
   name of one or two letters, whose words are too short to be keys);
-- ``x`` the deletion neighbourhood of the first distinctive word of five letters or more:
-  the word and each spelling of it with one letter deleted, so a typo or two letters
-  swapped ("Zentrix", "Zetnrix") still meet;
+- ``x`` the deletion neighbourhood of a one-word name of five letters or more: the word
+  and each spelling of it with one letter deleted, so a typo or two letters swapped
+  ("Zentrix", "Zetnrix") still meet;
 - ``d`` the domain's own label (``acme`` of ``acme.co.uk``), for the same brand under
   another suffix, and a brand's own top-level domain (``bmw`` of ``global.bmw``);
 - ``a1``/``a2`` initials against a one-word name or a domain label (``IBM``, ``ibm.com``
@@ -116,17 +116,18 @@ def blocking_keys(side: pl.LazyFrame, *, crm_side: bool) -> pl.LazyFrame:
         for affix in affixes(other)
     ]
     two_words = side.filter(words.list.len() >= 2).select("idx", k=pl.concat_list(paired))
-    first_word = pl.col("core").str.split(" ").list.first()
     low, high = DELETION_LENGTHS
-    deletable = side.filter(first_word.str.len_chars().is_between(low, high)).select(
-        "idx", w=first_word
-    )
+    # One-word names only: a longer name has other words to meet on.
+    deletable = side.filter(
+        pl.col("core").str.len_chars().is_between(low, high)
+        & ~pl.col("core").str.contains(" ", literal=True)
+    ).select("idx", w="core")
     # The word itself, and the word with letter i deleted for each i.
     deletions = [pl.col("w")] + [
         pl.col("w").str.slice(0, i) + pl.col("w").str.slice(i + 1) for i in range(high)
     ]
     neighbourhood = (
-        deletable.select("idx", k=pl.concat_list(deletions).list.unique())
+        deletable.select("idx", k=pl.concat_list(deletions))
         .explode("k")
         .filter(pl.col("k").str.len_chars() >= low - 1)
     )

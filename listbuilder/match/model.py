@@ -62,9 +62,9 @@ PAIR_COLUMNS = (
 )
 METHODS = ("confirmed", "domain", "name", "fuzzy", "acronym")
 
-# Match probabilities. Chosen on the labelled training set (tests/data) and checked on
-# the held-out real names (tests/test_match_benchmark.py): see docs/matching-model.md.
-DEFAULT_THRESHOLD = 0.99
+# Match probabilities. Chosen on the labelled training set (tests/data, the sample CRM) and
+# checked on held-out real names (tests/test_match_benchmark.py): docs/matching-model.md.
+DEFAULT_THRESHOLD = 0.85
 DEFAULT_REVIEW_THRESHOLD = 0.001
 # ``match_crm`` serves suppression, where pitching a customer is the worse mistake: a pair
 # more likely than not one organisation (and not vetoed) counts there.

@@ -296,7 +296,9 @@ def _typo_map(words: Sequence[str]) -> dict[str, str]:
     candidates = [w for w in words if len(w) >= TYPO_MIN_LENGTH and w not in vocab]
     if not candidates:
         return {}
-    dist = process.cdist(candidates, vocab, scorer=OSA.distance, dtype=np.int32, workers=1)
+    dist = process.cdist(
+        candidates, vocab, scorer=OSA.distance, score_cutoff=2, dtype=np.int32, workers=-1
+    )
     best = dist.argmin(axis=1)
     out = {}
     for i, word in enumerate(candidates):
@@ -355,7 +357,7 @@ def tokens_expr(column: str | pl.Expr) -> pl.Expr:
     # each side) can match next to another's. Single letters are marked, then runs of
     # them joined: "n  v" -> "nv", "a  b  c" -> "abc".
     text = pl.format("  {}  ", text).str.replace_all(r" (\p{L}) ", " ${1}# ")
-    for _ in range(3):
+    for _ in range(2):
         text = text.str.replace_all(r"#\s+(\p{L}+)#", "${1}#")
     text = text.str.replace_all("#", "", literal=True)
     text = pl.format(" {} ", text).str.replace_all(r"\s+", "  ")
@@ -379,15 +381,17 @@ def name_expr(column: str | pl.Expr) -> pl.Expr:
     text = tokens_expr(column)
     leading = _alternation(LEADING_FORMS)
     trailing = _alternation(legal_forms())
-    # A legal form, then a comma and at most three words of place: "nv , delft , nl".
-    text = text.str.replace(
-        rf"^(.*?\S)(?: ,)?(?: (?:{trailing}))+ {_COMMA}(?: [^ ]+){{1,5}}$", "${1}"
+    # A legal form, then a comma and at most five words of place: "nv , delft , nl".
+    # One chain, each step used once: an expression used twice would be computed twice,
+    # the typo pass of ``tokens_expr`` with it.
+    return (
+        text.str.replace(rf"^(.*?\S)(?: (?:{trailing}))+ {_COMMA}(?: [^ ]+){{1,5}}$", "${1}")
+        .str.replace_all(rf" ?{_COMMA}", "")
+        .str.strip_chars()
+        .str.replace(rf"^(?:(?:{leading}) )+(\S)", "${1}")
+        .str.replace(rf"^(.*?\S)(?: (?:{trailing}))+$", "${1}")
+        .replace("", None)
     )
-    text = text.str.replace_all(rf" ?{_COMMA}", "").str.strip_chars()
-    text = text.str.replace(rf"^(?:(?:{leading}) )+(\S)", "${1}").str.replace(
-        rf"^(.*?\S)(?: (?:{trailing}))+$", "${1}"
-    )
-    return pl.when(text.str.len_chars() > 0).then(text)
 
 
 @functools.cache
