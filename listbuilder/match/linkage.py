@@ -284,7 +284,27 @@ def estimate(
         share = float(np.clip((post * count).sum() / count.sum(), 1e-9, 0.5))
         lam = float(np.clip(share * blocked_levels.height / total_pairs, 1e-12, 0.5))
     u = estimate_u(random_levels, prior, m, lam, exact, prior_pairs[1])
-    return Model(m, u, lam, "estimated")
+    return Model(_no_weaker_disagreement(m, u, prior), u, lam, "estimated")
+
+
+def _no_weaker_disagreement(
+    m: dict[str, tuple[float, ...]], u: dict[str, tuple[float, ...]], prior: Model
+) -> dict[str, tuple[float, ...]]:
+    """``m`` with each disagreement level weighing at least as much against as the prior's.
+
+    EM on blocked pairs counts near-twins ("Altely", "Altelyn") partly as matches, and
+    with them their differing domains: "domain differs" would end up weighing little. A
+    disagreement the labelled set shows to be strong evidence stays strong.
+    """
+    floor = prior.weights()
+    out = {}
+    for f, shares in m.items():
+        values = list(shares)
+        i = FIELDS[f].index(DISAGREEMENT[f])
+        if floor[f][i] < 0:
+            values[i] = min(values[i], u[f][i] * 2.0 ** floor[f][i])
+        out[f] = tuple(values)
+    return out
 
 
 # --- scoring ---------------------------------------------------------------------------
