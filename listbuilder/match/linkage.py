@@ -290,18 +290,20 @@ def estimate(
 def _no_weaker_disagreement(
     m: dict[str, tuple[float, ...]], u: dict[str, tuple[float, ...]], prior: Model
 ) -> dict[str, tuple[float, ...]]:
-    """``m`` with each disagreement level weighing at least as much against as the prior's.
+    """``m`` with "domain differs" weighing at least as much against as the prior's.
 
     EM on blocked pairs counts near-twins ("Altely", "Altelyn") partly as matches, and
-    with them their differing domains: "domain differs" would end up weighing little. A
-    disagreement the labelled set shows to be strong evidence stays strong.
+    with them their differing domains: "domain differs" would end up weighing little.
+    Two present, different domains are strong evidence on the labelled set, and stay so.
+    (A name that differs is left to the estimate: with the same domain, a CRM row typed
+    as "ARX legacy import" is still the company.)
     """
     floor = prior.weights()
     out = {}
     for f, shares in m.items():
         values = list(shares)
         i = FIELDS[f].index(DISAGREEMENT[f])
-        if floor[f][i] < 0:
+        if f == "domain" and floor[f][i] < 0:
             values[i] = min(values[i], u[f][i] * 2.0 ** floor[f][i])
         out[f] = tuple(values)
     return out
