@@ -5,7 +5,7 @@ Usage:
 
 Generates the benchmark dataset into DIR if it is not there (5,000,000 companies,
 10,000,000 job postings, 1,700,000 funding rounds, 200,000 CRM accounts; see
-data/generate.py), then runs each side N times, each in a fresh process, and reports the
+data/generate), then runs each side N times, each in a fresh process, and reports the
 median wall time and peak resident memory of each and their ratios. Not part of the test
 suite: timings belong in a quiet machine's report, not in a pass/fail test.
 """
@@ -32,7 +32,7 @@ def ensure_data(data: Path) -> None:
     """Generate the benchmark dataset unless it is already there."""
     if (data / "companies.parquet").exists():
         return
-    cmd = [sys.executable, str(ROOT / "data" / "generate.py"), "--out", str(data)]
+    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data)]
     for key, value in SIZES.items():
         cmd += [f"--{key}", str(value)]
     print("generating", " ".join(cmd[2:]), flush=True)

@@ -5,7 +5,7 @@ Usage:
 
 Generates the benchmark dataset into DIR if it is not there (5,000,000 companies,
 10,000,000 job postings, 1,700,000 funding rounds, 200,000 CRM accounts and 50,000
-opportunities; see data/generate.py), then runs each command N times, each in a fresh
+opportunities; see data/generate), then runs each command N times, each in a fresh
 process, and reports the median wall time and peak resident memory, with the time spent
 matching CRM accounts to companies (the part that reads all five million companies).
 ``backtest`` compares two rules files: rules/example.toml and the rules ``profile``
@@ -38,7 +38,7 @@ def ensure_data(data: Path) -> None:
     """Generate the benchmark dataset unless it is already there, opportunities included."""
     if (data / "companies.parquet").exists() and (data / "opportunities.parquet").exists():
         return
-    cmd = [sys.executable, str(ROOT / "data" / "generate.py"), "--out", str(data)]
+    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data)]
     for key, value in SIZES.items():
         cmd += [f"--{key}", str(value)]
     print("generating", " ".join(cmd[2:]), flush=True)

@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/bench_match.py [--data DIR] [--repeat N]
 
-Generates the dataset into DIR if it is not there (data/generate.py with 1,000,000
+Generates the dataset into DIR if it is not there (data/generate with 1,000,000
 companies and 200,000 CRM accounts: 60% of the accounts are dataset companies written
 differently, with legal forms, punctuation, case, typos, short names, URL and e-mail
 domains and missing domains; 40% are organisations outside the dataset). Then runs
@@ -48,7 +48,7 @@ def ensure_data(data: Path) -> None:
     """Generate the benchmark dataset unless it is already there."""
     if (data / "companies.parquet").exists() and (data / "crm.csv").exists():
         return
-    cmd = [sys.executable, str(ROOT / "data" / "generate.py"), "--out", str(data)]
+    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data)]
     for key, value in SIZES.items():
         cmd += [f"--{key}", str(value)]
     print("generating", " ".join(cmd[2:]), flush=True)

@@ -30,6 +30,7 @@ from listbuilder.evidence import (
     format_profile,
     run_backtest,
     run_explain,
+    run_explain_run,
     run_profile,
 )
 from listbuilder.inputs import crm_api
@@ -41,12 +42,17 @@ from listbuilder.match import (
     run_match,
 )
 from listbuilder.outputs import (
+    REPORT_FILE,
     bad_value_warnings,
+    crm_warnings,
+    date_warnings,
     destination_names,
     export_run,
     format_summary,
     write_report,
 )
+from listbuilder.outputs.push import KINDS as PUSH_KINDS
+from listbuilder.outputs.push import format_plan, push_run
 from listbuilder.progress import QUIET, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,10 +196,11 @@ def build(
     summary = run_with_settings(
         settings, click.get_current_context().find_object(Progress) or QUIET
     )
-    click.echo(format_summary(summary))
+    click.echo(format_summary(summary, lambda path: str(shown(Path(path)))))
     out_dir = shown(settings.out)
     click.echo(f"wrote {out_dir}/")
-    for warning in bad_value_warnings(summary):
+    click.echo(f"report: {out_dir / REPORT_FILE}")
+    for warning in [*bad_value_warnings(summary), *date_warnings(summary), *crm_warnings(summary)]:
         click.echo(f"warning: {warning}", err=True)
     exported = summary.get("exports")
     if exported:
@@ -214,11 +221,23 @@ def build(
     help="Where to write the files.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Write a project on the sample data instead: data/, rules/example.toml and a "
+    "listbuilder.toml pinned to the sample's date, so that `listbuilder build` runs at once.",
+)
 @reports_errors
-def init(directory: str, force: bool) -> None:
-    """Write a commented starter listbuilder.toml and rules/icp.toml."""
-    for path in init_project(directory, force=force):
+def init(directory: str, force: bool, sample: bool) -> None:
+    """Write a commented starter listbuilder.toml and rules/icp.toml, then say what to run.
+
+    With --sample, the project runs on the sample data shipped with listbuilder.
+    """
+    result = init_project(directory, force=force, sample=sample)
+    for path in result.files:
         click.echo(f"wrote {path}")
+    for line in result.next_steps:
+        click.echo(line)
 
 
 def split_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
@@ -268,6 +287,64 @@ def export(
 
 
 @cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--to", "to", required=True, type=click.Choice(PUSH_KINDS), help="Destination.")
+@click.option(
+    "--source",
+    metavar="PATH",
+    help="Destination file with [api] and [push] (default sources/hubspot_api.toml, "
+    "sources/salesforce_api.toml or sources/linkedin_audiences.toml).",
+)
+@click.option(
+    "--state",
+    "state_path",
+    metavar="PATH",
+    help="What this destination last received (default push_state/<destination>.json).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and send nothing.")
+@click.option(
+    "--create-missing",
+    is_flag=True,
+    help="HubSpot: create listed companies the CRM lacks, keyed by domain.",
+)
+@reports_errors
+def push(
+    run_dir: str,
+    to: str,
+    source: str | None,
+    state_path: str | None,
+    dry_run: bool,
+    create_missing: bool,
+) -> None:
+    """Push a run's tiers and scores to a CRM, or its companies to LinkedIn audiences.
+
+    Sends only what changed since the destination's last push: new or changed accounts
+    are tagged or updated, accounts no longer listed are untagged. Every accepted batch
+    is recorded, so a push that fails part-way finishes when run again.
+    """
+    result = push_run(
+        run_dir,
+        to,
+        source=source,
+        state_path=state_path,
+        dry_run=dry_run,
+        create_missing=create_missing,
+    )
+    click.echo(format_plan(result.plan))
+    if not result.sent:
+        click.echo("dry run: nothing was sent")
+        return
+    click.echo(
+        f"pushed to {to} in {result.requests:,} requests ({result.retries} retries); "
+        f"state: {result.state}"
+    )
+    if result.errors_file is not None:
+        click.echo(
+            f"warning: {result.errors:,} records were refused; see {result.errors_file}", err=True
+        )
+
+
+@cli.command()
 @click.option(
     "--source",
     "source_path",
@@ -281,16 +358,30 @@ def export(
     help="Snapshot to write (.parquet); replaced only when every page has arrived. "
     "Default: the source file's [input] path.",
 )
+@click.option(
+    "--since-last",
+    is_flag=True,
+    help="Read only records changed since the previous pull and merge them into its "
+    "snapshot; deleted records leave it and are listed in <name>.deleted.parquet.",
+)
 @reports_errors
-def pull(source_path: str, out: str | None) -> None:
+def pull(source_path: str, out: str | None, since_last: bool) -> None:
     """Read every record of a CRM object over its REST API into a parquet snapshot.
 
     The access token is read from the environment variable the source file names
-    (api.token_env) and is never printed or written. Beside the snapshot goes
-    <name>.pull.json: when, from where, how many records. Point --crm (or [inputs] crm)
-    at the source file to build from the snapshot.
+    (api.token_env; or, for Salesforce, the refresh-token flow) and is never printed or
+    written. Beside the snapshot goes <name>.pull.json: when, from where, how many
+    records. A pull that fails part-way resumes from its last page when run again. Point
+    --crm (or [inputs] crm) at the source file to build from the snapshot.
     """
-    result = crm_api.pull(source_path, out)
+    result = crm_api.pull(source_path, out, since_last=since_last)
+    if result.resumed_pages:
+        click.echo(f"resumed after {result.resumed_pages:,} pages of an earlier pull")
+    if result.mode == "incremental":
+        click.echo(
+            f"{result.changed:,} records changed and {result.deleted:,} deleted since the "
+            "previous pull"
+        )
     retries = f", {result.retries} {'retry' if result.retries == 1 else 'retries'}"
     duplicates = (
         f", {result.duplicates_skipped:,} repeated records skipped"
@@ -468,13 +559,12 @@ def backtest(
 
 
 @cli.command()
-@click.argument("company")
-@click.option("--rules", "rules_path", required=True, metavar="PATH", help="ICP rules file.")
+@click.argument("args", nargs=-1, required=True, metavar="[RUN_DIR] COMPANY")
+@click.option("--rules", "rules_path", metavar="PATH", help="ICP rules file (without RUN_DIR).")
 @click.option(
     "--companies",
-    required=True,
     metavar="PATH",
-    help="Companies: parquet/CSV file, directory, glob or source file.",
+    help="Companies: parquet/CSV file, directory, glob or source file (without RUN_DIR).",
 )
 @click.option("--jobs", metavar="PATH", help="Job postings, for hiring signals.")
 @click.option("--funding", metavar="PATH", help="Funding rounds, for funding signals.")
@@ -482,9 +572,9 @@ def backtest(
 @as_of_option
 @reports_errors
 def explain(
-    company: str,
-    rules_path: str,
-    companies: str,
+    args: tuple[str, ...],
+    rules_path: str | None,
+    companies: str | None,
     jobs: str | None,
     funding: str | None,
     crm: str | None,
@@ -492,22 +582,54 @@ def explain(
 ) -> None:
     """Explain why COMPANY (an id, domain or name) is on a list or not.
 
+    With RUN_DIR (a run directory), the run's rules, inputs and as-of date are read from
+    its summary.json: `listbuilder explain out/2026-11 acme.com`. Without it, pass the
+    inputs as options; --as-of defaults to today, with a warning.
+
     For each segment: every include and exclude condition with the company's value,
     every scoring criterion with the points given or not and why (for signals, the
     events in the window), and the outcome: its tier and rank, suppressed by the CRM,
     below the lowest tier, not eligible, in an earlier segment or left off by a cap.
     Then every CRM account it matches, with the method and score.
     """
-    explanation = run_explain(
-        company,
-        rules_path=rules_path,
-        companies_path=companies,
-        jobs_path=jobs,
-        funding_path=funding,
-        crm_path=crm,
-        as_of=as_of or dt.date.today(),
-    )
+    options = {"--rules": rules_path, "--companies": companies, "--jobs": jobs}
+    options.update({"--funding": funding, "--crm": crm, "--as-of": as_of})
+    if len(args) > 2:
+        raise click.UsageError("expected [RUN_DIR] COMPANY: quote a company name with spaces")
+    if len(args) == 2:
+        given = [name for name, value in options.items() if value is not None]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)}: a run directory gives the rules, inputs and as-of "
+                "date; drop the option(s), or drop RUN_DIR"
+            )
+        explanation = run_explain_run(args[1], args[0])
+    else:
+        missing = [name for name in ("--rules", "--companies") if options[name] is None]
+        if missing:
+            raise click.UsageError(
+                f"missing {' and '.join(missing)}: give a run directory "
+                "(explain RUN_DIR COMPANY) or the inputs"
+            )
+        if as_of is None:
+            as_of = dt.date.today()
+            click.echo(
+                f"warning: no --as-of: explaining as of today, {as_of}; a run is as of the "
+                "date in its summary.json, which `listbuilder explain RUN_DIR COMPANY` uses",
+                err=True,
+            )
+        explanation = run_explain(
+            args[0],
+            rules_path=str(rules_path),
+            companies_path=str(companies),
+            jobs_path=jobs,
+            funding_path=funding,
+            crm_path=crm,
+            as_of=as_of,
+        )
     click.echo(format_explanation(explanation))
+    for note in explanation.notes:
+        click.echo(f"warning: {note}", err=True)
 
 
 @cli.command()

@@ -271,8 +271,29 @@ def build_settings(
     )
 
 
-def init_project(directory: str | Path, *, force: bool = False) -> list[Path]:
+SAMPLE_FILES = {
+    "data/companies.parquet": "companies.parquet",
+    "data/jobs.parquet": "jobs.parquet",
+    "data/funding.parquet": "funding.parquet",
+    "data/crm.csv": "crm.csv",
+    "rules/example.toml": "example.toml",
+}
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """The files ``init`` wrote and what to run next, one line each."""
+
+    files: list[Path]
+    next_steps: list[str]
+
+
+def init_project(directory: str | Path, *, force: bool = False, sample: bool = False) -> InitResult:
     """Write a commented starter ``listbuilder.toml`` and ``rules/icp.toml``.
+
+    With ``sample``, write instead a project on the sample data shipped in the package
+    (``data/``, ``rules/example.toml``), its run date pinned to the sample's, so that
+    ``listbuilder build`` in ``directory`` runs at once.
 
     Raises:
         ConfigError: A file would be overwritten and ``force`` is not set.
@@ -280,18 +301,47 @@ def init_project(directory: str | Path, *, force: bool = False) -> list[Path]:
     from importlib import resources
 
     directory = Path(directory)
-    templates = resources.files("listbuilder") / "templates"
-    targets = {
-        directory / PROJECT_FILE: templates / "listbuilder.toml",
-        directory / "rules" / "icp.toml": templates / "icp.toml",
-    }
+    package = resources.files("listbuilder")
+    if sample:
+        targets = {directory / PROJECT_FILE: package / "templates" / "sample.toml"}
+        targets.update(
+            {directory / to: package / "sample" / src for to, src in SAMPLE_FILES.items()}
+        )
+    else:
+        targets = {
+            directory / PROJECT_FILE: package / "templates" / "listbuilder.toml",
+            directory / "rules" / "icp.toml": package / "templates" / "icp.toml",
+        }
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
         raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
-    for target, template in targets.items():
+    for target, source in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
-    return list(targets)
+        target.write_bytes(source.read_bytes())
+    return InitResult(list(targets), _next_steps(directory, sample))
+
+
+def _next_steps(directory: Path, sample: bool) -> list[str]:
+    """What to run after ``init``: the build, or first the data the project expects."""
+    cd = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
+    if sample:
+        return [
+            f"next: {cd}listbuilder build",
+            "  (the sample, as of 2026-11-01: the lists and report.html go to out/2026-11/)",
+        ]
+    project = directory / PROJECT_FILE
+    data = tomllib.loads(project.read_text(encoding="utf-8"))
+    missing = [
+        value for value in data.get("inputs", {}).values() if not (directory / value).exists()
+    ]
+    if not missing:
+        return [f"next: {cd}listbuilder build"]
+    return [
+        f"next: put your tables where [inputs] in {project} says, or change the paths there "
+        f"(missing: {', '.join(missing)}), then run: {cd}listbuilder build",
+        "or try the sample data first: listbuilder init --sample --dir sample && "
+        "cd sample && listbuilder build",
+    ]
 
 
 def run_with_settings(settings: BuildSettings, progress: Progress = QUIET) -> dict[str, Any]:

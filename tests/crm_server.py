@@ -13,6 +13,7 @@ scripted per page as ``"<object>:<offset>"`` (``crm.fail("companies:300", "500")
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
 import socket
@@ -34,6 +35,11 @@ SF_BATCH = 200
 STAGES = ["customer", "opportunity", "lead", "evangelist", "", "1234567"]
 
 
+def modified(i: int, day: int = 1) -> str:
+    """A modification time: record i was last changed i minutes into January ``day``."""
+    return f"2024-01-{day:02d}T{i // 60 % 24:02d}:{i % 60:02d}:00.000Z"
+
+
 def company(i: int) -> dict[str, Any]:
     return {
         "id": str(10_000 + i),
@@ -47,6 +53,7 @@ def company(i: int) -> dict[str, Any]:
             "numberofemployees": str(10 + i),
             "annualrevenue": None if i % 3 else f"{i * 1000}.5",
             "hs_object_id": str(10_000 + i),
+            "hs_lastmodifieddate": modified(i),
         },
         "createdAt": "2024-01-01T00:00:00Z",
         "updatedAt": "2024-02-01T00:00:00Z",
@@ -96,6 +103,8 @@ def account(i: int) -> dict[str, Any]:
         "NumberOfEmployees": 50 + i,
         "AnnualRevenue": float(i * 1000) if i % 2 else 1.5e6,
         "BillingCountry": ["United States", "UK", "France", None][i % 4],
+        "SystemModstamp": modified(i).replace("Z", "+0000"),
+        "IsDeleted": False,
     }
 
 
@@ -117,6 +126,14 @@ def opportunity(i: int) -> dict[str, Any]:
     }
 
 
+def epoch_ms(value: str) -> int:
+    """ISO time (Z or +0000) or epoch milliseconds, as epoch milliseconds."""
+    if value.isdigit():
+        return int(value)
+    value = value.replace("Z", "+00:00").replace("+0000", "+00:00")
+    return int(dt.datetime.fromisoformat(value).timestamp() * 1000)
+
+
 class FakeCRM:
     """The server's state: records, scripted failures per page, and a request log."""
 
@@ -129,6 +146,12 @@ class FakeCRM:
             "Account": [account(i) for i in range(N_ACCOUNTS)],
             "Opportunity": [opportunity(i) for i in range(N_OPPORTUNITIES)],
         }
+        # HubSpot archived records (id, archivedAt); Salesforce deletions set IsDeleted.
+        self.archived: dict[str, list[dict[str, Any]]] = {"companies": [], "deals": []}
+        self.oauth: dict[str, str] = {}
+        self.rate_limit_headers: dict[str, str] = {}
+        self.views: dict[str, list[dict[str, Any]]] = {}
+        self.search_cap = 10_000
         self.failures: dict[str, list[str]] = {}
         self.requests: list[str] = []
         self.soql: list[str] = []
@@ -191,6 +214,16 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, body)
         elif action == "401":
             self.send_json(401, {"message": f"The token {self.server.crm.token} has expired"})
+        elif action == "sf-limit":
+            self.send_json(
+                403,
+                [
+                    {
+                        "message": "TotalRequests Limit exceeded.",
+                        "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                    }
+                ],
+            )
         elif action == "400":
             self.send_json(
                 400, [{"message": "unexpected token: FORM", "errorCode": "MALFORMED_QUERY"}]
@@ -209,12 +242,87 @@ class Handler(BaseHTTPRequestHandler):
                 401, {"status": "error", "message": "Authentication credentials not found."}
             )
             return
-        if parts.path.startswith("/crm/v3/objects/"):
+        if parts.path.startswith("/crm/v3/properties/"):
+            self.properties(crm, parts.path.rsplit("/", 1)[1])
+        elif parts.path.startswith("/crm/v3/objects/") and query.get("archived") == "true":
+            self.archived(crm, parts.path.rsplit("/", 1)[1], query)
+        elif parts.path.startswith("/crm/v3/objects/"):
             self.hubspot(crm, parts.path.rsplit("/", 1)[1], query)
-        elif parts.path.startswith("/services/data/v61.0/query"):
+        elif parts.path.startswith(("/services/data/v61.0/query", "/services/data/v61.0/queryAll")):
             self.salesforce(crm, parts.path, query)
         else:
             self.send_json(404, {"message": "not found"})
+
+    def do_POST(self) -> None:
+        crm: FakeCRM = self.server.crm
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode()
+        with crm.lock:
+            crm.requests.append(self.path)
+        parts = urlsplit(self.path)
+        if parts.path == "/services/oauth2/token":
+            form = {k: v[0] for k, v in parse_qs(raw).items()}
+            if form.get("grant_type") == "refresh_token" and all(
+                form.get(k) == v for k, v in crm.oauth.items()
+            ):
+                self.send_json(200, {"access_token": crm.token, "token_type": "Bearer"})
+            else:
+                self.send_json(400, {"error": "invalid_grant", "error_description": "bad refresh"})
+            return
+        if self.headers.get("Authorization") != f"Bearer {crm.token}":
+            self.send_json(
+                401, {"status": "error", "message": "Authentication credentials not found."}
+            )
+            return
+        if parts.path.endswith("/search"):
+            self.search(crm, parts.path.split("/")[-2], json.loads(raw))
+        else:
+            self.send_json(404, {"message": "not found"})
+
+    def properties(self, crm: FakeCRM, obj: str) -> None:
+        names = sorted({k for r in crm.hubspot[obj] for k in r["properties"]} | {"createdate"})
+        self.send_json(200, {"results": [{"name": n, "type": "string"} for n in names]})
+
+    def search(self, crm: FakeCRM, obj: str, body: dict[str, Any]) -> None:
+        """HubSpot's search: one GTE filter on hs_lastmodifieddate, ascending, at most
+        10,000 results per query (paging stops there)."""
+        (flt,) = body["filterGroups"][0]["filters"]
+        assert flt["propertyName"] == "hs_lastmodifieddate" and flt["operator"] == "GTE"
+        gte = int(flt["value"])
+        limit = min(int(body.get("limit", 10)), 200)
+        start = int(body.get("after", 0))
+        hits = sorted(
+            (
+                r
+                for r in crm.hubspot[obj]
+                if epoch_ms(r["properties"]["hs_lastmodifieddate"]) >= gte
+            ),
+            key=lambda r: epoch_ms(r["properties"]["hs_lastmodifieddate"]),
+        )
+        page = [
+            {"id": r["id"], "properties": {p: r["properties"].get(p) for p in body["properties"]}}
+            for r in hits[start : start + limit]
+        ]
+        out: dict[str, Any] = {"total": len(hits), "results": page}
+        if start >= crm.search_cap:  # HubSpot answers 400 past its 10,000-result cap
+            self.send_json(400, {"status": "error", "message": "paging past 10000 results"})
+            return
+        if start + limit < len(hits):
+            out["paging"] = {"next": {"after": str(start + limit)}}
+        action = crm.action(f"search:{start}")
+        if action:
+            self.misbehave(action, out)
+        else:
+            self.send_json(200, out, crm.rate_limit_headers)
+
+    def archived(self, crm: FakeCRM, obj: str, query: dict[str, str]) -> None:
+        records = crm.archived[obj]
+        start = int(query.get("after", "0"))
+        limit = min(int(query["limit"]), 100)
+        body: dict[str, Any] = {"results": records[start : start + limit]}
+        if start + limit < len(records):
+            body["paging"] = {"next": {"after": str(start + limit)}}
+        self.send_json(200, body)
 
     def hubspot(self, crm: FakeCRM, obj: str, query: dict[str, str]) -> None:
         records = crm.hubspot[obj]
@@ -237,15 +345,24 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, body)
 
     def salesforce(self, crm: FakeCRM, path: str, query: dict[str, str]) -> None:
-        if path.endswith("/query"):
+        since = None
+        if path.endswith(("/query", "/queryAll")):
             soql = query["q"]
             crm.soql.append(soql)
             obj = re.search(r"\bFROM (\w+)", soql).group(1)  # type: ignore[union-attr]
+            stamp = re.search(r"SystemModstamp > (\S+)", soql)
+            since = stamp.group(1) if stamp else None
             start = 0
+            crm.views[obj] = [
+                r
+                for r in crm.salesforce[obj]
+                if (since is None or epoch_ms(r.get("SystemModstamp", "")) > epoch_ms(since))
+                and (path.endswith("/queryAll") or not r.get("IsDeleted"))
+            ]
         else:
             obj, _, offset = path.rsplit("/", 1)[1].partition("-")
             start = int(offset)
-        records = crm.salesforce[obj]
+        records = crm.views.get(obj, crm.salesforce[obj])
         page = records[start : start + SF_BATCH]
         done = start + SF_BATCH >= len(records)
         body: dict[str, Any] = {"totalSize": len(records), "done": done, "records": page}

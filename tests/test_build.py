@@ -206,12 +206,19 @@ def test_worked_example_lists_summary_and_files(ws: Workspace) -> None:
     assert summary["rules"] == {
         "path": str(paths["rules"]),
         "sha256": hashlib.sha256(rules_bytes).hexdigest(),
+        "from_run": "../rules.toml",
+    }
+    last = {
+        "jobs": pl.read_parquet(paths["jobs"])["posted_date"].max().isoformat(),
+        "funding": pl.read_parquet(paths["funding"])["announced_date"].max().isoformat(),
     }
     assert summary["inputs"] == {
         role: {
             "path": str(paths[role]),
             "rows": rows_n,
             "sha256": hashlib.sha256(paths[role].read_bytes()).hexdigest(),
+            "from_run": f"../{paths[role].name}",
+            **({"last_date": last[role]} if role in last else {}),
         }
         for role, rows_n in (("companies", 8), ("jobs", 6), ("funding", 4))
     }

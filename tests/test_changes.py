@@ -188,11 +188,11 @@ def test_changes_are_classified_with_reasons(two_runs: tuple[Path, Path, dict]) 
     assert (a["c6"]["previous_tier"], a["c6"]["current_tier"]) == ("", "T3")
     assert a["c7"]["reason"] == "moved to b"
     assert (a["c7"]["previous_segment"], a["c7"]["current_segment"]) == ("a", "b")
-    assert a["c8"]["reason"] == "no longer: big +3"
+    assert a["c8"]["reason"] == "employees now 50 (was 150); no longer: big +3"
     assert (a["c8"]["previous_score"], a["c8"]["current_score"]) == ("5", "2")
     b = read_changes(run2 / "b.changes.csv")
     assert {k: v["change"] for k, v in b.items()} == {"c7": "moved_segment"}
-    assert b["c7"]["reason"] == "moved from a"
+    assert b["c7"]["reason"] == "moved from a; country now DE (was US)"
     assert {row["rules_changed"] for row in [*a.values(), *b.values()]} == {"false"}
 
 
@@ -246,3 +246,125 @@ def test_not_a_run_directory(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match=r"is not a run directory: it has no summary.json"):
         load_previous(tmp_path / "empty")
+
+
+# --- reasons a plain diff of criteria cannot give -----------------------------------------
+
+CAPPED_RULES = """
+[[segments]]
+name = "s"
+[segments.include]
+country = ["US"]
+[[segments.score]]
+label = "big"
+when = { employees = { min = 100 } }
+points = 3
+[[segments.score]]
+label = "hiring"
+signal = "hiring"
+within_days = 30
+points = 2
+[[segments.tiers]]
+name = "T1"
+min_score = 3
+max_accounts = 1
+[[segments.tiers]]
+name = "T2"
+min_score = 2
+"""
+
+
+def month(
+    root: Path,
+    companies: dict[str, int],
+    postings: list[tuple[str, dt.date]],
+    as_of: dt.date,
+    previous: Path | None = None,
+) -> dict[str, dict[str, str]]:
+    """One monthly run of CAPPED_RULES on US companies (id -> employees); its changes."""
+    root.mkdir(parents=True)
+    ids = sorted(companies)
+    pl.DataFrame(
+        {
+            "company_id": ids,
+            "name": ids,
+            "domain": [f"{i}-example.com" for i in ids],
+            "employees": [companies[i] for i in ids],
+            "country": ["US"] * len(ids),
+        },
+        schema_overrides={"employees": pl.Int64},
+    ).write_parquet(root / "companies.parquet")
+    pl.DataFrame(
+        {"company_id": [p[0] for p in postings], "posted_date": [p[1] for p in postings]},
+        schema={"company_id": pl.String, "posted_date": pl.Date},
+    ).write_parquet(root / "jobs.parquet")
+    (root / "rules.toml").write_text(CAPPED_RULES)
+    run_build(
+        rules_path=root / "rules.toml",
+        companies_path=root / "companies.parquet",
+        jobs_path=root / "jobs.parquet",
+        as_of=as_of,
+        out=root / "run",
+        previous_path=previous,
+    )
+    changes = root / "run" / "s.changes.csv"
+    return read_changes(changes) if changes.exists() else {}
+
+
+OCT, NOV = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+
+
+def test_a_tier_that_filled_up_explains_a_move_with_the_same_score(tmp_path: Path) -> None:
+    # October: x2 alone scores 3 and takes T1's one seat. November: x1 arrives with the
+    # same score and wins the tie on its id, so x2 drops to T2 with its score unchanged.
+    month(tmp_path / "oct", {"x2": 150}, [], OCT)
+    nov = month(tmp_path / "nov", {"x1": 150, "x2": 150}, [], NOV, tmp_path / "oct" / "run")
+    assert nov["x2"]["change"] == "tier_down"
+    assert (nov["x2"]["previous_score"], nov["x2"]["current_score"]) == ("3", "3")
+    assert nov["x2"]["reason"] == "T1 full (cap 1): ranked 2nd"
+    assert nov["x1"]["change"] == "added"
+    assert nov["x1"]["reason"] == (
+        "not a candidate for s last time: not in the data, or its includes did not hold; "
+        "new: big +3"
+    )
+    # December: x1 leaves the data, and x2 gets the seat back.
+    dec = month(tmp_path / "dec", {"x2": 150}, [], dt.date(2026, 12, 1), tmp_path / "nov" / "run")
+    assert dec["x2"]["change"] == "tier_up"
+    assert dec["x2"]["reason"] == "room in T1 (cap 1): ranked 1st, was 2nd"
+    assert dec["x1"]["reason"] == "no longer in the company data"
+
+
+def test_an_account_added_for_a_new_headcount_says_so(tmp_path: Path) -> None:
+    # y1 is a US company of 50 in October (score 0: a candidate that does not qualify);
+    # in November its headcount is 150. Re-evaluating October with November's headcount
+    # would find `big` then too and give no reason at all.
+    month(tmp_path / "oct", {"y1": 50, "y2": 150}, [], OCT)
+    nov = month(tmp_path / "nov", {"y1": 150, "y2": 150}, [], NOV, tmp_path / "oct" / "run")
+    assert nov["y1"]["change"] == "added"
+    assert nov["y1"]["reason"] == "employees now 150 (was 50); new: big +3"
+
+
+def test_an_added_account_is_explained_by_what_rose(tmp_path: Path) -> None:
+    # z1 (50 people) was hiring in September: score 2, T2. In November the posting is out
+    # of the window but z1 has grown to 150: score 3. It lost `hiring` and gained `big`;
+    # its rise into T1 is explained by `big`, not by the criterion it lost.
+    postings = [("z1", dt.date(2026, 9, 20))]
+    month(tmp_path / "oct", {"z1": 50}, postings, OCT)
+    nov = month(tmp_path / "nov", {"z1": 150}, postings, NOV, tmp_path / "oct" / "run")
+    assert nov["z1"]["change"] == "tier_up"
+    assert nov["z1"]["reason"] == "employees now 150 (was 50); new: big +3"
+    # w1 is new in the data in November. Re-evaluated as of October on November's data it
+    # was hiring then; "no longer: hiring" would explain a fall, not why it was added.
+    month(tmp_path / "oct2", {"w2": 150}, [], OCT)
+    nov2 = month(
+        tmp_path / "nov2",
+        {"w1": 150},
+        [("w1", dt.date(2026, 9, 20))],
+        NOV,
+        tmp_path / "oct2" / "run",
+    )
+    assert nov2["w1"]["change"] == "added"
+    assert nov2["w1"]["reason"] == (
+        "not a candidate for s last time: not in the data, or its includes did not hold; "
+        "new: big +3"
+    )

@@ -131,7 +131,7 @@ def test_build_writes_the_lists_and_prints_the_funnel(ready: Workspace) -> None:
         "listed",
     ]
     assert lines[3].split() == ["core", "4", "3", "0", "1", "2", "3"]
-    assert lines[-1] == f"wrote {ready.out}/"
+    assert lines[-2:] == [f"wrote {ready.out}/", f"report: {ready.out / 'report.html'}"]
     assert ready.listed("core").select("company_id", "tier", "rank", "score").rows() == [
         ("a", "Tier 1", 1, 3),
         ("b", "Tier 2", 2, 2),
@@ -159,7 +159,7 @@ def test_build_with_no_options_runs_the_sample(
     monkeypatch.chdir(tmp_path)
     result = invoke(["build"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "wrote out/"
+    assert result.stdout.splitlines()[-2:] == ["wrote out/", "report: out/report.html"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["as_of"] == dt.date.today().isoformat()
     assert summary["rules"]["path"] == "rules/example.toml"

@@ -18,7 +18,7 @@ import requests
 
 from listbuilder.errors import ConfigError
 from listbuilder.inputs import PullError, bad_value_counts, open_source, pull
-from listbuilder.inputs.crm_api import _retry_after
+from listbuilder.inputs.http import retry_after as _retry_after
 from tests.crm_server import (
     N_ACCOUNTS,
     N_COMPANIES,
@@ -74,7 +74,7 @@ def test_hubspot_companies_survive_every_failure(
     pages = -(-N_COMPANIES // 100)
     assert (result.records, result.pages, result.duplicates_skipped) == (N_COMPANIES, pages, 0)
     assert result.retries == 6
-    assert result.requests == len(crm.requests) == pages + 6
+    assert result.requests == len(crm.requests) == pages + 6 + 1  # and the property check
     assert len(sleeps) == 6
     assert sleeps[0] >= 7  # Retry-After honoured
     assert all(0 <= s <= 60 for s in sleeps)
@@ -125,7 +125,8 @@ def test_hubspot_deals_with_associations(
     out = tmp_path / "deals.parquet"
     result = pull(source, out, session=session, sleep=Sleeps())
     assert result.records == N_DEALS
-    assert all("associations=companies" in r for r in crm.requests)
+    assert crm.requests[0] == "/crm/v3/properties/deals"  # names checked before paging
+    assert all("associations=companies" in r for r in crm.requests[1:])
     df = open_source(source, "opportunities", data=out).frame.collect()
     assert df["opportunity_id"].n_unique() == N_DEALS
     by_id = {r["opportunity_id"]: r for r in df.iter_rows(named=True)}
@@ -158,14 +159,18 @@ def test_a_401_fails_clearly_and_keeps_the_good_snapshot(
     assert "HTTP 401" in message and "HUBSPOT_TOKEN" in message
     assert TOKEN not in message  # even though the server echoed it
     assert TOKEN not in caplog.text
-    assert len(crm.requests) - before == 13  # twelve pages, then one 401: no retries
+    # The property check, twelve pages, then one 401: no retries.
+    assert len(crm.requests) - before == 14
     assert out.read_bytes() == good
     assert out.with_name("companies.pull.json").read_bytes() == good_meta
+    # Beside them only the twelve pages that arrived, kept for the next pull to resume from.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".companies.parquet.partial",
         "companies.parquet",
         "companies.pull.json",
         "sources",
     ]
+    assert len(list((tmp_path / ".companies.parquet.partial").glob("page-*.parquet"))) == 12
 
 
 def test_a_wrong_token_is_refused(
@@ -187,7 +192,7 @@ def test_retries_are_bounded(crm: FakeCRM, session: requests.Session, tmp_path: 
         match=r"giving up on .*/crm/v3/objects/companies after 3 attempts; last error: HTTP 500",
     ):
         pull(source, tmp_path / "x.parquet", session=session, sleep=sleeps)
-    assert len(crm.requests) == 2 + 3
+    assert len(crm.requests) == 1 + 2 + 3  # the property check, two pages, three tries
     assert len(sleeps) == 2
     assert not (tmp_path / "x.parquet").exists()
 
@@ -208,7 +213,7 @@ def test_a_retry_after_too_long_is_an_error(
 ) -> None:
     source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
     crm.fail("companies:0", "429")
-    monkeypatch.setattr("listbuilder.inputs.crm_api.MAX_RETRY_AFTER", 5.0)
+    monkeypatch.setattr("listbuilder.inputs.http.MAX_RETRY_AFTER", 5.0)
     with pytest.raises(PullError, match="asked to wait 7 s"):
         pull(source, tmp_path / "x.parquet", session=session, sleep=Sleeps())
 

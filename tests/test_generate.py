@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -64,10 +65,15 @@ EXPECTED_SCHEMAS = {
 
 
 def _load_generator() -> ModuleType:
-    # data/ is not a package: load the script by path, as the benchmarks do.
-    spec = importlib.util.spec_from_file_location("data_generate", ROOT / "data" / "generate.py")
+    # data/generate is not part of listbuilder: load the package by path.
+    package = ROOT / "data" / "generate"
+    spec = importlib.util.spec_from_file_location(
+        "data_generate", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # Registered first, so that the package's relative imports find it.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 

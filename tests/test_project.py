@@ -151,7 +151,7 @@ def test_without_a_project_the_sample_is_the_default() -> None:
 
 
 def test_init_writes_valid_starters_and_never_overwrites(tmp_path: Path) -> None:
-    written = init_project(tmp_path)
+    written = init_project(tmp_path).files
     assert sorted(p.name for p in written) == ["icp.toml", "listbuilder.toml"]
     rules = load_rules(tmp_path / "rules" / "icp.toml")
     assert rules.segments[0].tiers[0].stickiness == 2

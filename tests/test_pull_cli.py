@@ -44,7 +44,7 @@ def crm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCRM]:
     monkeypatch.setenv("SALESFORCE_TOKEN", TOKEN)
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("listbuilder.inputs.crm_api.BASE_DELAY", 0.001)
+    monkeypatch.setattr("listbuilder.inputs.http.BASE_DELAY", 0.001)
     with serving() as fake:
         yield fake
 
@@ -54,11 +54,12 @@ def invoke(*args: str | Path) -> Result:
 
 
 def files_under(directory: Path) -> dict[str, bytes]:
-    """Every file under ``directory``, hidden temporaries included, with its bytes."""
+    """Every file under ``directory``, hidden temporaries included, with its bytes; the
+    pages a failed pull keeps for the next one to resume from (``.*.partial/``) aside."""
     return {
         str(p.relative_to(directory)): p.read_bytes()
         for p in sorted(directory.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not any(part.endswith(".partial") for part in p.parts)
     }
 
 
@@ -83,7 +84,7 @@ def test_hubspot_pull_writes_the_snapshot_where_the_source_file_says(
     assert result.exit_code == 0, result.output
     snapshots = tmp_path / "snapshots"  # [input] path = "../snapshots/hubspot_companies.parquet"
     assert result.stdout == (
-        f"pulled 2,345 records in {HUBSPOT_PAGES} pages ({HUBSPOT_PAGES + 2} requests, "
+        f"pulled 2,345 records in {HUBSPOT_PAGES} pages ({HUBSPOT_PAGES + 3} requests, "
         "2 retries)\n"
         f"wrote {snapshots / 'hubspot_companies.parquet'}\n"
         f"wrote {snapshots / 'hubspot_companies.pull.json'}\n"
@@ -188,7 +189,7 @@ def test_unset_token_variable_is_a_usage_error(
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         f"Error: environment variable HUBSPOT_TOKEN is not set (api.token_env in {source}): "
-        "export the CRM access token there\n"
+        "export the access token there\n"
     )
     assert crm.requests == []
 
@@ -377,6 +378,8 @@ def test_unreadable_values_are_counted_in_the_summary_and_warned(tmp_path: Path)
         "are treated as empty\n"
         f"warning: companies input {where}: 1 value of `country` could not be read and is "
         "treated as empty\n"
+        "warning: no CRM: customers and open opportunities cannot be suppressed, so the lists "
+        "may include them; pass --crm (or set [inputs] crm)\n"
     )
     listed = pl.read_parquet(out / "core.parquet").sort("company_id")
     assert listed.select("company_id", "employees", "country").rows() == [

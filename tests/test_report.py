@@ -432,6 +432,7 @@ def test_changes_since_the_previous_run_are_shown(ws: Workspace) -> None:
     assert rows["Dropped"].find_all("td")[0].text == "1"
     assert [li.text for li in rows["Dropped"].find_all("li")] == [
         "below T2 threshold 1",
+        "employees changed 1",
         "no longer: big +2 1",
     ]
     assert [li.text for li in rows["Added"].find_all("li")] == ["previously beyond the caps 1"]

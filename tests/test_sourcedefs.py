@@ -79,9 +79,13 @@ def problems_of(path: Path) -> str:
 # --- every shipped file -------------------------------------------------------------------
 
 
+# Files with only [api] and [push]: destinations `listbuilder push` reads, tested there.
+PUSH_ONLY = {"linkedin_audiences.toml"}
+
+
 def test_every_shipped_source_file_is_covered() -> None:
     shipped = {p.name for p in SOURCES.glob("*.toml")}
-    assert shipped == set(EXPORTS) | set(API_SOURCES)
+    assert shipped == set(EXPORTS) | set(API_SOURCES) | PUSH_ONLY
 
 
 @pytest.mark.parametrize("name", sorted(set(EXPORTS) | set(API_SOURCES)))

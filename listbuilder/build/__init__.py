@@ -2,7 +2,14 @@
 seats, and say what changed. Takes sources and rules; gives a ``BuildResult`` of frames.
 """
 
-from listbuilder.build.changes import change_counts, load_previous
+from listbuilder.build.changes import CHANGE_KINDS, change_counts, load_previous
 from listbuilder.build.lists import BuildResult, build_lists, check_inputs
 
-__all__ = ["BuildResult", "build_lists", "change_counts", "check_inputs", "load_previous"]
+__all__ = [
+    "CHANGE_KINDS",
+    "BuildResult",
+    "build_lists",
+    "change_counts",
+    "check_inputs",
+    "load_previous",
+]

@@ -10,13 +10,14 @@ size of the lists rather than of the dataset.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from listbuilder.build.changes import (
     ACCOUNT_COLUMNS,
     PreviousRun,
+    attribute_columns,
     segment_changes,
 )
 from listbuilder.errors import DataError, RulesError
@@ -24,6 +25,7 @@ from listbuilder.inputs import Source, domain_expr
 from listbuilder.match import match_crm
 from listbuilder.progress import QUIET, Progress
 from listbuilder.rules import (
+    EVENT_DATE,
     Rules,
     Segment,
     TierPlan,
@@ -79,6 +81,8 @@ class BuildResult:
     accounts: pl.DataFrame
     changes: dict[str, pl.DataFrame] | None = None
     previous: PreviousRun | None = None
+    # The newest event date of each signal table (None when it has no dated rows).
+    event_last: dict[str, dt.date | None] = field(default_factory=dict)
 
 
 def _best_crm_match(
@@ -164,7 +168,10 @@ def build_lists(
     # the row count of the whole dataset is a separate, metadata-only query.
     included = lf.filter(pl.any_horizontal([included_col(i) for i in range(len(segs))]))
     queries = [companies.select(pl.len()), included]
-    queries += [frame.select(pl.len()) for frame in events.values()]
+    # One max per table, in the same pass: an as-of date past the data is worth a warning.
+    queries += [
+        frame.select(pl.len(), pl.col(EVENT_DATE[name]).max()) for name, frame in events.items()
+    ]
     with progress.stage("scoring companies") as stage:
         read_df, included_df, *event_lens = pl.collect_all(queries)
         counts = included_df.select(
@@ -179,6 +186,7 @@ def build_lists(
         counts["read"] = read_df.item()
         histograms = _score_histograms(included_df, len(segs))
         candidates = included_df.filter(pl.col("_seg").is_not_null())
+        not_qualified = _not_qualified(rules, included_df)
         del included_df
         stage.rows = counts["read"]
     with progress.stage("matching qualified accounts against the CRM") as stage:
@@ -234,17 +242,7 @@ def build_lists(
         }
         disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclude)}
         lists.append(SegmentList(seg, listed, funnel, plans, disqualifiers, histograms[i]))
-    accounts = pl.concat(
-        [
-            part.select(
-                *(
-                    pl.col(c).cast(t) if c in part.columns else pl.lit(None, t).alias(c)
-                    for c, t in ACCOUNT_COLUMNS.items()
-                )
-            )
-            for part in account_parts
-        ]
-    )
+    accounts = _accounts_frame(rules, [*account_parts, *not_qualified])
     changes = None
     if previous is not None:
         with progress.stage("comparing with the previous run"):
@@ -255,11 +253,56 @@ def build_lists(
         lists=lists,
         suppressed=pl.concat(suppressed_parts),
         event_rows={
-            _SIGNAL_TABLE[name]: df.item() for name, df in zip(events, event_lens, strict=True)
+            _SIGNAL_TABLE[name]: df.item(0, 0) for name, df in zip(events, event_lens, strict=True)
+        },
+        event_last={
+            _SIGNAL_TABLE[name]: df.item(0, 1) for name, df in zip(events, event_lens, strict=True)
         },
         accounts=accounts,
         changes=changes,
         previous=previous,
+    )
+
+
+def _not_qualified(rules: Rules, included: pl.DataFrame) -> list[pl.DataFrame]:
+    """Per segment, the companies that pass its includes but do not qualify for it.
+
+    They are kept in ``accounts.parquet`` (status ``not_qualified``) so that next month's
+    run knows their score, criteria and attributes when one of them joins the list.
+    """
+    parts = []
+    for i, seg in enumerate(rules.segments):
+        parts.append(
+            included.filter(pl.col(included_col(i)) & ~pl.col(f"_qual{i}"))
+            .with_columns(
+                score=pl.col(f"_score{i}"),
+                segment=pl.lit(seg.name),
+                fired=fired_labels_expr(seg, i),
+                status=pl.lit("not_qualified"),
+            )
+            .sort("company_id")
+        )
+    return parts
+
+
+def _accounts_frame(rules: Rules, parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """``ACCOUNT_COLUMNS`` of every part, and ``attributes``: the company columns the rules read.
+
+    The attributes are what the next run's changes are explained against: a company's
+    headcount last month is not in this month's data.
+    """
+    read = attribute_columns(rules)
+    return pl.concat(
+        [
+            part.select(
+                *(
+                    pl.col(c).cast(t) if c in part.columns else pl.lit(None, t).alias(c)
+                    for c, t in ACCOUNT_COLUMNS.items()
+                ),
+                *([pl.struct(read).alias("attributes")] if read else []),
+            )
+            for part in parts
+        ]
     )
 
 
@@ -383,10 +426,14 @@ def _changes(
     as_of: dt.date,
 ) -> dict[str, pl.DataFrame]:
     """Per segment, every change since ``previous`` with its reason."""
-    listed_now = accounts.filter(pl.col("status") == "listed")["company_id"]
+    listed = accounts.filter(pl.col("status") == "listed")
+    listed_now = listed["company_id"]
     was_listed = previous.accounts.filter(pl.col("status") == "listed")["company_id"]
     gone = was_listed.filter(~was_listed.is_in(listed_now.implode())).unique().sort()
-    new = listed_now.filter(~listed_now.is_in(previous.accounts["company_id"].implode()))
+    # Listed in a segment the previous run has no row of them for: re-evaluated as of then.
+    new = listed.join(
+        previous.accounts.select("company_id", "segment"), on=["company_id", "segment"], how="anti"
+    )["company_id"]
     now_eval = evaluate_ids(rules, companies, events, as_of, gone.to_list())
     before_eval = evaluate_ids(rules, companies, events, previous.as_of, new.unique().to_list())
     return {

@@ -20,6 +20,7 @@ from listbuilder.evidence.explain import (
     explain_company,
     format_explanation,
     run_explain,
+    run_explain_run,
 )
 from listbuilder.evidence.profile import (
     Profile,
@@ -50,6 +51,7 @@ __all__ = [
     "roc_auc",
     "run_backtest",
     "run_explain",
+    "run_explain_run",
     "run_profile",
     "wilson_interval",
     "write_backtest",

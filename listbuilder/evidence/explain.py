@@ -13,7 +13,9 @@ account the company matches, with the method and score of the match.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import polars as pl
 
 from listbuilder.build import build_lists, check_inputs
 from listbuilder.errors import ConfigError, DataError
+from listbuilder.files import read_run_summary, sha256_of
 from listbuilder.inputs import Source, domain_expr, normalise_domain, read_source
 from listbuilder.match import match_crm, name_expr, normalise_name
 from listbuilder.rules import (
@@ -110,6 +113,8 @@ class Explanation:
     rules_path: str
     segments: tuple[SegmentOutcome, ...]
     crm: tuple[CrmMatch, ...] | None
+    # Warnings about the explanation itself, e.g. an input changed since the run.
+    notes: tuple[str, ...] = ()
 
 
 def find_company(companies: pl.LazyFrame, query: str, source: str = "companies") -> dict[str, Any]:
@@ -490,4 +495,65 @@ def run_explain(
         jobs=read_source(jobs_path, "jobs") if jobs_path else None,
         funding=read_source(funding_path, "funding") if funding_path else None,
         crm=read_source(crm_path, "crm") if crm_path else None,
+    )
+
+
+def run_explain_run(query: str, run_dir: str | Path) -> Explanation:
+    """Explain one company as the run in ``run_dir`` saw it.
+
+    The rules, inputs and as-of date come from the run's ``summary.json``: each path is
+    found through ``from_run`` (relative to the run directory), else as recorded. An
+    input whose sha256 differs from the run's is used all the same, with a note: the
+    explanation is then of today's file, not of the run's.
+
+    Raises:
+        DataError: ``run_dir`` is not a run directory, or a recorded input is gone.
+    """
+    run = Path(run_dir)
+    summary_path, summary = read_run_summary(run)
+    try:
+        as_of = dt.date.fromisoformat(summary["as_of"])  # type: ignore[index]
+        rules_entry = summary["rules"]  # type: ignore[index]
+        inputs = summary["inputs"]  # type: ignore[index]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{summary_path} is not a listbuilder summary: {exc}") from None
+    rules = load_rules(_recorded_path(run, "rules", rules_entry))
+    sources = {
+        role: read_source(_recorded_path(run, role, inputs[role]), role)
+        for role in ("companies", "jobs", "funding", "crm")
+        if role in inputs
+    }
+    notes = [
+        f"{role} input {source.path} has changed since the run (its sha256 differs): "
+        "this explains the file as it is now"
+        for role, source in sources.items()
+        if inputs[role].get("sha256") and sha256_of(list(source.files)) != inputs[role]["sha256"]
+    ]
+    if rules.sha256 != rules_entry.get("sha256"):
+        notes.append(f"rules {rules.path} have changed since the run (their sha256 differs)")
+    if "confirmed" in inputs:
+        notes.append("the run's confirmed CRM pairs are not applied: CRM matches are the engine's")
+    explanation = explain_company(
+        query,
+        rules,
+        sources["companies"],
+        as_of=as_of,
+        jobs=sources.get("jobs"),
+        funding=sources.get("funding"),
+        crm=sources.get("crm"),
+    )
+    return dataclasses.replace(explanation, notes=tuple(notes))
+
+
+def _recorded_path(run: Path, role: str, entry: dict[str, Any]) -> Path:
+    """Where a run's recorded input is now: beside the run as recorded, else as given."""
+    candidates = [Path(os.path.normpath(run / entry["from_run"]))] if entry.get("from_run") else []
+    candidates.append(Path(entry["path"]))
+    for path in candidates:
+        if any(ch in str(path) for ch in "*?[") or path.exists():
+            return path
+    raise DataError(
+        f"the run's {role} input {entry['path']} is not there any more (looked for "
+        f"{' and '.join(str(c) for c in candidates)}); pass the inputs with --rules, "
+        "--companies ... and --as-of instead"
     )

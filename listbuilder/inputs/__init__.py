@@ -2,7 +2,7 @@
 domains, and the CRM API pull. Takes paths; gives typed lazy tables (``Source``).
 """
 
-from listbuilder.inputs.crm_api import PullError, pull
+from listbuilder.inputs.crm_api import PullError, PullResult, pull
 from listbuilder.inputs.domains import (
     SHARED_DOMAINS,
     domain_expr,
@@ -12,6 +12,8 @@ from listbuilder.inputs.domains import (
     normalise_domains,
     registrable_domain_expr,
 )
+from listbuilder.inputs.http import Answer, Client, Refused
+from listbuilder.inputs.oauth import access_token
 from listbuilder.inputs.parsers import band, band_bounds, country, domain, funding_stage
 from listbuilder.inputs.sourcefiles import (
     bad_value_counts,
@@ -26,8 +28,13 @@ __all__ = [
     "FORMATS",
     "ROLES",
     "SHARED_DOMAINS",
+    "Answer",
+    "Client",
     "PullError",
+    "PullResult",
+    "Refused",
     "Source",
+    "access_token",
     "bad_value_counts",
     "band",
     "band_bounds",

@@ -1,60 +1,65 @@
 """Pull CRM records over HTTP into a parquet snapshot a build can read from files.
 
 ``pull(source_path, out_path)`` reads every record of the object an API source file names
-(``[api]`` in ``sources/hubspot_api.toml`` or ``sources/salesforce_api.toml``):
+(``[api]`` in ``sources/hubspot_api.toml`` or ``sources/salesforce_api.toml``; paging in
+``crm_pages``). Every value is stored as text (lists of ids for HubSpot associations), so a
+page where a number arrives as a float and the next where it arrives as an int make one
+stable schema; the source file's mapping parses the types when the snapshot is read.
 
-* HubSpot CRM v3 objects, ``GET /crm/v3/objects/{object}?limit=..&properties=..``,
-  following the ``paging.next.after`` cursor until there is none;
-* Salesforce REST query, ``GET /services/data/vXX.X/query?q=SELECT ..``, following
-  ``nextRecordsUrl`` until ``done`` is true.
+Fit for a schedule:
 
-Every value is stored as text (lists of ids for HubSpot associations), so a page where a
-number arrives as a float and the next where it arrives as an int make one stable schema;
-the source file's mapping parses the types when the snapshot is read. The snapshot is
-written beside its target and moved into place only when every page has arrived, with a
-small ``<name>.pull.json`` saying when and from where: a failed pull never replaces a good
-snapshot, and a month's build can be re-run from files alone.
+* **Resume.** Each page is written to ``.<snapshot>.partial/`` with the cursor to go on
+  from; a pull that fails on page 9,000 of 10,000 resumes from its last cursor when re-run
+  with the same source file. The snapshot is assembled only when the last page is in.
+* **Incremental.** ``since_last=True`` reads only the records modified since the previous
+  pull started (HubSpot search on ``hs_lastmodifieddate``, Salesforce ``queryAll`` on
+  ``SystemModstamp``), merges them into the snapshot by key, and takes deleted records
+  (HubSpot archived, Salesforce ``IsDeleted``) out of it, listing them in
+  ``<stem>.deleted.parquet`` so a deletion stays visible.
 
-The token comes from the environment variable the source file names and is sent only in
-the ``Authorization`` header, only to the source file's host. It is never logged and never
-put in an exception, the snapshot or the metadata.
+The snapshot and its ``<stem>.pull.json`` are replaced only when every page has arrived: a
+failed pull never replaces a good snapshot. The token (or the Salesforce refresh-token
+flow, ``inputs.oauth``) is sent only to the source file's host and never written anywhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
+import hashlib
 import json
 import logging
 import os
 import random
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from listbuilder.errors import ConfigError, DataError
+from listbuilder.errors import ConfigError
 from listbuilder.files import atomic_file, sha256_of
+from listbuilder.inputs.crm_pages import (
+    Page,
+    PullError,
+    check_properties,
+    key_column,
+    pages,
+    soql,
+)
+from listbuilder.inputs.http import Client, Refused
+from listbuilder.inputs.oauth import access_token
 from listbuilder.inputs.sourcefiles import ApiSpec, SourceDef, load_source_def
 
 log = logging.getLogger(__name__)
+PARTIAL_FORMAT = "listbuilder-partial-pull/1"
 
-BASE_DELAY = 1.0
-MAX_DELAY = 60.0
-# A server asking for a longer wait than this is down for maintenance, not busy:
-# better to say so than to sit silent for an hour.
-MAX_RETRY_AFTER = 300.0
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class PullError(DataError):
-    """The CRM refused, failed or answered something unusable; nothing was replaced."""
+__all__ = ["PullError", "PullResult", "pull"]
 
 
 @dataclass(frozen=True)
@@ -71,29 +76,37 @@ class PullResult:
     duplicates_skipped: int
     started_at: str
     finished_at: str
+    mode: str = "full"
+    changed: int = 0
+    deleted: int = 0
+    resumed_pages: int = 0
 
 
 def pull(
     source_path: str | Path,
     out_path: str | Path | None = None,
     *,
+    since_last: bool = False,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> PullResult:
-    """Read every record the source file's ``[api]`` names into a parquet snapshot.
+    """Read the records the source file's ``[api]`` names into a parquet snapshot.
 
     Args:
         source_path: A source file with an ``[api]`` table.
         out_path: The snapshot to write; default the file's ``[input] path``. The
             metadata goes beside it as ``<stem>.pull.json``.
+        since_last: Read only what changed since the previous pull and merge it in.
         session: The HTTP session to use (default: a new one, closed at the end).
         sleep: Called with each backoff delay in seconds (tests pass a recorder).
         rng: Source of the backoff jitter (tests pass a seeded one).
+        env: The environment to read tokens from (default ``os.environ``).
 
     Raises:
-        ConfigError: The file has no ``[api]``, no output path, or the token variable is
-            unset.
+        ConfigError: No ``[api]``, no output path, an unset token variable, an unknown
+            HubSpot property, or ``since_last`` without a previous snapshot.
         PullError: Authentication failed, a request kept failing after the retries, or
             the API answered something that is not a page of records.
     """
@@ -101,23 +114,99 @@ def pull(
     api = defn.api
     if api is None:
         raise ConfigError(f"source file {defn.path} has no [api] table: there is nothing to pull")
-    token = os.environ.get(api.token_env, "").strip()
-    if not token:
-        raise ConfigError(
-            f"environment variable {api.token_env} is not set (api.token_env in "
-            f"{defn.path}): export the CRM access token there"
-        )
     out = _out_path(defn, out_path)
     meta_path = out.with_name(f"{out.stem}.pull.json")
-    http = _Http(session or requests.Session(), api, token, sleep, rng or random.Random())
+    since = _watermark(out, meta_path) if since_last else None
+    client = Client(
+        api.base_url,
+        "",
+        max_attempts=api.max_attempts,
+        timeout=(api.connect_timeout, api.read_timeout),
+        session=session,
+        sleep=sleep,
+        rng=rng or random.Random(),
+        token_env=api.token_env,
+        error=PullError,
+    )
     try:
-        meta = _pull_into(defn, api, http, out, meta_path)
+        client.token = access_token(
+            client,
+            defn.path,
+            api.token_env,
+            (api.client_id_env, api.client_secret_env, api.refresh_token_env),
+            os.environ if env is None else env,
+        )
+        result = _pull_into(defn, api, client, out, meta_path, since)
+    except Refused as exc:
+        raise PullError(
+            f"{api.kind} refused the token (HTTP {exc.status}) at {exc.where}: check that "
+            f"{api.token_env} holds a valid, unexpired token with read access to "
+            f"{api.object} ({exc.detail})"
+        ) from None
     finally:
         if session is None:
-            http.session.close()
-    log.info(
-        "pulled %d %s records in %d pages to %s", meta["records"], api.object, meta["pages"], out
-    )
+            client.session.close()
+    log.info("pulled %d %s records to %s", result.records, api.object, out)
+    return result
+
+
+def _watermark(out: Path, meta_path: Path) -> str:
+    """When the previous pull started: changes since then are what an incremental reads."""
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        started = str(meta["started_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(
+            f"--since-last needs a previous pull: {meta_path} is missing or unreadable; "
+            "run a full pull first"
+        ) from None
+    if not out.exists():
+        raise ConfigError(f"--since-last needs the previous snapshot {out}; run a full pull first")
+    return started
+
+
+def _pull_into(
+    defn: SourceDef, api: ApiSpec, client: Client, out: Path, meta_path: Path, since: str | None
+) -> PullResult:
+    """Page through the API into ``.partial/``, then assemble and move into place."""
+    if api.kind == "hubspot":
+        check_properties(client, api, defn.path)
+    request = _describe_request(api, since)
+    partial = _Partial(out.with_name(f".{out.name}.partial"), request)
+    resumed = partial.pages
+    for page in pages(client, api, partial.cursor or {}, since):
+        partial.add(page, api)
+    columns = _columns(api)
+    key = key_column(api)
+    with atomic_file(meta_path) as meta_tmp, atomic_file(out) as parquet_tmp:
+        if since is None:
+            counts = _write_full(partial, columns, key, parquet_tmp)
+        else:
+            counts = _merge(partial, columns, key, parquet_tmp, out)
+        if since is not None:
+            _record_deleted(out, counts["deleted_keys"], partial.started_at)
+        meta = {
+            "source": str(defn.path),
+            "kind": api.kind,
+            "base_url": api.base_url,
+            "object": api.object,
+            "request": request,
+            "mode": "incremental" if since else "full",
+            "started_at": partial.started_at,
+            "finished_at": _now(),
+            "records": counts["records"],
+            "pages": partial.pages,
+            "requests": client.requests,
+            "retries": client.retries,
+            "duplicates_skipped": counts["duplicates"],
+            "changed": counts["changed"],
+            "deleted": len(counts["deleted_keys"]),
+            "resumed_pages": resumed,
+            "snapshot": out.name,
+            "snapshot_sha256": sha256_of([parquet_tmp]),
+        }
+        meta_tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    partial.remove()
     return PullResult(
         source=defn.path,
         out=out,
@@ -129,40 +218,153 @@ def pull(
         duplicates_skipped=meta["duplicates_skipped"],
         started_at=meta["started_at"],
         finished_at=meta["finished_at"],
+        mode=meta["mode"],
+        changed=meta["changed"],
+        deleted=meta["deleted"],
+        resumed_pages=resumed,
     )
 
 
-def _pull_into(
-    defn: SourceDef, api: ApiSpec, http: _Http, out: Path, meta_path: Path
-) -> dict[str, Any]:
-    """Page through the API into temporary files, then move both into place.
+class _Partial:
+    """The pages of an unfinished pull, and the cursor to go on from.
 
-    The snapshot and its metadata are written beside their targets and renamed only when
-    the last page has arrived (the snapshot first, then the metadata describing it); any
-    failure before that removes the temporary files and leaves the previous pull intact.
+    A partial directory is resumed only by a pull with the same request (same source file
+    settings and mode); any other is this tool's own leftover and is started afresh.
     """
-    started = _now()
-    pages = _hubspot_pages(http, api) if api.kind == "hubspot" else _salesforce_pages(http, api)
-    with atomic_file(meta_path) as meta_tmp, atomic_file(out) as parquet_tmp:
-        counts = _write_snapshot(pages, _columns(api), _key_column(api), parquet_tmp)
-        meta = {
-            "source": str(defn.path),
-            "kind": api.kind,
-            "base_url": api.base_url,
-            "object": api.object,
-            "request": _describe_request(api),
-            "started_at": started,
-            "finished_at": _now(),
-            "records": counts["records"],
-            "pages": counts["pages"],
-            "requests": http.requests,
-            "retries": http.retries,
-            "duplicates_skipped": counts["duplicates"],
-            "snapshot": out.name,
-            "snapshot_sha256": sha256_of([parquet_tmp]),
+
+    def __init__(self, path: Path, request: dict[str, Any]) -> None:
+        self.path = path
+        self.digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+        self.pages = 0
+        self.cursor: dict[str, Any] | None = None
+        self.started_at = _now()
+        progress = self._read()
+        if progress is not None and progress.get("request") == self.digest:
+            self.pages = int(progress["pages"])
+            self.cursor = progress["cursor"]
+            self.started_at = progress["started_at"]
+            log.info("resuming a pull after %d pages", self.pages)
+        elif progress is not None:
+            shutil.rmtree(path)
+        elif path.exists():
+            raise ConfigError(f"{path} is in the way of the pull and is not one of its own")
+        if self.cursor is None and self.pages:
+            self.cursor = {}
+
+    def _read(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.path / "progress.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("format") == PARTIAL_FORMAT else None
+
+    def add(self, page: Page, api: ApiSpec) -> None:
+        """Write a page, then the cursor after it: a crash between the two re-reads one page."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = self.path / f"page-{self.pages:07d}.parquet"
+        columns = _columns(api)
+        schema = pa.schema([*columns.items(), ("_deleted", pa.bool_())])
+        rows = {c: [r.get(c) for r in page.records] for c in columns}
+        rows["_deleted"] = [False] * len(page.records)
+        key = key_column(api)
+        for ident in page.deleted:
+            for c in columns:
+                rows[c].append(ident if c == key else None)
+            rows["_deleted"].append(True)
+        with atomic_file(name) as tmp:
+            pq.write_table(pa.Table.from_pydict(rows, schema=schema), tmp)
+        self.pages += 1
+        progress = {
+            "format": PARTIAL_FORMAT,
+            "request": self.digest,
+            "pages": self.pages,
+            "cursor": page.cursor,
+            "started_at": self.started_at,
         }
-        meta_tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    return meta
+        with atomic_file(self.path / "progress.json") as tmp:
+            tmp.write_text(json.dumps(progress), encoding="utf-8")
+        log.info("page %d: %d records", self.pages, len(page.records))
+
+    def files(self) -> list[Path]:
+        return sorted(self.path.glob("page-*.parquet")) if self.path.exists() else []
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _pages(
+    partial: _Partial, columns: dict[str, pa.DataType], key: str
+) -> Iterator[tuple[pa.Table, list[str], int]]:
+    """Each page's new records (a key seen on an earlier page is skipped, the first kept),
+    the keys it reports deleted, and how many repeats it skipped."""
+    schema = pa.schema(list(columns.items()))
+    seen: set[str] = set()
+    for file in partial.files():
+        table = pq.read_table(file)
+        flags = table.column("_deleted").to_pylist()
+        keep, deleted, repeats = [], [], 0
+        for i, (ident, gone) in enumerate(zip(table.column(key).to_pylist(), flags, strict=True)):
+            if gone:
+                deleted.append(str(ident))
+            elif ident is None or ident not in seen:
+                keep.append(i)
+                if ident is not None:
+                    seen.add(ident)
+            else:
+                repeats += 1
+        rows = table.take(pa.array(keep, type=pa.int64()))
+        yield rows.select(list(columns)).cast(schema), deleted, repeats
+
+
+def _write_full(
+    partial: _Partial, columns: dict[str, pa.DataType], key: str, path: Path
+) -> dict[str, Any]:
+    """The snapshot from a full pull's pages, one page in memory at a time."""
+    counts: dict[str, Any] = {"records": 0, "duplicates": 0, "changed": 0, "deleted_keys": []}
+    with pq.ParquetWriter(path, pa.schema(list(columns.items()))) as writer:
+        for fresh, _, repeats in _pages(partial, columns, key):
+            writer.write_table(fresh)
+            counts["records"] += fresh.num_rows
+            counts["duplicates"] += repeats
+    counts["changed"] = counts["records"]
+    return counts
+
+
+def _merge(
+    partial: _Partial, columns: dict[str, pa.DataType], key: str, path: Path, old: Path
+) -> dict[str, Any]:
+    """An incremental pull's changes merged into the previous snapshot by key: changed
+    records replace their old rows, deleted ones leave."""
+    tables, deleted, repeats = [], [], 0
+    for fresh, gone, skipped in _pages(partial, columns, key):
+        tables.append(fresh)
+        deleted += gone
+        repeats += skipped
+    changed = pl.from_arrow(pa.concat_tables(tables)) if tables else None
+    changed_keys = set(changed[key].drop_nulls().to_list()) if changed is not None else set()
+    previous = pl.read_parquet(old)
+    gone_keys = sorted((set(deleted) - changed_keys) & set(previous[key].to_list()))
+    drop = pl.Series(sorted(changed_keys | set(gone_keys)), dtype=pl.String)
+    kept = previous.filter(~pl.col(key).is_in(drop.implode()))
+    merged = pl.concat([kept, changed], how="vertical_relaxed") if changed is not None else kept
+    merged.write_parquet(path)
+    return {
+        "records": merged.height,
+        "duplicates": repeats,
+        "changed": 0 if changed is None else changed.height,
+        "deleted_keys": gone_keys,
+    }
+
+
+def _record_deleted(out: Path, keys: list[str], when: str) -> None:
+    """Append this pull's deletions to ``<stem>.deleted.parquet`` (key, when seen)."""
+    if not keys:
+        return
+    path = out.with_name(f"{out.stem}.deleted.parquet")
+    new = pl.DataFrame({"key": keys, "deleted_seen_at": [when] * len(keys)})
+    frame = pl.concat([pl.read_parquet(path), new]) if path.exists() else new
+    with atomic_file(path) as tmp:
+        frame.write_parquet(tmp)
 
 
 def _out_path(defn: SourceDef, out_path: str | Path | None) -> Path:
@@ -183,272 +385,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-# --- HTTP with retries --------------------------------------------------------------------
-
-
-class _Http:
-    """GETs JSON with timeouts, and retries what is worth retrying.
-
-    The retry loop is written here rather than delegated to urllib3's ``Retry``: a
-    connection dropped while the body is being read (``ChunkedEncodingError``) happens
-    after urllib3 has handed the response over, so ``Retry`` never sees it; ``Retry`` also
-    sleeps with ``time.sleep`` and the global ``random``, which tests cannot replace.
-    """
-
-    def __init__(
-        self,
-        session: requests.Session,
-        api: ApiSpec,
-        token: str,
-        sleep: Callable[[float], None],
-        rng: random.Random,
-    ) -> None:
-        self.session = session
-        self.api = api
-        self.token = token
-        self.sleep = sleep
-        self.rng = rng
-        self.requests = 0
-        self.retries = 0
-        self.host = urlsplit(api.base_url).netloc
-
-    def redact(self, text: str) -> str:
-        """``text`` with the token blanked, should any server or library echo it."""
-        return text.replace(self.token, "[token]") if self.token else text
-
-    def get(self, url: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """The JSON object at ``url``; retries connection errors, timeouts, 429 and 5xx."""
-        if urlsplit(url).netloc != self.host:
-            # The token goes only to the host the source file names.
-            raise PullError(f"refusing to follow a link to another host: {self.redact(_bare(url))}")
-        where = self.redact(_bare(url))
-        last = ""
-        for attempt in range(1, self.api.max_attempts + 1):
-            self.requests += 1
-            wait_at_least = 0.0
-            try:
-                response = self.session.get(
-                    url,
-                    params=params,
-                    headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
-                    timeout=(self.api.connect_timeout, self.api.read_timeout),
-                )
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ) as exc:
-                last = type(exc).__name__
-            else:
-                status = response.status_code
-                if status == 200:
-                    try:
-                        body = response.json()
-                    except ValueError:
-                        last = "a response that is not JSON"
-                    else:
-                        if isinstance(body, dict):
-                            return body
-                        raise PullError(f"{where} answered JSON that is not an object")
-                elif status in (401, 403):
-                    raise PullError(
-                        f"{self.api.kind} refused the token (HTTP {status}) at {where}: check "
-                        f"that {self.api.token_env} holds a valid, unexpired token with read "
-                        f"access to {self.api.object} ({_message(response, self.redact)})"
-                    )
-                elif status in RETRY_STATUSES:
-                    last = f"HTTP {status}"
-                    wait_at_least = _retry_after(response.headers.get("Retry-After"))
-                    if wait_at_least > MAX_RETRY_AFTER:
-                        raise PullError(
-                            f"{where} asked to wait {wait_at_least:.0f} s before retrying "
-                            f"(HTTP {status}, Retry-After); try the pull again later"
-                        )
-                else:
-                    raise PullError(
-                        f"HTTP {status} from {where}: {_message(response, self.redact)}"
-                    )
-            if attempt == self.api.max_attempts:
-                break
-            delay = max(wait_at_least, self._backoff(attempt))
-            self.retries += 1
-            log.info("%s from %s; retry %d in %.1f s", last, where, attempt, delay)
-            self.sleep(delay)
-        raise PullError(
-            f"giving up on {where} after {self.api.max_attempts} attempts; last error: {last}"
-        )
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^n)].
-
-        Jitter spreads the retries of many clients hit by the same outage.
-        """
-        return self.rng.uniform(0, min(MAX_DELAY, BASE_DELAY * 2 ** (attempt - 1)))
-
-
-def _retry_after(value: str | None) -> float:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return 0.0
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 0.0
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
-def _bare(url: str) -> str:
-    """A URL without its query string, for messages (cursors and SOQL are noise there)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def _message(response: requests.Response, redact: Callable[[str], str]) -> str:
-    """The API's own error message, short: HubSpot's ``message``, Salesforce's list of
-    ``{message, errorCode}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "no details"
-    items = body if isinstance(body, list) else [body]
-    texts = [
-        " ".join(str(i.get(k)) for k in ("errorCode", "message") if i.get(k))
-        for i in items
-        if isinstance(i, dict)
-    ]
-    text = "; ".join(t for t in texts if t) or "no details"
-    return redact(text)[:300]
-
-
-# --- paging -------------------------------------------------------------------------------
-
-Record = dict[str, str | list[str] | None]
-
-
-def _hubspot_pages(http: _Http, api: ApiSpec) -> Iterator[list[Record]]:
-    url = f"{api.base_url}/crm/v3/objects/{api.object}"
-    params = {
-        "limit": str(api.page_size),
-        "properties": ",".join(api.properties),
-        "archived": "false",
-    }
-    if api.associations:
-        params["associations"] = ",".join(api.associations)
-    seen: set[str] = set()
-    after: str | None = None
-    while True:
-        body = http.get(url, {**params, "after": after} if after else params)
-        results = body.get("results")
-        if not isinstance(results, list):
-            raise PullError(f"{_bare(url)} answered a page without a results list")
-        yield [_hubspot_record(r, api) for r in results]
-        paging = body.get("paging") or {}
-        after = ((paging.get("next") or {}) if isinstance(paging, dict) else {}).get("after")
-        if not after:
-            return
-        after = str(after)
-        if after in seen:
-            raise PullError(f"{_bare(url)} returned the paging cursor {after!r} twice")
-        seen.add(after)
-
-
-def _hubspot_record(result: Any, api: ApiSpec) -> Record:
-    if not isinstance(result, dict) or "id" not in result:
-        raise PullError(f"HubSpot returned a {api.object} record without an id")
-    props = result.get("properties") or {}
-    record: Record = {"id": str(result["id"])}
-    for name in api.properties:
-        record[name] = _text(props.get(name))
-    assoc = result.get("associations") or {}
-    for kind in api.associations:
-        found = ((assoc.get(kind) or {}).get("results") or []) if isinstance(assoc, dict) else []
-        # A record is listed once per association label: labelled types first (such as
-        # deal_to_company, the primary), then *_unlabeled, so the first id is the primary.
-        ordered = sorted(
-            (a for a in found if isinstance(a, dict) and "id" in a),
-            key=lambda a: "unlabeled" in str(a.get("type", "")),
-        )
-        record[f"associations.{kind}"] = list(dict.fromkeys(str(a["id"]) for a in ordered))
-    return record
-
-
-def _soql(api: ApiSpec) -> str:
-    query = f"SELECT {', '.join(api.fields)} FROM {api.object}"
-    return f"{query} WHERE {api.where}" if api.where else query
-
-
-def _salesforce_pages(http: _Http, api: ApiSpec) -> Iterator[list[Record]]:
-    url = f"{api.base_url}/services/data/{api.api_version}/query"
-    params: dict[str, str] | None = {"q": _soql(api)}
-    seen: set[str] = set()
-    expected: int | None = None
-    received = 0
-    while True:
-        body = http.get(url, params)
-        records = body.get("records")
-        if not isinstance(records, list):
-            raise PullError(f"{_bare(url)} answered a page without a records list")
-        if expected is None and isinstance(body.get("totalSize"), int):
-            expected = body["totalSize"]
-        received += len(records)
-        yield [_salesforce_record(r, api) for r in records]
-        if body.get("done", True) is True:
-            break
-        next_url = body.get("nextRecordsUrl")
-        if not isinstance(next_url, str) or not next_url:
-            raise PullError(f"{_bare(url)} said done = false without a nextRecordsUrl")
-        if next_url in seen:
-            raise PullError(f"{_bare(url)} returned the nextRecordsUrl {next_url} twice")
-        seen.add(next_url)
-        url, params = urljoin(f"{api.base_url}/", next_url), None
-    if expected is not None and received != expected:
-        raise PullError(
-            f"Salesforce reported {expected} {api.object} records but sent {received}: "
-            "the snapshot would be incomplete"
-        )
-
-
-def _salesforce_record(record: Any, api: ApiSpec) -> Record:
-    if not isinstance(record, dict):
-        raise PullError(f"Salesforce returned a {api.object} record that is not an object")
-    out: Record = {}
-    for name in api.fields:
-        value: Any = record
-        for part in name.split("."):
-            # Field names are case-insensitive in SOQL; the JSON uses the API casing.
-            if not isinstance(value, dict):
-                value = None
-                break
-            lowered = {k.lower(): v for k, v in value.items()}
-            value = lowered.get(part.lower())
-        out[name] = _text(value)
-    return out
-
-
-def _text(value: Any) -> str | None:
-    """A JSON value as text: one type per column whatever the API sends page to page."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
-
-
-# --- writing ------------------------------------------------------------------------------
-
-
 def _columns(api: ApiSpec) -> dict[str, pa.DataType]:
     if api.kind == "hubspot":
         cols: dict[str, pa.DataType] = {"id": pa.string()}
@@ -458,47 +394,17 @@ def _columns(api: ApiSpec) -> dict[str, pa.DataType]:
     return {f: pa.string() for f in api.fields}
 
 
-def _key_column(api: ApiSpec) -> str:
+def _describe_request(api: ApiSpec, since: str | None) -> dict[str, Any]:
     if api.kind == "hubspot":
-        return "id"
-    return next(f for f in api.fields if f.lower() == "id")
-
-
-def _write_snapshot(
-    pages: Iterator[list[Record]], columns: dict[str, pa.DataType], key: str, path: Path
-) -> dict[str, int]:
-    """Write pages as they arrive (memory stays one page); skip repeated keys."""
-    schema = pa.schema(list(columns.items()))
-    seen: set[str] = set()
-    counts = {"records": 0, "pages": 0, "duplicates": 0}
-    with pq.ParquetWriter(path, schema) as writer:
-        for page in pages:
-            counts["pages"] += 1
-            fresh = []
-            for record in page:
-                ident = record.get(key)
-                if isinstance(ident, str):
-                    if ident in seen:
-                        counts["duplicates"] += 1
-                        continue
-                    seen.add(ident)
-                fresh.append(record)
-            if fresh:
-                table = pa.Table.from_pydict(
-                    {c: [r.get(c) for r in fresh] for c in columns}, schema=schema
-                )
-                writer.write_table(table)
-            counts["records"] += len(fresh)
-            log.info("page %d: %d records", counts["pages"], len(fresh))
-    return counts
-
-
-def _describe_request(api: ApiSpec) -> dict[str, Any]:
-    if api.kind == "hubspot":
-        return {
-            "path": f"/crm/v3/objects/{api.object}",
+        request: dict[str, Any] = {
+            "path": f"/crm/v3/objects/{api.object}" + ("/search" if since else ""),
             "properties": list(api.properties),
             "associations": list(api.associations),
             "page_size": api.page_size,
         }
-    return {"path": f"/services/data/{api.api_version}/query", "soql": _soql(api)}
+    else:
+        resource = "queryAll" if since else "query"
+        request = {"path": f"/services/data/{api.api_version}/{resource}", "soql": soql(api, since)}
+    if since:
+        request["since"] = since
+    return request

@@ -54,7 +54,18 @@ FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
 ENCODINGS = ("utf8", "utf8-lossy")
 API_KINDS = ("hubspot", "salesforce")
 
-TOP_KEYS = ("role", "description", "docs", "input", "api", "columns", "extra", "keep_other_columns")
+# "push" belongs to `listbuilder push` (listbuilder.outputs.push.settings), read there.
+TOP_KEYS = (
+    "role",
+    "description",
+    "docs",
+    "input",
+    "api",
+    "columns",
+    "extra",
+    "keep_other_columns",
+    "push",
+)
 INPUT_KEYS = ("path", "format", "separator", "encoding", "trim_headers", "skip_rows")
 COLUMN_KEYS = ("from", "value", "absent", "optional", "normalise", "null_values")
 API_COMMON_KEYS = (
@@ -68,7 +79,14 @@ API_COMMON_KEYS = (
 )
 API_KIND_KEYS: Mapping[str, tuple[str, ...]] = {
     "hubspot": ("properties", "associations", "page_size"),
-    "salesforce": ("fields", "where", "api_version"),
+    "salesforce": (
+        "fields",
+        "where",
+        "api_version",
+        "client_id_env",
+        "client_secret_env",
+        "refresh_token_env",
+    ),
 }
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -127,6 +145,10 @@ class ApiSpec:
     fields: tuple[str, ...] = ()
     where: str | None = None
     api_version: str = "v61.0"
+    # The OAuth refresh-token flow's environment variables (Salesforce), for schedules.
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+    refresh_token_env: str | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     max_attempts: int = 6
@@ -461,7 +483,15 @@ def _parse_api(table: dict[str, Any], given: bool, problems: _Problems) -> ApiSp
     if not isinstance(version, str) or not _SF_VERSION.match(version):
         problems.add("api.api_version", f'expected a version such as "v61.0", got {version!r}')
         version = "v61.0"
-    return dataclasses.replace(spec, fields=fields, where=where, api_version=version)
+    oauth = {
+        key: problems.string(table.get(key), f"api.{key}")
+        for key in ("client_id_env", "client_secret_env", "refresh_token_env")
+    }
+    given = [k for k, v in oauth.items() if v]
+    if given and len(given) < 3:
+        missing = sorted(set(oauth) - set(given))
+        problems.add(f"api.{missing[0]}", "the refresh-token flow needs all three *_env keys")
+    return dataclasses.replace(spec, fields=fields, where=where, api_version=version, **oauth)
 
 
 def _parse_column(

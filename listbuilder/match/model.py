@@ -7,7 +7,8 @@ matched, its match probability and the evidence. ``match_frames`` does the same 
 also returns the pairs a person should review and the counts behind them; ``run_match``
 (in ``listbuilder.match.run``) reads files and writes a run directory around it.
 
-How a pair is decided (``docs/matching-model.md`` works one pair through):
+How a pair is decided (``docs/matching-model.md`` works one pair through, from fields to
+probability; ``docs/matching.md`` is the guide to the ``match`` command):
 
 1. A pair a person decided is never second-guessed: ``match`` makes a match
    (``method = confirmed``) and ``no_match`` removes the pair, whatever the model thinks.

@@ -24,13 +24,21 @@ from listbuilder.outputs.report import (
     ADS_MIN,
     ADS_RECOMMENDED,
     ICP_MAX,
+    REPORT_FILE,
     TABLE_ROWS,
     TOP_ROWS,
     render_report,
+    segment_size_check,
     size_check,
     write_report,
 )
-from listbuilder.outputs.run import bad_value_warnings, format_summary, run_build
+from listbuilder.outputs.run import (
+    bad_value_warnings,
+    crm_warnings,
+    date_warnings,
+    format_summary,
+    run_build,
+)
 
 __all__ = [
     "ADS_MIN",
@@ -38,12 +46,15 @@ __all__ = [
     "FORMULA_PREFIXES",
     "ICP_MAX",
     "REGISTRY",
+    "REPORT_FILE",
     "TABLE_ROWS",
     "TOP_ROWS",
     "Column",
     "Destination",
     "bad_value_warnings",
+    "crm_warnings",
     "csv_records",
+    "date_warnings",
     "destination_names",
     "encode_csv",
     "export_run",
@@ -54,6 +65,7 @@ __all__ = [
     "register",
     "render_report",
     "run_build",
+    "segment_size_check",
     "size_check",
     "text",
     "write_exports",

@@ -401,6 +401,9 @@ def _top_reasons(path: Path) -> dict[str, tuple[list[tuple[str, int]], int]]:
             .otherwise(pl.col("part"))
             .str.replace(r" threshold: .*$", " threshold")
             .str.replace(r" by stickiness: .*$", " by stickiness")
+            # "Tier 1 full: ranked 51st", "employees now 150": the same cause, whatever value.
+            .str.replace(r": ranked .*$", "")
+            .str.replace(r"^(\S+) now .*$", "${1} changed")
         )
         .unique(["_row", "part"])
         .group_by("change", "part")
@@ -587,9 +590,13 @@ def _num_cell(value: int, field: str | None = None) -> str:
     return f'<td class="num"{field_attrs(value, field)}>{num(value)}</td>'
 
 
+def segment_size_check(funnel: dict[str, int]) -> SizeCheck:
+    """``size_check`` of a segment's funnel as ``summary.json`` records it."""
+    return size_check(funnel["listed"], funnel["listed"] + funnel["not_listed_caps"])
+
+
 def _check_of(seg: SegmentInfo) -> SizeCheck:
-    f = seg.funnel
-    return size_check(f["listed"], f["listed"] + f["not_listed_caps"])
+    return segment_size_check(seg.funnel)
 
 
 def _card(title: str, content: str, *, wide: bool = False, note: str = "") -> str:

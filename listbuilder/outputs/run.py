@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from listbuilder.build import BuildResult, build_lists, change_counts, check_inputs, load_previous
+from listbuilder.build import (
+    CHANGE_KINDS,
+    BuildResult,
+    build_lists,
+    change_counts,
+    check_inputs,
+    load_previous,
+)
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.files import atomic_directory, sha256_of, write_csv
 from listbuilder.inputs import Source, bad_value_counts, read_source
 from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
-from listbuilder.outputs.report import write_report
+from listbuilder.outputs.report import segment_size_check, write_report
 from listbuilder.progress import QUIET, Progress
 from listbuilder.rules import Rules, load_rules
 
@@ -110,9 +118,22 @@ def run_build(
             }
         for role, counts in bad_values.items():
             summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
+        _record_paths_from_run(summary, out)
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
+
+
+def _record_paths_from_run(summary: dict[str, Any], out: str | Path) -> None:
+    """Add ``from_run``: each input's and the rules' path relative to the run directory.
+
+    The recorded ``path`` is as given, relative to wherever the build ran; ``from_run``
+    lets ``listbuilder explain RUN_DIR`` find the same files from anywhere, as long as the
+    project (inputs and runs) moves as one.
+    """
+    entries = [summary["rules"], *summary["inputs"].values()]
+    for entry in entries:
+        entry["from_run"] = os.path.relpath(os.path.abspath(entry["path"]), os.path.abspath(out))
 
 
 def _confirmed(
@@ -134,13 +155,16 @@ def _summary(
     rows: dict[str, int],
     hashes: dict[str, Future[str]],
 ) -> dict[str, Any]:
+    inputs: dict[str, dict[str, Any]] = {
+        s.role: {"path": s.path, "rows": rows.get(s.role), "sha256": hashes[s.role].result()}
+        for s in sources
+    }
+    for table, last in result.event_last.items():
+        inputs[table]["last_date"] = last.isoformat() if last else None
     return {
         "as_of": result.as_of.isoformat(),
         "rules": {"path": rules.path, "sha256": rules.sha256},
-        "inputs": {
-            s.role: {"path": s.path, "rows": rows.get(s.role), "sha256": hashes[s.role].result()}
-            for s in sources
-        },
+        "inputs": inputs,
         "segments": [
             {
                 "name": sl.segment.name,
@@ -237,8 +261,51 @@ def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def format_summary(summary: dict[str, Any]) -> str:
-    """A small aligned table of each segment's funnel, for the terminal."""
+def date_warnings(summary: dict[str, Any]) -> list[str]:
+    """A warning when the run's as-of date is after the newest event of a signal table.
+
+    Signal windows then reach past the data: a criterion that needs events in the last
+    60 days finds fewer or none, and the top tiers thin out without any error.
+    """
+    as_of = dt.date.fromisoformat(summary["as_of"])
+    behind = []
+    for role, entry in summary["inputs"].items():
+        last = entry.get("last_date", "")
+        if last is None:
+            behind.append(f"{role} ({entry['path']}) has no dated events")
+        elif last and dt.date.fromisoformat(last) < as_of:
+            days = (as_of - dt.date.fromisoformat(last)).days
+            behind.append(
+                f"{role} ({entry['path']}) ends {last}, {days:,} day{'s' if days != 1 else ''} "
+                "earlier"
+            )
+    if not behind:
+        return []
+    return [
+        f"as of {as_of} is after the newest signal events: {'; '.join(behind)}. Signal "
+        "windows reach past the data, so signal criteria fire for fewer accounts (none once "
+        "a window starts after the last event); pass --as-of (or set [run] as_of) to the "
+        "date the data runs to"
+    ]
+
+
+def crm_warnings(summary: dict[str, Any]) -> list[str]:
+    """A warning when the run had no CRM: nothing on the lists was checked against it."""
+    if "crm" in summary["inputs"]:
+        return []
+    return [
+        "no CRM: customers and open opportunities cannot be suppressed, so the lists may "
+        "include them; pass --crm (or set [inputs] crm)"
+    ]
+
+
+def format_summary(summary: dict[str, Any], show_path: Callable[[str], str] = str) -> str:
+    """The end of a run, for the terminal: each segment's funnel as a small aligned table,
+    its size judged as the report judges it and, with a previous run, the changes since.
+
+    ``show_path`` turns a recorded path into the form to print (e.g. relative to the
+    working directory).
+    """
     tier_names: list[str] = []
     for seg in summary["segments"]:
         tier_names += [t for t in seg["tiers"] if t not in tier_names]
@@ -266,7 +333,40 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     read = summary["inputs"]["companies"]["rows"]
-    return "\n".join([f"as of {summary['as_of']}: {read:,} companies read", *lines])
+    return "\n".join(
+        [
+            f"as of {summary['as_of']}: {read:,} companies read",
+            *lines,
+            *_size_lines(summary),
+            *_changes_line(summary, show_path),
+        ]
+    )
+
+
+def _size_lines(summary: dict[str, Any]) -> list[str]:
+    """Each segment's size judged as the report judges it, in one line."""
+    lines = []
+    for seg in summary["segments"]:
+        check = segment_size_check(seg["funnel"])
+        # The reason's first clause: the figure the judgement rests on.
+        first = check.reason.split(". ")[0].split(": ")[0].rstrip(".")
+        lines.append(f"{seg['name']}: {check.title[0].lower()}{check.title[1:]}: {first}")
+    return lines
+
+
+def _changes_line(summary: dict[str, Any], show_path: Callable[[str], str]) -> list[str]:
+    """With a previous run: the changes of every segment added up, naming that run."""
+    previous, changes = summary.get("previous"), summary.get("changes")
+    if not previous or changes is None:
+        return []
+    total = dict.fromkeys(CHANGE_KINDS, 0)
+    for counts in changes.values():
+        for kind, n in counts.items():
+            total[kind] = total.get(kind, 0) + n
+    words = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in total.items() if n)
+    rules = "; the rules changed since" if previous.get("rules_changed") else ""
+    since = f"since {show_path(previous['path'])} (as of {previous['as_of']})"
+    return [f"{since}: {words or 'no changes'}{rules}"]
 
 
 def _one_line(exc: BaseException) -> str:
