@@ -62,7 +62,61 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
     jobs = pl.scan_parquet(data / "jobs.parquet")
     funding = pl.scan_parquet(data / "funding.parquet")
     crm = pl.read_csv(data / "crm.csv", schema_overrides={"account_id": pl.String})
+    hiring, rounds = _events(jobs, funding, as_of)
+    lf = _scored(companies, hiring, rounds)
+    counts, cand, n_jobs, n_funding = pl.collect_all(
+        [
+            lf.select(
+                pl.len(),
+                pl.col("e0").sum(),
+                pl.col("e1").sum(),
+                pl.col("q0").sum(),
+                pl.col("q1").sum(),
+            ),
+            lf.filter(pl.col("seg").is_not_null()),
+            jobs.select(pl.len()),
+            funding.select(pl.len()),
+        ]
+    )
+    pairs = match_crm(cand.select("company_id", "name", "domain", "country"), crm)
+    best = (
+        pairs.join(crm.select("account_id", "status"), on="account_id")
+        .with_columns(x=pl.col("status").str.to_lowercase().is_in(["customer", "open_opportunity"]))
+        .sort(["company_id", "x", "score", "account_id"], descending=[False, True, True, False])
+        .unique("company_id", keep="first", maintain_order=True)
+        .select("company_id", "account_id", "method", "x", mscore=pl.col("score"))
+    )
+    rest = [c for c in companies.collect_schema() if c not in ("company_id", "name", "domain")]
+    cand = cand.join(best, on="company_id", how="left", maintain_order="left").with_columns(
+        pl.col("x").fill_null(False)
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    segments = _write_segments(cand, rest, out)
+    write_csv(
+        cand.filter(pl.col("x")).select("company_id", "name", "account_id"), out / "suppressed.csv"
+    )
+    inputs = {
+        name: _sha(data / f"{name}{ext}")
+        for name, ext in (
+            ("companies", ".parquet"),
+            ("jobs", ".parquet"),
+            ("funding", ".parquet"),
+            ("crm", ".csv"),
+        )
+    }
+    summary = {
+        "counts": counts.row(0),
+        "rows": [n_jobs.item(), n_funding.item()],
+        "inputs": inputs,
+        "segments": segments,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
 
+
+def _events(
+    jobs: pl.LazyFrame, funding: pl.LazyFrame, as_of: dt.date
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Per company: sales postings in the last 60 and 90 days, and its fresh and recent rounds."""
     d60, d90 = as_of - dt.timedelta(days=60), as_of - dt.timedelta(days=90)
     d180, d365 = as_of - dt.timedelta(days=180), as_of - dt.timedelta(days=365)
     dept = pl.col("department").str.to_lowercase()
@@ -94,12 +148,17 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
             r_date=pl.col("announced_date").last(),
         )
     )
+    return hiring, rounds
+
+
+def _scored(companies: pl.LazyFrame, hiring: pl.LazyFrame, rounds: pl.LazyFrame) -> pl.LazyFrame:
+    """Every company with both segments' includes (e), criteria (c, k), scores and segment."""
     ind = pl.col("industry").str.to_lowercase()
     tech = pl.col("technologies").list.eval(pl.element().str.to_lowercase())
     emp = pl.col("employees")
     stage = pl.col("funding_stage").str.to_lowercase()
     has = (tech.list.eval(pl.element().is_in(SIZE_STACK)).list.any()).fill_null(False)
-    lf = (
+    return (
         companies.join(hiring, on="company_id", how="left", maintain_order="left")
         .join(rounds, on="company_id", how="left", maintain_order="left")
         .with_columns(
@@ -148,58 +207,34 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
         .with_columns(q0=pl.col("e0") & (pl.col("s0") >= 2), q1=pl.col("e1") & (pl.col("s1") >= 2))
         .with_columns(seg=pl.when("q0").then(0).when("q1").then(1).otherwise(None).cast(pl.Int32))
     )
-    counts, cand, n_jobs, n_funding = pl.collect_all(
-        [
-            lf.select(
-                pl.len(),
-                pl.col("e0").sum(),
-                pl.col("e1").sum(),
-                pl.col("q0").sum(),
-                pl.col("q1").sum(),
-            ),
-            lf.filter(pl.col("seg").is_not_null()),
-            jobs.select(pl.len()),
-            funding.select(pl.len()),
-        ]
-    )
-    pairs = match_crm(cand.select("company_id", "name", "domain", "country"), crm)
-    best = (
-        pairs.join(crm.select("account_id", "status"), on="account_id")
-        .with_columns(x=pl.col("status").str.to_lowercase().is_in(["customer", "open_opportunity"]))
-        .sort(["company_id", "x", "score", "account_id"], descending=[False, True, True, False])
-        .unique("company_id", keep="first", maintain_order=True)
-        .select("company_id", "account_id", "method", "x", mscore=pl.col("score"))
-    )
-    rest = [c for c in companies.collect_schema() if c not in ("company_id", "name", "domain")]
-    cand = cand.join(best, on="company_id", how="left", maintain_order="left").with_columns(
-        pl.col("x").fill_null(False)
-    )
-    out.mkdir(parents=True, exist_ok=True)
 
-    def postings(n: str, days: int) -> pl.Expr:
-        noun = pl.when(pl.col(n) == 1).then(pl.lit("posting")).otherwise(pl.lit("postings"))
-        return pl.format("{} {} in {}d", n, noun, pl.lit(days))
 
-    def rounds(n: str, kind: str, date: str) -> pl.Expr:
-        latest = pl.format(
-            "{}, {}", pl.col(kind).fill_null("round"), pl.col(date).dt.strftime("%Y-%m-%d")
-        )
-        return (
-            pl.when(pl.col(n) > 1)
-            .then(pl.format("{} rounds, latest {}", n, latest))
-            .otherwise(latest)
-        )
+def _postings(n: str, days: int) -> pl.Expr:
+    noun = pl.when(pl.col(n) == 1).then(pl.lit("posting")).otherwise(pl.lit("postings"))
+    return pl.format("{} {} in {}d", n, noun, pl.lit(days))
 
+
+def _rounds(n: str, kind: str, date: str) -> pl.Expr:
+    latest = pl.format(
+        "{}, {}", pl.col(kind).fill_null("round"), pl.col(date).dt.strftime("%Y-%m-%d")
+    )
+    return (
+        pl.when(pl.col(n) > 1).then(pl.format("{} rounds, latest {}", n, latest)).otherwise(latest)
+    )
+
+
+def _reasons() -> tuple[pl.Expr, pl.Expr]:
+    """Each segment's reasons column, worded as listbuilder words them."""
     reasons0 = pl.concat_str(
         [
             pl.when("c0").then(pl.lit("core size band +2")),
             pl.when("c1").then(pl.lit("late stage -1")),
             pl.when("c2").then(pl.lit("no tech data -1")),
             pl.when("c3").then(pl.lit("modern go-to-market stack +2")),
-            pl.when("c4").then(pl.format("hiring sellers +1 ({})", postings("h60", 60))),
-            pl.when("c5").then(pl.format("hiring a sales team +2 ({})", postings("h60", 60))),
+            pl.when("c4").then(pl.format("hiring sellers +1 ({})", _postings("h60", 60))),
+            pl.when("c5").then(pl.format("hiring a sales team +2 ({})", _postings("h60", 60))),
             pl.when("c6").then(
-                pl.format("fresh funding +2 ({})", rounds("f_n", "f_type", "f_date"))
+                pl.format("fresh funding +2 ({})", _rounds("f_n", "f_type", "f_date"))
             ),
         ],
         separator="; ",
@@ -209,14 +244,20 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
         [
             pl.when("k0").then(pl.lit("integrated CRM +2")),
             pl.when("k1").then(pl.lit("revenue over $50M +1")),
-            pl.when("k2").then(pl.format("hiring sellers +2 ({})", postings("h90", 90))),
+            pl.when("k2").then(pl.format("hiring sellers +2 ({})", _postings("h90", 90))),
             pl.when("k3").then(
-                pl.format("recent round +1 ({})", rounds("r_n", "r_type", "r_date"))
+                pl.format("recent round +1 ({})", _rounds("r_n", "r_type", "r_date"))
             ),
         ],
         separator="; ",
         ignore_nulls=True,
     )
+    return reasons0, reasons1
+
+
+def _write_segments(cand: pl.DataFrame, rest: list[str], out: Path) -> list[dict[str, object]]:
+    """Tier, rank and write each segment's list; return each one's name and size."""
+    reasons0, reasons1 = _reasons()
     plan = [
         (
             "core_saas",
@@ -233,7 +274,7 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
             3000,
         ),
     ]
-    segments = []
+    segments: list[dict[str, object]] = []
     for name, i, reasons, tiers, cap in plan:
         seg = cand.filter(pl.col("seg") == i).with_columns(score=pl.col(f"s{i}"))
         listed = _tiers(seg.filter(~pl.col("x")), tiers, cap).with_columns(
@@ -256,22 +297,4 @@ def run(data: Path, out: Path, as_of: dt.date) -> None:
         listed.write_parquet(out / f"{name}.parquet", statistics=False)
         write_csv(listed, out / f"{name}.csv")
         segments.append({"name": name, "listed": listed.height})
-    write_csv(
-        cand.filter(pl.col("x")).select("company_id", "name", "account_id"), out / "suppressed.csv"
-    )
-    inputs = {
-        name: _sha(data / f"{name}{ext}")
-        for name, ext in (
-            ("companies", ".parquet"),
-            ("jobs", ".parquet"),
-            ("funding", ".parquet"),
-            ("crm", ".csv"),
-        )
-    }
-    summary = {
-        "counts": counts.row(0),
-        "rows": [n_jobs.item(), n_funding.item()],
-        "inputs": inputs,
-        "segments": segments,
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return segments

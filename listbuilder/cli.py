@@ -24,6 +24,7 @@ from listbuilder.errors import ListbuilderError
 from listbuilder.evidence import (
     BOOTSTRAP_REPLICATES,
     BOOTSTRAP_SEED,
+    HOLDOUT,
     MIN_DEALS,
     format_backtest,
     format_explanation,
@@ -440,6 +441,13 @@ def evidence_inputs(func: F) -> F:
             metavar="PATH",
             help="Funding rounds: funding signals as of each deal's date.",
         ),
+        click.option(
+            "--matches",
+            metavar="DIR",
+            type=click.Path(file_okay=False),
+            help="A stored `listbuilder match` run on the same companies and CRM: use its "
+            "matches instead of matching again.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -462,6 +470,14 @@ def evidence_inputs(func: F) -> F:
     type=click.IntRange(min=1),
     help="Groups with fewer deals are flagged as too few to trust and not used for rules.",
 )
+@click.option(
+    "--holdout",
+    default=HOLDOUT,
+    show_default=True,
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    help="Share of the newest deals (by created date) held out to set tiers and check "
+    "the proposed rules; 0 checks on the training deals.",
+)
 @reports_errors
 def profile(
     companies: str,
@@ -469,8 +485,10 @@ def profile(
     opportunities: str,
     jobs: str | None,
     funding: str | None,
+    matches: str | None,
     out: str,
     min_deals: int,
+    holdout: float,
 ) -> None:
     """Compare won with lost deals on every attribute and draft an ICP from the evidence.
 
@@ -488,6 +506,8 @@ def profile(
         funding_path=funding,
         out=out,
         min_deals=min_deals,
+        holdout=holdout,
+        matches=matches,
     )
     click.echo(format_profile(result))
     click.echo(f"wrote {out}/")
@@ -524,6 +544,14 @@ def profile(
     type=int,
     help="Seed of the bootstrap: the same seed gives the same interval.",
 )
+@click.option(
+    "--holdout",
+    default=HOLDOUT,
+    show_default=True,
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    help="Judge on the newest share of deals only, split as `profile` splits them; "
+    "0 uses every deal.",
+)
 @reports_errors
 def backtest(
     rules_paths: tuple[str, ...],
@@ -532,9 +560,11 @@ def backtest(
     opportunities: str,
     jobs: str | None,
     funding: str | None,
+    matches: str | None,
     out: str,
     bootstrap: int,
     seed: int,
+    holdout: float,
 ) -> None:
     """Score every closed deal as of its created date and compare the tiers' win rates.
 
@@ -553,6 +583,8 @@ def backtest(
         out=out,
         replicates=bootstrap,
         seed=seed,
+        holdout=holdout,
+        matches=matches,
     )
     click.echo(format_backtest(result))
     click.echo(f"wrote {out}/")

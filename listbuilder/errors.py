@@ -29,3 +29,7 @@ class ConfigError(ListbuilderError):
     """A command-line option or project setting is invalid."""
 
     exit_code = 2
+
+
+class PushError(DataError):
+    """A destination refused a push or kept failing; what it accepted so far is journalled."""

@@ -206,7 +206,7 @@ def test_cli_writes_csv_and_json(ws: Workspace) -> None:
     jobs = ws.jobs(JOBS)
     rules = ws.rules(RULES)
     out = ws.root / "bt"
-    args += ["--jobs", str(jobs), "--out", str(out), "--bootstrap", "200"]
+    args += ["--jobs", str(jobs), "--out", str(out), "--bootstrap", "200", "--holdout", "0"]
     result = invoke(["backtest", "--rules", str(rules), *args])
     assert result.exit_code == 0, result.output
     assert f"wrote {out}/" in result.output
@@ -219,6 +219,7 @@ def test_cli_writes_csv_and_json(ws: Workspace) -> None:
     report = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
     assert report["baseline"]["deals"] == 12
     assert report["bootstrap"] == {"replicates": 200, "seed": 20261101}
+    assert report["holdout"] is None  # --holdout 0: every deal
     assert report["rules"][0]["not_listed"]["deals"] == 4
     assert report["rules"][0]["auc"]["value"] == pytest.approx(29.5 / 35, abs=1e-6)
     assert "Tier 1" in result.output and "not listed" in result.output
@@ -298,3 +299,26 @@ def test_sample_side_by_side_in_the_terminal(sample: tuple[Path, str]) -> None:
     assert "rules/example.toml" in summary
     assert "proposed_rules.toml" in summary
     assert "AUC (95% CI)" in summary
+
+
+def test_holdout_backtests_the_newest_deals_only() -> None:
+    # The same 12 deals; those of A3 (4 lost) and A2 (1 won, 1 lost) are the newest.
+    newer = {"A2", "A3"}
+    dated = [
+        {**d, "created_date": CREATED + dt.timedelta(days=30)} if d["account_id"] in newer else d
+        for d in DEALS
+    ]
+    evidence = prepare_deals(
+        opps_frame(dated), crm_frame(CRM), companies_frame(COMPANIES).lazy(), source="opps"
+    )
+    evidence = dataclasses.replace(evidence, events={"hiring": jobs_frame(JOBS).lazy()})
+    rules = [rules_from(RULES, "rules.toml")]
+    result = backtest_evidence(rules, evidence, replicates=200, holdout=0.25)
+    # 25% of 12 asks for 3; the newest day holds 6, and a day is never split.
+    assert result.split is not None
+    assert (result.split.cutoff, result.split.holdout) == (CREATED + dt.timedelta(days=30), 6)
+    assert (result.baseline["deals"], result.baseline["won"]) == (6, 1)
+    rows = rows_by_tier(result)
+    assert rows["not listed"]["deals"] == 4  # A3, retail
+    assert rows["Tier 3"]["deals"] == 2  # A2
+    assert "held out: created 2026-04-09 or later" in format_backtest(result)

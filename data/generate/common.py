@@ -149,11 +149,13 @@ def stream_rng(seed: int, stream: int) -> np.random.Generator:
 
 
 def weights_to_probs(weights: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
+    """The keys of ``weights`` and their weights scaled to sum to 1."""
     p = np.asarray(list(weights.values()), dtype=np.float64)
     return list(weights), p / p.sum()
 
 
 def choose(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
+    """``n`` category codes drawn with probabilities ``p`` (normalised first)."""
     p = np.asarray(p, dtype=np.float64)
     return rng.choice(len(p), size=n, p=p / p.sum())
 
@@ -184,10 +186,12 @@ def labels(values: Sequence[str | None], codes: np.ndarray) -> pl.Series:
 def with_nulls(
     rng: np.random.Generator, codes: np.ndarray, null_code: int, share: float
 ) -> np.ndarray:
+    """``codes`` with about ``share`` of them replaced by ``null_code``."""
     return np.where(rng.random(len(codes)) < share, null_code, codes)
 
 
 def band_of(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """The band of each value: how many of the ascending ``edges`` it reaches."""
     return np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right")
 
 
@@ -208,25 +212,30 @@ def oldest_first(days_back: np.ndarray) -> np.ndarray:
 
 
 def dates_before(as_of: dt.date, days_back: np.ndarray) -> pl.Series:
+    """The dates ``days_back`` days before ``as_of``."""
     base = np.datetime64(as_of, "D")
     return pl.Series(base - days_back.astype("timedelta64[D]"), dtype=pl.Date)
 
 
 def company_ids(idx: np.ndarray, n_companies: int) -> pl.Series:
+    """Company ids (``C0000001``) of 0-based row numbers, wide enough for ``n_companies``."""
     width = max(7, len(str(n_companies)))
     digits = pl.Series(np.asarray(idx, dtype=np.int64) + 1).cast(pl.String).str.zfill(width)
     return ("C" + digits).rename("company_id")
 
 
 def slug_expr(expr: pl.Expr) -> pl.Expr:
+    """Lower-case letters and digits only, as in a domain."""
     return expr.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
 
 
 def norm_name(expr: pl.Expr) -> pl.Expr:
+    """A name compared loosely: lower case, runs of other characters one space."""
     return expr.str.to_lowercase().str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
 
 
 def norm_domain(expr: pl.Expr) -> pl.Expr:
+    """A domain as written in a CRM back to its bare form (no scheme, path, mailbox or www)."""
     return (
         expr.str.to_lowercase()
         .str.replace(r"^[a-z]+://", "")

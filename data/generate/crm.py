@@ -324,6 +324,7 @@ def _outside_accounts(
 def _outside_batch(
     rng: np.random.Generator, m: int, outside: dict[str, list[str]], weight: np.ndarray
 ) -> pl.DataFrame:
+    """``m`` candidate outside accounts: names from the cores kept outside, CRM-style domains."""
     _, p_industry = weights_to_probs(INDUSTRIES)
     _, p_country = weights_to_probs(COUNTRIES)
     industry = choose(rng, p_industry, m)

@@ -312,6 +312,7 @@ def _long_coined(rng: np.random.Generator, k: int, starts: Sequence[str]) -> pl.
 
 
 def _descriptor_vocabulary() -> list[str]:
+    """Every descriptor once: industries' own, then generic, then surname ones."""
     own = [d for industry in INDUSTRIES for d in DESCRIPTORS[industry]]
     return list(dict.fromkeys([*own, *GENERIC_DESCRIPTORS, *SURNAME_DESCRIPTORS]))
 
@@ -379,6 +380,7 @@ def draw_tlds(rng: np.random.Generator, country: np.ndarray, industry: np.ndarra
 
 
 def full_name(core: pl.Expr, descriptor: pl.Expr, sep: pl.Expr, suffix: pl.Expr) -> pl.Expr:
+    """Core, descriptor and suffix joined as a company writes them."""
     return pl.concat_str([core, pl.lit(" ") + descriptor, sep + suffix], ignore_nulls=True)
 
 

@@ -14,6 +14,7 @@ list at that date, and neither is CRM suppression: every deal's account is in th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from listbuilder.evidence.deals import (
     score_deals,
     wilson_interval,
 )
+from listbuilder.evidence.inference import Split, temporal_split
 from listbuilder.files import atomic_directory, write_csv
 from listbuilder.inputs import read_source
 from listbuilder.rules import Rules, load_rules
@@ -97,6 +99,7 @@ class Backtest:
     results: list[RulesBacktest]
     replicates: int
     seed: int
+    split: Split | None = None
 
 
 def roc_auc(score: pl.Series, won: pl.Series) -> float:
@@ -256,8 +259,18 @@ def backtest_evidence(
     *,
     replicates: int = BOOTSTRAP_REPLICATES,
     seed: int = BOOTSTRAP_SEED,
+    holdout: float = 0.0,
 ) -> Backtest:
-    """Backtest each rules file on the same deals against the same baseline."""
+    """Backtest each rules file on the same deals against the same baseline.
+
+    ``holdout`` above 0 keeps only the newest share of deals by created date, split as
+    ``profile`` splits them (``inference.temporal_split``): rules proposed by ``profile``
+    with the same ``--holdout`` are then judged on deals they were not fitted on.
+    """
+    split = None
+    if holdout > 0:
+        mask, split = temporal_split(evidence.deals.get_column("created_date"), holdout)
+        evidence = dataclasses.replace(evidence, deals=evidence.deals.filter(pl.Series(mask)))
     deals = evidence.deals
     baseline = _stats(deals, 1.0)
     baseline["lift"] = 1.0
@@ -265,7 +278,7 @@ def backtest_evidence(
         backtest_rules(r, evidence, baseline["win_rate"], replicates=replicates, seed=seed)
         for r in rules_list
     ]
-    return Backtest(evidence, baseline, results, replicates, seed)
+    return Backtest(evidence, baseline, results, replicates, seed, split)
 
 
 def run_backtest(
@@ -279,8 +292,13 @@ def run_backtest(
     funding_path: str | Path | None = None,
     replicates: int = BOOTSTRAP_REPLICATES,
     seed: int = BOOTSTRAP_SEED,
+    holdout: float = 0.0,
+    matches: str | Path | None = None,
 ) -> Backtest:
     """Read the inputs, backtest every rules file and write backtest.csv and .json.
+
+    ``holdout``: judge on the newest share of deals only (see ``backtest_evidence``);
+    ``matches``: a stored ``listbuilder match`` run used instead of matching again.
 
     Raises:
         ConfigError: No rules file, or fewer than 100 bootstrap replicates.
@@ -305,8 +323,13 @@ def run_backtest(
         jobs,
         funding,
         widest_days=widest,
+        matches=matches,
     )
-    result = backtest_evidence(rules_list, evidence, replicates=replicates, seed=seed)
+    if not 0 <= holdout < 1:
+        raise ConfigError(f"--holdout must be at least 0 and below 1, got {holdout}")
+    result = backtest_evidence(
+        rules_list, evidence, replicates=replicates, seed=seed, holdout=holdout
+    )
     write_backtest(result, out)
     return result
 
@@ -348,6 +371,7 @@ def _json(result: Backtest) -> dict[str, Any]:
         "deals": result.evidence.quality.as_dict(),
         "baseline": {k: _clean(v) for k, v in result.baseline.items()},
         "bootstrap": {"replicates": result.replicates, "seed": result.seed},
+        "holdout": _split_json(result.split),
         "rules": [
             {
                 "path": r.path,
@@ -366,6 +390,16 @@ def _json(result: Backtest) -> dict[str, Any]:
             }
             for r in result.results
         ],
+    }
+
+
+def _split_json(split: Split | None) -> dict[str, Any] | None:
+    if split is None:
+        return None
+    return {
+        "created_from": split.cutoff.isoformat() if split.cutoff else None,
+        "deals": split.holdout,
+        "share": round(split.share, 6),
     }
 
 
@@ -391,10 +425,13 @@ def _rate(row: dict[str, Any]) -> str:
 def format_backtest(result: Backtest) -> str:
     """The terminal report: one line per rules file, then every tier of each."""
     base = result.baseline
+    held = ""
+    if result.split is not None:
+        held = f" (held out: created {result.split.cutoff} or later)"
     lines = [
         *result.evidence.quality.lines(),
         "",
-        f"baseline: {base['deals']:,} closed deals, win rate {percent(base['win_rate'])}, "
+        f"baseline{held}: {base['deals']:,} closed deals, win rate {percent(base['win_rate'])}, "
         f"average won amount {money(base['avg_won_amount'])}",
         "",
     ]

@@ -18,14 +18,17 @@ no history of them exists. Only the signals are point in time.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from listbuilder.errors import DataError
+from listbuilder.files import sha256_of
 from listbuilder.inputs import Source
 from listbuilder.match import match_crm
 from listbuilder.rules import EVENT_DATE, Rules, score_companies
@@ -128,12 +131,16 @@ class Evidence:
             ``account_id``, ``company_id``, ``status`` (null if the CRM has none).
         quality: What was read and set aside.
         events: Event tables by signal name, cut down to the deals' companies.
+        population: Every company, lazily (for sizing a proposed list); None if unknown.
+        population_events: The whole event tables by signal name, lazily.
     """
 
     deals: pl.DataFrame
     accounts: pl.DataFrame
     quality: DealQuality
     events: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    population: pl.LazyFrame | None = None
+    population_events: dict[str, pl.LazyFrame] = field(default_factory=dict)
 
 
 def _classify(opps: pl.DataFrame, crm_ids: pl.Series) -> pl.DataFrame:
@@ -180,6 +187,7 @@ def prepare_deals(
     companies: pl.LazyFrame,
     *,
     source: str = "opportunities",
+    pairs: pl.DataFrame | None = None,
 ) -> Evidence:
     """Match closed deals to companies through the CRM and count what cannot be used.
 
@@ -189,6 +197,8 @@ def prepare_deals(
         crm: CRM accounts (``account_id``, ``name``, ``domain``, optionally ``status``).
         companies: Companies in the canonical schema.
         source: The opportunities' path, for messages.
+        pairs: Matches already made (``company_id``, ``account_id``, ``method``,
+            ``score``), e.g. a stored ``listbuilder match`` run; None matches here.
 
     Raises:
         DataError: No closed deal at all, none left once the unusable ones are set
@@ -216,10 +226,15 @@ def prepare_deals(
     wanted = candidates.select("account_id").unique()
     crm_keys = [c for c in ("account_id", "name", "domain", "country") if c in crm.columns]
     crm_part = crm.join(wanted, on="account_id", how="semi").select(crm_keys)
-    company_keys = [
-        c for c in ("company_id", "name", "domain", "country") if c in companies.collect_schema()
-    ]
-    pairs = match_crm(companies.select(company_keys).collect(), crm_part)
+    if pairs is None:
+        company_keys = [
+            c
+            for c in ("company_id", "name", "domain", "country")
+            if c in companies.collect_schema()
+        ]
+        pairs = match_crm(companies.select(company_keys).collect(), crm_part)
+    else:
+        pairs = pairs.join(wanted, on="account_id", how="semi")
     several = (
         pairs.group_by("account_id")
         .agg(pl.col("company_id").n_unique().alias("n"))
@@ -305,25 +320,85 @@ def gather_evidence(
     funding: Source | None = None,
     *,
     widest_days: int = 365,
+    matches: str | Path | None = None,
 ) -> Evidence:
     """Read the inputs and build the deals table, with events cut down to what it needs.
 
     Events are kept only for the deals' companies and for dates from ``widest_days``
     before the first deal to the last one, then held in memory: the evaluation joins them
     to the deals once per rules file or signal, and a ten-million-row postings table is
-    scanned once.
+    scanned once. ``matches`` is a stored ``listbuilder match`` run directory whose
+    matches are used instead of matching again (see ``read_stored_matches``).
     """
+    pairs = read_stored_matches(matches, companies, crm) if matches is not None else None
     try:
         evidence = prepare_deals(
             opportunities.frame.collect(),
             crm.frame.collect(),
             companies.frame,
             source=opportunities.path,
+            pairs=pairs,
         )
-        events = _cut_events({"hiring": jobs, "funding": funding}, evidence.deals, widest_days)
+        sources = {"hiring": jobs, "funding": funding}
+        events = _cut_events(sources, evidence.deals, widest_days)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
         raise DataError(f"could not process the input data: {_one_line(exc)}") from None
-    return Evidence(evidence.deals, evidence.accounts, evidence.quality, events)
+    return Evidence(
+        evidence.deals,
+        evidence.accounts,
+        evidence.quality,
+        events,
+        population=companies.frame,
+        population_events={k: s.frame for k, s in sources.items() if s is not None},
+    )
+
+
+MATCH_COLUMNS = {"company_id": pl.String, "account_id": pl.String, "method": pl.String}
+
+
+def read_stored_matches(run_dir: str | Path, companies: Source, crm: Source) -> pl.DataFrame:
+    """The pairs of a stored ``listbuilder match`` run, checked against the inputs.
+
+    The run's ``summary.json`` records the sha256 of the companies and CRM files it
+    matched; they must be the files given now, or the stored matches would pair ids that
+    mean something else. Returns ``company_id``, ``account_id``, ``method``, ``score``.
+
+    Raises:
+        DataError: ``run_dir`` is not a match run, its ``matches.csv`` lacks a column or
+            cannot be read, or it was made from other companies or CRM files.
+    """
+    run = Path(run_dir)
+    summary_path, matches_path = run / "summary.json", run / "matches.csv"
+    if not (summary_path.is_file() and matches_path.is_file()):
+        raise DataError(
+            f"--matches {run}: not a match run directory (it needs matches.csv and "
+            "summary.json, as `listbuilder match --out DIR` writes them)"
+        )
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        inputs = summary["inputs"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        raise DataError(f"{summary_path}: not the summary of a match run") from None
+    for role, source in (("companies", companies), ("crm", crm)):
+        stored = (inputs.get(role) or {}).get("sha256")
+        if stored != sha256_of(list(source.files)):
+            raise DataError(
+                f"--matches {run} was made from {role} file "
+                f"{(inputs.get(role) or {}).get('path')}, not from {source.path} as given "
+                "now (their sha256 differ); run `listbuilder match` again on these inputs"
+            )
+    try:
+        frame = pl.read_csv(matches_path, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(f"cannot read {matches_path}: {_one_line(exc)}") from None
+    missing = [c for c in (*MATCH_COLUMNS, "score") if c not in frame.columns]
+    if missing:
+        raise DataError(f"{matches_path} lacks column(s) {', '.join(missing)}")
+    try:
+        score = pl.col("score").cast(pl.Float64)
+        return frame.select(*MATCH_COLUMNS, score=score)
+    except pl.exceptions.InvalidOperationError:
+        raise DataError(f"{matches_path}: a `score` is not a number") from None
 
 
 def score_deals(rules: Rules, evidence: Evidence) -> pl.DataFrame:

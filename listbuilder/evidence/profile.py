@@ -2,28 +2,25 @@
 
 For every attribute value (industry, employee band, revenue band, country, funding stage,
 each technology, each signal as of the deal's created date) the closed deals that have it
-give a win rate, a 95% Wilson interval and a lift over the overall win rate. Groups of
-fewer than ``MIN_DEALS`` deals are flagged. The same comparison runs over accounts, the
-best (top quarter by won amount) against the worst (churned, or the bottom quarter).
+give a win rate and a lift over the overall win rate, with 95% intervals from resampling
+whole accounts (an account's deals are not independent draws), and a test of the value
+against the deals without it, its p-value adjusted for the whole family of values tested
+(Benjamini-Hochberg: ``q``). The table describes; it does not decide.
 
-From the attributes whose interval lies wholly above or below the overall rate,
-``propose_rules`` writes a rules file: includes, excludes, points and tier thresholds,
-each line commented with the figure it came from. It is parsed and scored before it is
-written, so ``listbuilder build`` accepts it as it is.
+The proposal (``icp.propose_icp``) is fitted on the older deals and checked on the
+newest: excludes only on overwhelming evidence, a penalised logistic regression for the
+rest, tiers set on the held-out deals. The same comparison of best and worst accounts
+(top quarter by won amount against churned) is written alongside. Below
+``MIN_CLOSED_DEALS`` closed deals nothing is proposed.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
-import textwrap
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 import polars as pl
 
 from listbuilder.evidence.deals import (
@@ -33,65 +30,53 @@ from listbuilder.evidence.deals import (
     money,
     percent,
     rate_columns,
-    score_deals,
-    wilson_interval,
+)
+from listbuilder.evidence.icp import (
+    Proposal,
+    Scope,
+    describe_tiers,
+    propose_icp,
+    refuse_if_too_few,
+)
+from listbuilder.evidence.inference import (
+    FDR,
+    POINTS_PER_DOUBLING,
+    Split,
+    bh_adjust,
+    bootstrap_rates,
+    clustered_tests,
+    temporal_split,
+)
+from listbuilder.evidence.proposal import (
+    EXTREME_LIFT,
+    EXTREME_LIFT_HIGH,
+    FILTERABLE,
+    NO_WIN_DEALS,
+)
+from listbuilder.evidence.segments import find_segments
+from listbuilder.evidence.values import (
+    ATTRIBUTE_ORDER,
+    FIRMOGRAPHICS,
+    WIDEST_DAYS,
+    long_values,
+    rule_text,
+    signal_probes,
 )
 from listbuilder.files import atomic_directory, write_csv
 from listbuilder.inputs import read_source
-from listbuilder.rules import (
-    Condition,
-    Rules,
-    SignalCriterion,
-    SignalName,
-    attach_signals_at,
-    parse_rules,
-)
+from listbuilder.rules import Rules, SignalCriterion, attach_signals_at
 
-MISSING = "(missing)"
-HIRING_WINDOWS = (30, 60, 90)
-FUNDING_WINDOWS = (90, 180, 365)
-ROUND_TYPE_WINDOW = 365
-WIDEST_DAYS = max(*HIRING_WINDOWS, *FUNDING_WINDOWS, ROUND_TYPE_WINDOW)
-# Lower bound (inclusive), upper bound (inclusive), label. Bounds are whole units.
-EMPLOYEE_BANDS: tuple[tuple[int | None, int | None, str], ...] = (
-    (None, 9, "<10"),
-    (10, 49, "10-49"),
-    (50, 199, "50-199"),
-    (200, 999, "200-999"),
-    (1_000, 4_999, "1,000-4,999"),
-    (5_000, None, "5,000+"),
-)
-REVENUE_BANDS: tuple[tuple[int | None, int | None, str], ...] = (
-    (None, 999_999, "<$1M"),
-    (1_000_000, 9_999_999, "$1M-$10M"),
-    (10_000_000, 49_999_999, "$10M-$50M"),
-    (50_000_000, 249_999_999, "$50M-$250M"),
-    (250_000_000, 999_999_999, "$250M-$1B"),
-    (1_000_000_000, None, "$1B+"),
-)
-BANDS = {"employees": EMPLOYEE_BANDS, "revenue_usd": REVENUE_BANDS}
-CATEGORIES = ("industry", "country", "funding_stage")
-LOWERCASE = ("industry",)
-ATTRIBUTE_ORDER = (
-    "industry",
-    "employees",
-    "revenue_usd",
-    "country",
-    "funding_stage",
-    "technologies",
-    "signal",
-)
-FIRMOGRAPHICS = ("industry", "employees", "revenue_usd", "country", "funding_stage")
-MAX_CRITERIA = 8
-EXCLUDE_BELOW = 0.8  # exclude only values whose lift is clearly below this
-MAX_POINTS = 3
-TOP_SHARE = 0.10  # Tier 1 needs at least this share of eligible deals at or above it
+HOLDOUT = 0.25
+TABLE_REPLICATES = 400
+FIT_REPLICATES = 30
+SEED = 20261101
 BEST_QUANTILE = 0.75
 SEGMENT_NAME = "evidence_icp"
 TABLE_COLUMNS = (
     "attribute",
     "value",
     "deals",
+    "accounts",
     "won",
     "lost",
     "win_rate",
@@ -101,8 +86,12 @@ TABLE_COLUMNS = (
     "lift_low",
     "lift_high",
     "z",
+    "p",
+    "q",
+    "significant",
     "too_few",
     "avg_won_amount",
+    "proposed",
     "rule",
 )
 BEST_COLUMNS = (
@@ -145,124 +134,203 @@ class Profile:
     best_worst: BestWorst | None
     best_worst_note: str
     probes: tuple[SignalCriterion, ...]
-    rules_text: str
-    rules: Rules
+    proposal: Proposal
+
+    @property
+    def rules_text(self) -> str:
+        """The proposed rules file's text."""
+        return self.proposal.text
+
+    @property
+    def rules(self) -> Rules:
+        """The proposed rules, parsed."""
+        return self.proposal.rules
+
+    @property
+    def split(self) -> Split:
+        """The temporal split the proposal was trained and checked on."""
+        return self.proposal.validation.split
 
 
 # --------------------------------------------------------------------------------------
-# Attribute values
+# The per-value table
 # --------------------------------------------------------------------------------------
 
 
-def signal_probes(events: dict[str, pl.LazyFrame]) -> list[SignalCriterion]:
-    """The signals the profile tests: hiring by department and window, funding by window.
+def deal_values(
+    evidence: Evidence, probes: list[SignalCriterion]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every deal with ``_row`` (0 .. n - 1) and ``_won``, and its values in long form."""
+    deals = evidence.deals
+    if probes:
+        deals = attach_signals_at(deals.lazy(), probes, evidence.events, "created_date").collect()
+    units = deals.with_columns(
+        _row=pl.int_range(pl.len(), dtype=pl.Int64),
+        _pos=pl.col("is_won"),
+        _won=pl.col("is_won"),
+        _amount=pl.col("amount"),
+    )
+    long = (
+        long_values(units.lazy(), units.schema, probes)
+        .select("_row", "attribute", "value", _won="_pos")
+        .collect()
+    )
+    return units, long
 
-    Departments and round types come from the events themselves, so a vendor's own
-    vocabulary is tested as it is.
+
+def value_table(
+    units: pl.DataFrame,
+    long: pl.DataFrame,
+    rows: np.ndarray | None,
+    min_deals: int,
+    *,
+    replicates: int = TABLE_REPLICATES,
+    seed: int = SEED,
+) -> pl.DataFrame:
+    """Per attribute value of the deals in ``rows`` (all if None): counts, rates, tests.
+
+    ``win_rate`` and ``lift`` (over the deals' overall rate) carry 95% intervals from
+    resampling accounts (``inference.bootstrap_rates``); ``z`` and ``p`` compare the value's
+    deals with the others, cluster-robust (``inference.clustered_tests``); ``q`` is ``p``
+    adjusted by Benjamini-Hochberg over every value in the table, and ``significant``
+    means ``q <= FDR``. ``too_few``: fewer than ``min_deals`` deals.
     """
-    probes: list[SignalCriterion] = []
-
-    def add(
-        signal: SignalName,
-        label: str,
-        days: int,
-        departments: Sequence[str] = (),
-        round_types: Sequence[str] = (),
-    ) -> None:
-        probes.append(
-            SignalCriterion(
-                label=label,
-                points=0,
-                signal=signal,
-                within_days=days,
-                min_count=1,
-                departments=tuple(departments),
-                round_types=tuple(round_types),
-                min_amount_usd=None,
-                key=f"_probe{len(probes)}",
-                path="profile",
-            )
+    deals = units.select("_row", "account_id", "is_won", "amount")
+    if rows is not None:
+        deals = deals.filter(pl.Series(rows))
+        long = long.join(deals.select("_row"), on="_row", how="semi")
+    overall = float(deals.get_column("is_won").mean())  # type: ignore[arg-type]
+    counts = (
+        long.join(deals.select("_row", "amount"), on="_row")
+        .group_by("attribute", "value")
+        .agg(
+            deals=pl.len().cast(pl.Int64),
+            won=pl.col("_won").sum().cast(pl.Int64),
+            avg_won_amount=pl.col("amount").filter(pl.col("_won")).mean(),
         )
-
-    if "hiring" in events:
-        departments = _distinct(events["hiring"], "department", lower=True)
-        for days in HIRING_WINDOWS:
-            add("hiring", f"hiring: any department, {days} days", days)
-            for department in departments:
-                add("hiring", f"hiring: {department}, {days} days", days, departments=[department])
-    if "funding" in events:
-        for days in FUNDING_WINDOWS:
-            add("funding", f"funding: any round, {days} days", days)
-        for round_type in _distinct(events["funding"], "round_type", lower=False):
-            add(
-                "funding",
-                f"funding: {round_type}, {ROUND_TYPE_WINDOW} days",
-                ROUND_TYPE_WINDOW,
-                round_types=[round_type],
-            )
-    return probes
-
-
-def _distinct(events: pl.LazyFrame, column: str, *, lower: bool) -> list[str]:
-    if column not in events.collect_schema():
-        return []
-    expr = pl.col(column).cast(pl.String)
-    expr = expr.str.to_lowercase() if lower else expr
-    values = events.select(expr.drop_nulls().unique()).collect().to_series()
-    return sorted(values.to_list())
-
-
-def band_expr(column: str, bands: Sequence[tuple[int | None, int | None, str]]) -> pl.Expr:
-    """Label each value with its band; null stays null."""
-    expr = pl.lit(None, dtype=pl.String)
-    for low, _high, label in bands:
-        test = pl.col(column) >= low if low is not None else pl.lit(True)
-        expr = pl.when(test).then(pl.lit(label)).otherwise(expr)
-    return pl.when(pl.col(column).is_null()).then(None).otherwise(expr)
-
-
-def _values(
-    units: pl.LazyFrame, schema: pl.Schema, probes: Sequence[SignalCriterion]
-) -> pl.LazyFrame:
-    """Long form: one row per unit and attribute value it has (``attribute``, ``value``)."""
-    base = ("_row", "_pos", "_amount")
-    parts = []
-    for attribute in ATTRIBUTE_ORDER:
-        if attribute in BANDS and attribute in schema:
-            value = band_expr(attribute, BANDS[attribute])
-        elif attribute in CATEGORIES and attribute in schema:
-            value = pl.col(attribute).cast(pl.String)
-            value = value.str.to_lowercase() if attribute in LOWERCASE else value
-        else:
-            continue
-        parts.append(
-            units.select(*base, attribute=pl.lit(attribute), value=value.fill_null(MISSING))
+    )
+    tests = clustered_tests(long.select("_row", "attribute", "value"), deals)
+    tests = tests.with_columns(q=pl.Series(bh_adjust(tests.get_column("p").to_numpy())))
+    order = {a: i for i, a in enumerate(ATTRIBUTE_ORDER)}
+    table = (
+        counts.join(tests.drop("n", "won"), on=["attribute", "value"])
+        .with_columns(
+            lost=pl.col("deals") - pl.col("won"),
+            win_rate=pl.col("won") / pl.col("deals"),
+            lift=pl.col("won") / pl.col("deals") / overall,
+            significant=(pl.col("q") <= FDR).fill_null(False),
+            too_few=pl.col("deals") < min_deals,
+            _order=pl.col("attribute").replace_strict(order, return_dtype=pl.Int32),
         )
-    if "technologies" in schema:
-        has = pl.col("technologies").is_not_null()
-        parts.append(
-            units.filter(~has).select(
-                *base, attribute=pl.lit("technologies"), value=pl.lit(MISSING)
-            )
-        )
-        parts.append(
-            units.filter(has)
-            .select(
-                *base,
-                attribute=pl.lit("technologies"),
-                value=pl.col("technologies").list.eval(pl.element().str.to_lowercase()),
-            )
-            .explode("value")
-            .drop_nulls("value")
-            .unique(["_row", "value"])
-        )
-    for probe in probes:
-        parts.append(
-            units.filter(pl.col(f"{probe.key}_n").fill_null(0) >= 1).select(
-                *base, attribute=pl.lit("signal"), value=pl.lit(probe.label)
-            )
-        )
-    return pl.concat(parts)
+        .sort(["_order", "lift", "deals", "value"], descending=[False, True, True, False])
+        .drop("_order")
+    )
+    bounds = bootstrap_rates(
+        long.select("_row", "attribute", "value"),
+        deals.select("_row", "account_id", "is_won"),
+        table.select("attribute", "value"),
+        replicates,
+        seed,
+    )
+    return table.with_columns(
+        ci_low=pl.Series(bounds["rate_low"]),
+        ci_high=pl.Series(bounds["rate_high"]),
+        lift_low=pl.Series(bounds["lift_low"]),
+        lift_high=pl.Series(bounds["lift_high"]),
+    ).with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+# --------------------------------------------------------------------------------------
+# The profile
+# --------------------------------------------------------------------------------------
+
+
+def profile_evidence(
+    evidence: Evidence,
+    *,
+    min_deals: int = MIN_DEALS,
+    holdout: float = HOLDOUT,
+    replicates: int = FIT_REPLICATES,
+    seed: int = SEED,
+    segments: bool = True,
+) -> Profile:
+    """Describe every attribute value, then propose rules trained on the older deals and
+    checked on the newest ``holdout`` share.
+
+    Raises:
+        DataError: Fewer than ``MIN_CLOSED_DEALS`` closed deals, or a part of the split
+            with only wins or only losses.
+    """
+    mask, split = temporal_split(evidence.deals.get_column("created_date"), holdout)
+    refuse_if_too_few(evidence, mask, split)
+    probes = signal_probes(evidence.events)
+    units, long = deal_values(evidence, probes)
+    table = value_table(units, long, None, min_deals, seed=seed)
+
+    def training_table(rows: np.ndarray) -> pl.DataFrame:
+        return value_table(units, long, rows, min_deals, replicates=200, seed=seed)
+
+    scopes, note, c = (
+        find_segments(units, long, ~mask, mask, min_deals, seed=seed, base_name=SEGMENT_NAME)
+        if segments
+        else ([], "one segment: not looked for more", None)
+    )
+    if not scopes:
+        scopes = [Scope(SEGMENT_NAME, "Drawn from won and lost deals")]
+    proposal = propose_icp(
+        evidence,
+        units,
+        long,
+        probes,
+        mask,
+        split,
+        training_table,
+        scopes,
+        note,
+        min_deals,
+        replicates=replicates,
+        seed=seed,
+        c=c,
+    )
+    by_label = {p.label: p for p in probes}
+    table = table.with_columns(
+        proposed=_proposed(table, proposal),
+        rule=pl.Series(
+            [rule_text(a, v, by_label) for a, v in table.select("attribute", "value").iter_rows()],
+            dtype=pl.String,
+        ),
+    )
+    best_worst, bw_note = best_versus_worst(evidence, min_deals)
+    return Profile(
+        evidence=evidence,
+        overall=float(units.get_column("is_won").mean()),  # type: ignore[arg-type]
+        min_deals=min_deals,
+        table=table,
+        best_worst=best_worst,
+        best_worst_note=bw_note,
+        probes=tuple(probes),
+        proposal=proposal,
+    )
+
+
+def _proposed(table: pl.DataFrame, proposal: Proposal) -> pl.Series:
+    """What the proposal made of each value: ``exclude``, ``+13 points``, or empty."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    many = len(proposal.segments) > 1
+    for plan in proposal.segments:
+        where = f" ({plan.scope.name})" if many else ""
+        for f in plan.filters:
+            for v in f.values:
+                seen.setdefault((f.attribute, v), []).append(f"exclude{where}")
+        for t in plan.terms:
+            seen.setdefault((t.attribute, t.value), []).append(f"{t.points:+d} points{where}")
+    return pl.Series(
+        [
+            "; ".join(seen.get((a, v), []))
+            for a, v in table.select("attribute", "value").iter_rows()
+        ],
+        dtype=pl.String,
+    )
 
 
 def _compare(
@@ -274,7 +342,7 @@ def _compare(
     """
     overall = units.get_column("_pos").mean()
     assert isinstance(overall, float)
-    long = _values(units.lazy(), units.schema, probes)
+    long = long_values(units.lazy(), units.schema, probes)
     won_amount = pl.col("_amount").filter(pl.col("_pos"))
     order = {a: i for i, a in enumerate(ATTRIBUTE_ORDER)}
     table = (
@@ -292,122 +360,6 @@ def _compare(
         .collect()
     )
     return table, overall
-
-
-# --------------------------------------------------------------------------------------
-# The rules-file form of an attribute value
-# --------------------------------------------------------------------------------------
-
-
-def toml_value(value: Any) -> str:
-    """A value in TOML inline syntax (strings, numbers, booleans, lists, inline tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
-def _band_bounds(attribute: str, label: str) -> dict[str, int]:
-    for low, high, name in BANDS[attribute]:
-        if name == label:
-            return {k: v for k, v in (("min", low), ("max", high)) if v is not None}
-    raise KeyError(label)
-
-
-def condition_value(attribute: str, values: Sequence[str]) -> Any:
-    """The rules-file value of a condition on ``attribute`` matching any of ``values``."""
-    if list(values) == [MISSING]:
-        return {"missing": True}
-    if attribute in BANDS:
-        bounds = [_band_bounds(attribute, v) for v in values]
-        lows = [b.get("min") for b in bounds]
-        highs = [b.get("max") for b in bounds]
-        out = {}
-        if all(v is not None for v in lows):
-            out["min"] = min(v for v in lows if v is not None)
-        if all(v is not None for v in highs):
-            out["max"] = max(v for v in highs if v is not None)
-        return out
-    if attribute == "technologies":
-        return {"any": list(values)}
-    return list(values)
-
-
-def _rule_text(attribute: str, value: str, probes: dict[str, SignalCriterion]) -> str:
-    if attribute == "signal":
-        return _signal_text(probes[value])
-    return f"{attribute} = {toml_value(condition_value(attribute, [value]))}"
-
-
-def _signal_text(probe: SignalCriterion) -> str:
-    parts = [f'signal = "{probe.signal}"']
-    if probe.departments:
-        parts.append(f"departments = {toml_value(list(probe.departments))}")
-    if probe.round_types:
-        parts.append(f"round_types = {toml_value(list(probe.round_types))}")
-    parts.append(f"within_days = {probe.within_days}")
-    return ", ".join(parts)
-
-
-# --------------------------------------------------------------------------------------
-# The profile
-# --------------------------------------------------------------------------------------
-
-
-def profile_evidence(evidence: Evidence, *, min_deals: int = MIN_DEALS) -> Profile:
-    """Compare won with lost deals (and best with worst accounts) on every attribute."""
-    probes = signal_probes(evidence.events)
-    deals = evidence.deals
-    if probes:
-        deals = attach_signals_at(deals.lazy(), probes, evidence.events, "created_date").collect()
-    units = deals.with_columns(
-        _row=pl.int_range(pl.len(), dtype=pl.Int64),
-        _pos=pl.col("is_won"),
-        _amount=pl.col("amount"),
-    )
-    table, overall = _compare(units, probes, min_deals)
-    by_label = {p.label: p for p in probes}
-    table = table.select(
-        "attribute",
-        "value",
-        deals="n",
-        won="pos",
-        lost="neg",
-        win_rate="win_rate",
-        ci_low="ci_low",
-        ci_high="ci_high",
-        lift="lift",
-        lift_low="lift_low",
-        lift_high="lift_high",
-        z="z",
-        too_few="too_few",
-        avg_won_amount="avg_won_amount",
-    ).with_columns(
-        rule=pl.Series(
-            [_rule_text(a, v, by_label) for a, v in table.select("attribute", "value").iter_rows()],
-            dtype=pl.String,
-        )
-    )
-    best_worst, note = best_versus_worst(evidence, min_deals)
-    rules_text, rules = propose_rules(evidence, table, overall, probes, min_deals)
-    return Profile(
-        evidence=evidence,
-        overall=overall,
-        min_deals=min_deals,
-        table=table,
-        best_worst=best_worst,
-        best_worst_note=note,
-        probes=tuple(probes),
-        rules_text=rules_text,
-        rules=rules,
-    )
 
 
 def best_versus_worst(evidence: Evidence, min_n: int) -> tuple[BestWorst | None, str]:
@@ -485,397 +437,12 @@ def best_versus_worst(evidence: Evidence, min_n: int) -> tuple[BestWorst | None,
         too_few="too_few",
     ).with_columns(
         rule=pl.Series(
-            [_rule_text(a, v, {}) for a, v in table.select("attribute", "value").iter_rows()],
+            [rule_text(a, v, {}) for a, v in table.select("attribute", "value").iter_rows()],
             dtype=pl.String,
         )
     )
     note = f"best: {best_rule}; worst: {worst_rule}"
     return BestWorst(best_rule, worst_rule, best.height, worst.height, table), note
-
-
-# --------------------------------------------------------------------------------------
-# Proposed rules
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Line:
-    code: str
-    comment: str
-
-
-@dataclass(frozen=True)
-class _Group:
-    """Deals meeting one proposed condition, and how they did."""
-
-    what: str
-    deals: int
-    won: int
-    win_rate: float
-    lift: float
-    lift_low: float
-    lift_high: float
-    z: float
-
-    def figure(self) -> str:
-        """``country in US, CA: 5,658 deals, win rate 53.6%, lift 1.13 (1.10-1.16)``."""
-        return (
-            f"{self.what}: {self.deals:,} deals, win rate {percent(self.win_rate)}, "
-            f"lift {self.lift:.2f} ({self.lift_low:.2f}-{self.lift_high:.2f})"
-        )
-
-
-def _group(what: str, fired: pl.Expr, deals: pl.DataFrame, overall: float) -> _Group:
-    """Win rate, interval, lift and z statistic of the deals where ``fired`` holds."""
-    n, won = deals.select(
-        fired.sum().cast(pl.Int64).alias("n"),
-        (fired & pl.col("is_won")).sum().cast(pl.Int64).alias("won"),
-    ).row(0)
-    rate = won / n if n else math.nan
-    low, high = wilson_interval(won, n)
-    z = (rate - overall) / math.sqrt(overall * (1 - overall) / n) if n else 0.0
-    return _Group(what, n, won, rate, rate / overall, low / overall, high / overall, z)
-
-
-def _short(row: dict[str, Any]) -> str:
-    return f"{row['value']} {row['lift']:.2f} ({row['lift_low']:.2f}-{row['lift_high']:.2f})"
-
-
-def _points(lift: float) -> int:
-    """Points for a lift: twice its log2, rounded, at least 1 and at most 3 either way."""
-    raw = abs(round(2 * math.log2(lift))) if lift > 0 else MAX_POINTS
-    return (1 if lift > 1 else -1) * max(1, min(MAX_POINTS, raw))
-
-
-def _condition(attribute: str, values: Sequence[str]) -> Condition:
-    """The rules condition on ``attribute`` that matches any of the profile's ``values``."""
-    value = condition_value(attribute, values)
-    where = f"proposed.{attribute}"
-    if isinstance(value, dict) and "missing" in value:
-        return Condition(attribute, "missing", True, where)
-    if attribute in BANDS:
-        return Condition(attribute, "range", (value.get("min"), value.get("max")), where)
-    if attribute == "technologies":
-        return Condition(attribute, "any", tuple(value["any"]), where)
-    return Condition(attribute, "in", tuple(value), where)
-
-
-def _contiguous(attribute: str, values: Sequence[str]) -> bool:
-    order = [label for _, _, label in BANDS[attribute]]
-    spots = sorted(order.index(v) for v in values)
-    return spots == list(range(spots[0], spots[0] + len(spots)))
-
-
-def propose_rules(
-    evidence: Evidence,
-    table: pl.DataFrame,
-    overall: float,
-    probes: Sequence[SignalCriterion],
-    min_deals: int,
-) -> tuple[str, Rules]:
-    """Write a rules file from the attribute values whose 95% interval excludes 1 (lift).
-
-    One segment, from groups of at least ``min_deals`` deals:
-
-    - include: the industries whose win rate is clearly above the overall rate, and the
-      span of the employee bands that are;
-    - exclude: industries (when none is included), funding stages and technologies whose
-      lift is clearly below ``EXCLUDE_BELOW``;
-    - score: per attribute, the values clearly above merged into one criterion and those
-      clearly below into another; the best hiring and the best funding signal (highest z),
-      joined by the other departments or round types that did at least as well in the
-      same window. Points are ``round(2 * log2(lift))`` of the criterion's own deals, 1 to
-      3 either way; the ``MAX_CRITERIA`` with the largest ``|z|`` are kept;
-    - tiers: from the proposed scores of the deals themselves (``_tier_thresholds``).
-
-    The text is parsed before it is returned, so it is a valid rules file.
-    """
-    deals = evidence.deals
-    usable = table.filter(~pl.col("too_few"))
-    above = usable.filter(pl.col("lift_low") > 1)
-    below = usable.filter(pl.col("lift_high") < 1)
-
-    def values(frame: pl.DataFrame, attribute: str, known: bool = True) -> list[dict[str, Any]]:
-        out = frame.filter(pl.col("attribute") == attribute)
-        out = out.filter((pl.col("value") != MISSING) if known else (pl.col("value") == MISSING))
-        return sorted(out.iter_rows(named=True), key=lambda r: r["value"])
-
-    include: list[_Line] = []
-    exclude: list[_Line] = []
-    handled: set[str] = set()
-    industries = values(above, "industry")
-    if industries:
-        include.append(_condition_line("industry", industries, deals, overall))
-        handled.add("industry")
-    bands = values(above, "employees")
-    if bands:
-        include.append(_condition_line("employees", bands, deals, overall, span=True))
-        handled.add("employees")
-    excluded: set[tuple[str, str]] = set()
-    for attribute in ("industry", "funding_stage", "technologies"):
-        if attribute in handled:
-            continue
-        found = [r for r in values(below, attribute) if r["lift_high"] < EXCLUDE_BELOW]
-        if found:
-            exclude.append(_condition_line(attribute, found, deals, overall))
-            excluded |= {(attribute, r["value"]) for r in found}
-
-    candidates: list[tuple[_Group, list[_Line]]] = []
-    for attribute in ("employees", "revenue_usd", "country", "funding_stage", "technologies"):
-        if attribute in handled:
-            continue
-        for frame in (above, below):
-            found = [r for r in values(frame, attribute) if (attribute, r["value"]) not in excluded]
-            if (
-                attribute in BANDS
-                and found
-                and not _contiguous(attribute, [r["value"] for r in found])
-            ):
-                found = [max(found, key=lambda r: abs(r["z"]))]
-            for group in (found, values(frame, attribute, known=False)):
-                if group:
-                    candidates.append(_attribute_criterion(attribute, group, deals, overall))
-    by_label = {p.label: p for p in probes}
-    for signal in ("hiring", "funding"):
-        found = [
-            r
-            for r in above.filter(pl.col("attribute") == "signal").iter_rows(named=True)
-            if by_label[r["value"]].signal == signal
-        ]
-        if found:
-            candidates.append(_signal_criterion(found, by_label, evidence, overall))
-    candidates.sort(key=lambda c: (-abs(c[0].z), c[0].what))
-    score = [lines for _, lines in candidates[:MAX_CRITERIA]]
-
-    header = _header(evidence, overall, min_deals, above.height, below.height)
-    draft = _render(header, include, exclude, score, [("Tier 1", 0, "placeholder")])
-    rules = parse_rules(tomllib.loads(draft), "proposed_rules.toml")
-    tiers = _tier_thresholds(rules, evidence, overall, min_deals)
-    text = _render(header, include, exclude, score, tiers)
-    return text, parse_rules(tomllib.loads(text), "proposed_rules.toml")
-
-
-def _condition_line(
-    attribute: str,
-    rows: list[dict[str, Any]],
-    deals: pl.DataFrame,
-    overall: float,
-    *,
-    span: bool = False,
-) -> _Line:
-    names = [r["value"] for r in rows]
-    condition = _condition(attribute, names)
-    group = _group(condition.describe(), condition.expr(), deals, overall)
-    each = ", ".join(_short(r) for r in rows)
-    kind = "the span of the bands" if span and len(rows) > 1 else "each"
-    code = f"{attribute} = {toml_value(condition_value(attribute, names))}"
-    return _Line(code, f"{group.figure()}; {kind}: {each}")
-
-
-def _attribute_criterion(
-    attribute: str, rows: list[dict[str, Any]], deals: pl.DataFrame, overall: float
-) -> tuple[_Group, list[_Line]]:
-    names = [r["value"] for r in rows]
-    condition = _condition(attribute, names)
-    group = _group(condition.describe(), condition.expr(), deals, overall)
-    direction = "above" if rows[0]["lift"] > 1 else "below"
-    label = condition.describe()
-    points = _points(group.lift)
-    return group, [
-        _Line("[[segments.score]]", group.figure()),
-        _Line(f"label = {toml_value(label)}", f"values whose lift is clearly {direction} 1"),
-        _Line(
-            f"when = {toml_value({attribute: condition_value(attribute, names)})}",
-            "each: " + ", ".join(_short(r) for r in rows),
-        ),
-        _Line(f"points = {points}", f"round(2 x log2({group.lift:.2f})), 1 to 3 either way"),
-    ]
-
-
-def _signal_criterion(
-    found: list[dict[str, Any]],
-    by_label: dict[str, SignalCriterion],
-    evidence: Evidence,
-    overall: float,
-) -> tuple[_Group, list[_Line]]:
-    """The strongest signal (highest z), joined by its peers in the same window.
-
-    A peer is a department (or round type) tested over the same window whose own win
-    rate is at least the strongest one's: hiring sellers and hiring revenue operations
-    are one signal to a rules author, not two.
-    """
-    best = max(found, key=lambda r: (r["z"], r["value"]))
-    probe = by_label[best["value"]]
-    peers = [
-        r
-        for r in found
-        if by_label[r["value"]].within_days == probe.within_days
-        and r["win_rate"] >= best["win_rate"]
-        and (by_label[r["value"]].departments or by_label[r["value"]].round_types)
-        and (probe.departments or probe.round_types)
-    ]
-    peers = peers or [best]
-    departments = sorted({d for r in peers for d in by_label[r["value"]].departments})
-    round_types = sorted({t for r in peers for t in by_label[r["value"]].round_types})
-    kinds = departments or round_types
-    label = f"{probe.signal}: {' or '.join(kinds) if kinds else _any(probe)}, " + (
-        f"{probe.within_days} days"
-    )
-    merged = dataclasses.replace(
-        probe,
-        label=label,
-        departments=tuple(departments),
-        round_types=tuple(round_types),
-        key="_proposed",
-    )
-    flagged = attach_signals_at(
-        evidence.deals.lazy(), [merged], evidence.events, "created_date"
-    ).collect()
-    group = _group(label, pl.col("_proposed_n").fill_null(0) >= 1, flagged, overall)
-    lines = [
-        _Line("[[segments.score]]", group.figure()),
-        _Line(f"label = {toml_value(label)}", "the signals of the lines below, merged"),
-        _Line(f'signal = "{probe.signal}"', "tested as of each deal's created date"),
-    ]
-    each = ", ".join(_short(r) for r in peers)
-    if departments:
-        lines.append(_Line(f"departments = {toml_value(departments)}", f"each: {each}"))
-    if round_types:
-        lines.append(_Line(f"round_types = {toml_value(round_types)}", f"each: {each}"))
-    lines += [
-        _Line(
-            f"within_days = {probe.within_days}",
-            f"the window of the strongest signal ({best['value']}, z {best['z']:.1f})",
-        ),
-        _Line("min_count = 1", "one event in the window, as tested"),
-        _Line(
-            f"points = {_points(group.lift)}",
-            f"round(2 x log2({group.lift:.2f})), 1 to 3 either way",
-        ),
-    ]
-    return group, lines
-
-
-def _any(probe: SignalCriterion) -> str:
-    return "any department" if probe.signal == "hiring" else "any round"
-
-
-def _tier_thresholds(
-    rules: Rules, evidence: Evidence, overall: float, min_deals: int
-) -> list[tuple[str, int, str]]:
-    """Up to three thresholds from the proposed scores of the deals the segment admits.
-
-    Over eligible deals, for each score ``t``: the deals scoring ``t`` or more and their
-    win rate. Tier 1 is the highest ``t`` with at least ``min_deals`` deals and 10% of the
-    eligible ones. The lowest tier is found by walking down the scores from there while
-    the deals scoring exactly ``t`` still win at least the overall rate (a score held by
-    fewer than ``min_deals`` deals cannot stop the walk): every score a list admits beat
-    the baseline. Tier 2 is the score between them closest to halfway in deals.
-    """
-    scored = score_deals(rules, evidence).filter(pl.col("_elig0"))
-    if scored.height == 0:
-        return [("Tier 1", 0, "no deal meets the includes: nothing to set thresholds from")]
-    by_score = (
-        scored.group_by("_score0")
-        .agg(n=pl.len(), won=pl.col("is_won").sum())
-        .sort("_score0", descending=True)
-        .with_columns(n_ge=pl.col("n").cum_sum(), won_ge=pl.col("won").cum_sum())
-        .with_columns(rate_ge=pl.col("won_ge") / pl.col("n_ge"))
-    )
-    rows = list(by_score.iter_rows(named=True))
-    total = scored.height
-    candidates = [r for r in rows if r["n_ge"] >= min_deals]
-    if not candidates:
-        lowest = rows[-1]["_score0"]
-        return [
-            (
-                "Tier 1",
-                lowest,
-                f"only {total:,} eligible deals (fewer than {min_deals}): one tier for all",
-            )
-        ]
-    top = next((r for r in candidates if r["n_ge"] >= max(min_deals, TOP_SHARE * total)), None)
-    top = top or candidates[-1]
-    bottom = top
-    for r in rows:
-        if r["_score0"] >= top["_score0"]:
-            continue
-        if r["n"] >= min_deals and r["won"] / r["n"] < overall:
-            break
-        bottom = r
-    picked = [top]
-    if bottom["_score0"] < top["_score0"]:
-        between = [r for r in candidates if bottom["_score0"] < r["_score0"] < top["_score0"]]
-        if between:
-            half = (top["n_ge"] + bottom["n_ge"]) / 2
-            picked.append(min(between, key=lambda r: (abs(r["n_ge"] - half), -r["_score0"])))
-        picked.append(bottom)
-    tiers = []
-    for i, r in enumerate(picked):
-        why = (
-            f"deals scoring {r['_score0']} or more: {r['n_ge']:,}, win rate "
-            f"{percent(r['rate_ge'])} (lift {r['rate_ge'] / overall:.2f})"
-        )
-        tiers.append((f"Tier {i + 1}", int(r["_score0"]), why))
-    return tiers
-
-
-def _header(
-    evidence: Evidence, overall: float, min_deals: int, n_strong: int, n_weak: int
-) -> list[str]:
-    q = evidence.quality
-    text = (
-        "Proposed ICP rules, drawn by `listbuilder profile` from closed deals; review "
-        "before use. Each line's comment gives the figure it came from (see profile.csv). "
-        f"Evidence: {q.used:,} closed deals in {q.source}, created {q.first_created} to "
-        f"{q.last_created}; overall win rate {percent(overall)}. Lift: a group's win rate "
-        f"divided by {percent(overall)}, with (in brackets) its 95% Wilson interval. Used: "
-        f"the {n_strong} attribute values whose interval lies above 1 and the {n_weak} "
-        f"whose interval lies below 1, among groups of at least {min_deals} deals."
-    )
-    return ["# " + line for line in textwrap.wrap(text, 86, break_on_hyphens=False)]
-
-
-def _render(
-    header: list[str],
-    include: list[_Line],
-    exclude: list[_Line],
-    score: list[list[_Line]],
-    tiers: list[tuple[str, int, str]],
-) -> str:
-    note = "one segment: the evidence supports one ICP"
-    if not (include or exclude or score):
-        note = "no attribute differs clearly from the overall rate: this lists everyone"
-    lines: list[_Line | None] = [
-        _Line("[[segments]]", note),
-        _Line(f'name = "{SEGMENT_NAME}"', "proposed by listbuilder profile"),
-        _Line(
-            'description = "Drawn from won and lost deals"',
-            "see profile.md for the whole comparison",
-        ),
-    ]
-    if include:
-        lines += [None, _Line("[segments.include]", "every condition must hold")]
-        lines += include
-    if exclude:
-        lines += [None, _Line("[segments.exclude]", "any condition disqualifies")]
-        lines += exclude
-    for block in score:
-        lines.append(None)
-        lines += block
-    for name, min_score, why in tiers:
-        lines += [
-            None,
-            _Line("[[segments.tiers]]", "thresholds from the proposed scores of past deals"),
-            _Line(f'name = "{name}"', "highest first"),
-            _Line(f"min_score = {min_score}", why),
-        ]
-    # Comments start in one column, unless a line is too long to leave room for them.
-    width = min(max(len(line.code) for line in lines if line is not None), 40) + 2
-    body = [
-        "" if line is None else f"{line.code.ljust(width - 2)}  # {line.comment}" for line in lines
-    ]
-    return "\n".join([*header, "", *body]) + "\n"
 
 
 # --------------------------------------------------------------------------------------
@@ -885,16 +452,27 @@ def _render(
 
 def _md_rows(frame: pl.DataFrame, limit: int = 8) -> list[str]:
     out = [
-        "| attribute | value | deals | win rate | lift (95% CI) | avg won |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| attribute | value | deals | win rate | lift (95% CI) | q | proposed |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in frame.head(limit).iter_rows(named=True):
         out.append(
             f"| {r['attribute']} | {r['value']} | {r['deals']:,} | {percent(r['win_rate'])} | "
-            f"{r['lift']:.2f} ({r['lift_low']:.2f}-{r['lift_high']:.2f}) | "
-            f"{money(r['avg_won_amount'])} |"
+            f"{_lift_text(r)} | {_q(r['q'])} | {r['proposed'] or '-'} |"
         )
     return out
+
+
+def _lift_text(r: dict) -> str:
+    low, high = r["lift_low"], r["lift_high"]
+    bounds = f"{low:.2f}-{high:.2f}" if low is not None and high is not None else "-"
+    return f"{r['lift']:.2f} ({bounds})"
+
+
+def _q(q: float | None) -> str:
+    if q is None:
+        return "-"
+    return "<0.001" if q < 0.001 else f"{q:.3f}"
 
 
 def _section(title: str, frame: pl.DataFrame, empty: str) -> list[str]:
@@ -904,12 +482,18 @@ def _section(title: str, frame: pl.DataFrame, empty: str) -> list[str]:
     return [*lines, *_md_rows(frame), ""]
 
 
+def clear_values(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """FDR-significant values of at least the minimum deals: above and below the rest."""
+    usable = table.filter(pl.col("significant") & ~pl.col("too_few"))
+    better = usable.filter(pl.col("lift") > 1).sort("lift", descending=True)
+    worse = usable.filter(pl.col("lift") < 1).sort("lift")
+    return better, worse
+
+
 def render_markdown(profile: Profile) -> str:
-    """The one-page ICP draft: what wins, what loses, and the proposed rules in brief."""
+    """The one-page ICP draft: what wins, what loses, the proposal and its holdout check."""
     q = profile.evidence.quality
-    usable = profile.table.filter(~pl.col("too_few"))
-    better = usable.filter(pl.col("lift_low") > 1).sort("lift", descending=True)
-    worse = usable.filter(pl.col("lift_high") < 1).sort("lift")
+    better, worse = clear_values(profile.table)
     overall = percent(profile.overall)
     lines = [
         "# ICP draft from closed deals",
@@ -917,12 +501,14 @@ def render_markdown(profile: Profile) -> str:
         f"From {q.used:,} closed deals ({q.won:,} won, {q.lost:,} lost; win rate {overall}) "
         f"created {q.first_created} to {q.last_created}, on "
         f"{profile.evidence.accounts.height:,} CRM accounts matched to companies. "
-        f"Lift is a group's win rate divided by {overall}; the interval is the 95% Wilson "
-        f"score interval of its win rate, divided likewise. Listed: groups of at least "
-        f"{profile.min_deals} deals whose whole interval lies above (or, for the anti-ICP, "
-        "below) the overall rate. Signals count only events up to each deal's created "
-        "date; company attributes are today's values. Lifts are one attribute at a time, "
-        "so attributes that travel together (an industry and a size band) share credit.",
+        f"Lift is a group's win rate divided by {overall}; its 95% interval comes from "
+        "resampling whole accounts, since one account's deals are not independent. q is "
+        "the p-value of the group against the other deals, adjusted for the "
+        f"{profile.table.height:,} values tested (Benjamini-Hochberg); listed are groups "
+        f"of at least {profile.min_deals} deals with q at most {FDR}. Signals count only "
+        "events up to each deal's created date; company attributes are today's values. "
+        "Lifts are one attribute at a time, so attributes that travel together share "
+        "credit: the scorecard below separates them.",
         "",
     ]
     lines += _section(
@@ -945,47 +531,172 @@ def render_markdown(profile: Profile) -> str:
         worse,
         "No attribute value loses clearly more often than the rest.",
     )
-    lines += ["## Best versus worst accounts", ""]
-    bw = profile.best_worst
-    if bw is None:
-        lines += [f"Not compared: {profile.best_worst_note}.", ""]
-    else:
-        lines += [
-            f"{bw.best:,} best accounts ({bw.best_rule}) against {bw.worst:,} worst "
-            f"({bw.worst_rule}). Share that are best, by attribute, where the interval "
-            "excludes the overall share (full table: best_vs_worst.csv):",
-            "",
-        ]
-        clear = bw.table.filter(
-            ~pl.col("too_few") & ((pl.col("lift_low") > 1) | (pl.col("lift_high") < 1))
-        ).sort("lift", descending=True)
-        if clear.height == 0:
-            lines += ["No attribute value separates them clearly.", ""]
-        else:
-            lines += [
-                "| attribute | value | accounts | best | lift (95% CI) |",
-                "| --- | --- | ---: | ---: | ---: |",
-            ]
-            for r in clear.head(10).iter_rows(named=True):
-                lines.append(
-                    f"| {r['attribute']} | {r['value']} | {r['accounts']:,} | "
-                    f"{percent(r['best_rate'])} | {r['lift']:.2f} "
-                    f"({r['lift_low']:.2f}-{r['lift_high']:.2f}) |"
-                )
-            lines.append("")
-    lines += ["## Proposed rules", "", *_rules_summary(profile.rules), ""]
+    lines += _best_worst_md(profile)
+    lines += _proposal_md(profile)
     lines += ["## Data", "", *(f"- {line}" for line in q.lines()), ""]
     return "\n".join(lines)
 
 
-def _rules_summary(rules: Rules) -> list[str]:
-    seg = rules.segments[0]
-    out = [f"`proposed_rules.toml`, segment `{seg.name}`:", ""]
-    out += [f"- include: {c.describe()}" for c in seg.include] or ["- include: everyone"]
-    out += [f"- exclude: {c.describe()}" for c in seg.exclude]
-    out += [f"- {c.points:+d} {c.label}" for c in seg.score]
-    out += [f"- {t.name}: score {t.min_score} or more" for t in seg.tiers]
+def _best_worst_md(profile: Profile) -> list[str]:
+    lines = ["## Best versus worst accounts", ""]
+    bw = profile.best_worst
+    if bw is None:
+        return [*lines, f"Not compared: {profile.best_worst_note}.", ""]
+    lines += [
+        f"{bw.best:,} best accounts ({bw.best_rule}) against {bw.worst:,} worst "
+        f"({bw.worst_rule}). Share that are best, by attribute, where the interval "
+        "excludes the overall share (full table: best_vs_worst.csv):",
+        "",
+    ]
+    clear = bw.table.filter(
+        ~pl.col("too_few") & ((pl.col("lift_low") > 1) | (pl.col("lift_high") < 1))
+    ).sort("lift", descending=True)
+    if clear.height == 0:
+        return [*lines, "No attribute value separates them clearly.", ""]
+    lines += [
+        "| attribute | value | accounts | best | lift (95% CI) |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in clear.head(10).iter_rows(named=True):
+        lines.append(
+            f"| {r['attribute']} | {r['value']} | {r['accounts']:,} | "
+            f"{percent(r['best_rate'])} | {_lift_text(r)} |"
+        )
+    return [*lines, ""]
+
+
+def _proposal_md(profile: Profile) -> list[str]:
+    proposal = profile.proposal
+    v = proposal.validation
+    split = v.split
+    lines = ["## Proposed rules", ""]
+    if split.holdout:
+        lines.append(
+            f"Trained on the {split.train:,} deals created before {split.cutoff}; checked "
+            f"on the {split.holdout:,} created since ({split.share:.0%}), which played no "
+            "part in choosing the rules."
+        )
+    else:
+        lines.append("No deals held out (--holdout 0): every figure below is in-sample.")
+    lines += ["", f"{proposal.segment_note}.", ""]
+    for plan in proposal.segments:
+        lines += [f"### Segment `{plan.scope.name}`", ""]
+        for f in plan.scope.include:
+            lines.append(f"- in the segment: {f.condition().describe()}")
+        for f in plan.scope.exclude:
+            lines.append(f"- in the segment: not {f.condition().describe()}")
+        for f in plan.filters:
+            lines.append(f"- exclude: {f.condition().describe()} — why: {'; '.join(f.reasons)}")
+        if not plan.filters:
+            lines.append("- exclude: nothing (no value is both significant and extreme)")
+        lines += [
+            "",
+            f"Scorecard fitted on {plan.train_deals:,} training deals ({plan.train_won:,} "
+            f"won); {POINTS_PER_DOUBLING} points double the odds of a win.",
+            "",
+            "| value | coefficient (95% CI) | kept in refits | points |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for t in plan.terms:
+            lines.append(
+                f"| {t.attribute}: {t.value} | {t.coef:+.2f} ({t.low:+.2f} to {t.high:+.2f}) | "
+                f"{t.selected:.0%} | {t.points:+d} |"
+            )
+        lines.append("")
+    lines += ["### Not filters, though they look it", ""]
+    lines += _not_filters(profile) or ["Every clearly worse value is a filter."]
+    lines += ["", "### On the held-out deals", ""]
+    lines += [
+        f"Win rate of the held-out deals: {percent(v.base_rate)}. AUC (how often a won deal "
+        f"outranks a lost one; 0.5 is chance): {v.auc.text()}.",
+        "",
+        "| segment | tier | min score | deals | win rate (95% CI) | lift | companies |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in v.tiers.iter_rows(named=True):
+        ci = f"{percent(r['ci_low'])}-{percent(r['ci_high'])}" if r["deals"] else "-"
+        lift = f"{r['lift']:.2f}" if r["deals"] else "-"
+        companies = f"{r['companies']:,}" if r["companies"] is not None else "-"
+        minimum = "" if r["min_score"] is None else str(r["min_score"])
+        lines.append(
+            f"| {r['segment']} | {r['tier']} | {minimum} | {r['deals']:,} | "
+            f"{percent(r['win_rate'])} ({ci}) | {lift} | {companies} |"
+        )
+    lines += ["", *_list_size(v.list_sizes, v.as_of), ""]
+    if v.calibration.height:
+        lines += [
+            "Calibration (held-out deals by score band: the scorecard's predicted win rate "
+            "against the observed one):",
+            "",
+            "| segment | score | deals | predicted | observed (95% CI) |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for r in v.calibration.iter_rows(named=True):
+            lines.append(
+                f"| {r['segment']} | {r['score_from']} to {r['score_to']} | {r['deals']:,} | "
+                f"{percent(r['predicted'])} | {percent(r['win_rate'])} "
+                f"({percent(r['ci_low'])}-{percent(r['ci_high'])}) |"
+            )
+        lines.append("")
+    return lines
+
+
+def _list_size(sizes: dict[str, int], as_of: object) -> list[str]:
+    if not sizes:
+        return ["List size: not estimated (no company data)."]
+    parts = []
+    for name, n in sizes.items():
+        where = "within" if 2_000 <= n <= 10_000 else ("below" if n < 2_000 else "above")
+        parts.append(f"`{name}` lists {n:,} companies ({where} the 2,000 to 10,000 band)")
+    return [
+        "List size (every tier, signals as of "
+        f"{as_of}, before CRM suppression and caps): " + "; ".join(parts) + "."
+    ]
+
+
+def _not_filters(profile: Profile) -> list[str]:
+    """Why each clearly worse value that is not an exclude was not made one."""
+    _, worse = clear_values(profile.table)
+    plan = profile.proposal.segments[0]
+    checked = (
+        {(r["attribute"], r["value"]): r for r in plan.checked.iter_rows(named=True)}
+        if plan.checked.height
+        else {}
+    )
+    out = []
+    rows = worse.filter(~pl.col("proposed").str.contains("exclude")).head(8)
+    for r in rows.iter_rows(named=True):
+        seen = checked.get((r["attribute"], r["value"]))
+        if r["attribute"] == "signal":
+            why = "the absence of a signal cannot be a filter"
+        elif r["attribute"] not in FILTERABLE:
+            why = "not an attribute filters are made on"
+        elif seen is not None:
+            why = (
+                f"its deals win {seen['adjusted']:.2f} times what the scorecard expects from "
+                f"the rest of these companies ({seen['adjusted_low']:.2f}-"
+                f"{seen['adjusted_high']:.2f}), short of {EXTREME_LIFT} with the interval "
+                f"below {EXTREME_LIFT_HIGH} once the rest is known"
+            )
+        elif r["won"] == 0:
+            why = f"no win, but in only {r['deals']} deals (a filter needs {NO_WIN_DEALS})"
+        elif r["lift"] >= EXTREME_LIFT:
+            why = f"lift not below {EXTREME_LIFT}"
+        elif r["lift_high"] is None or r["lift_high"] >= EXTREME_LIFT_HIGH:
+            reach = _num(r["lift_high"])
+            why = f"its interval reaches {reach}, not wholly below {EXTREME_LIFT_HIGH}"
+        else:
+            why = (
+                "on the older (training) deals alone it is not both significant and extreme "
+                f"in at least {profile.min_deals} deals"
+            )
+        result = r["proposed"] or "no points either: the scorecard left it out"
+        out.append(f"- {r['attribute']} {r['value']}: lift {_lift_text(r)}; {why}; {result}.")
     return out
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 # --------------------------------------------------------------------------------------
@@ -995,19 +706,28 @@ def _rules_summary(rules: Rules) -> list[str]:
 
 def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
     """Round rates to 4 and amounts to 2 decimals, so files stay small and stable."""
+    # p and q span hundreds of orders of magnitude: four significant figures, which
+    # also hides the last bits a parallel sum may order differently from run to run.
     return frame.with_columns(
-        pl.col(c).round(2 if c == "avg_won_amount" else 4)
+        pl.col(c).round_sig_figs(4)
+        if c in ("p", "q")
+        else pl.col(c).round(2 if c == "avg_won_amount" else 4)
         for c, dtype in frame.schema.items()
         if dtype == pl.Float64
     )
 
 
 def write_profile(profile: Profile, out: str | Path) -> list[str]:
-    """Write profile.csv, best_vs_worst.csv (when compared), profile.md and
-    proposed_rules.toml into ``out``, replaced whole; return the file names."""
-    names = ["profile.csv", "profile.md", "proposed_rules.toml"]
+    """Write profile.csv, best_vs_worst.csv (when compared), holdout.csv, calibration.csv,
+    profile.md and proposed_rules.toml into ``out``, replaced whole; return the names."""
+    names = ["profile.csv", "holdout.csv", "profile.md", "proposed_rules.toml"]
+    v = profile.proposal.validation
     with atomic_directory(out) as tmp:
         write_csv(_rounded(profile.table.select(TABLE_COLUMNS)), tmp / "profile.csv")
+        write_csv(_rounded(v.tiers), tmp / "holdout.csv")
+        if v.calibration.height:
+            write_csv(_rounded(v.calibration), tmp / "calibration.csv")
+            names.insert(2, "calibration.csv")
         if profile.best_worst is not None:
             write_csv(
                 _rounded(profile.best_worst.table.select(BEST_COLUMNS)), tmp / "best_vs_worst.csv"
@@ -1027,8 +747,14 @@ def run_profile(
     jobs_path: str | Path | None = None,
     funding_path: str | Path | None = None,
     min_deals: int = MIN_DEALS,
+    holdout: float = HOLDOUT,
+    matches: str | Path | None = None,
 ) -> Profile:
-    """Read the inputs, profile the closed deals and write the profile directory."""
+    """Read the inputs, profile the closed deals and write the profile directory.
+
+    ``matches`` is a stored ``listbuilder match`` run directory used instead of matching
+    the CRM to the companies again.
+    """
     evidence = gather_evidence(
         read_source(companies_path, "companies"),
         read_source(crm_path, "crm"),
@@ -1036,27 +762,40 @@ def run_profile(
         read_source(jobs_path, "jobs") if jobs_path else None,
         read_source(funding_path, "funding") if funding_path else None,
         widest_days=WIDEST_DAYS,
+        matches=matches,
     )
-    profile = profile_evidence(evidence, min_deals=min_deals)
+    profile = profile_evidence(evidence, min_deals=min_deals, holdout=holdout)
     write_profile(profile, out)
     return profile
 
 
 def format_profile(profile: Profile, limit: int = 5) -> str:
-    """A short terminal summary: the counts, then the strongest lifts either way."""
-    usable = profile.table.filter(~pl.col("too_few"))
+    """A short terminal summary: the counts, the clearest lifts, the proposal's check."""
+    better, worse = clear_values(profile.table)
     lines = [*profile.evidence.quality.lines(), ""]
-    for title, frame in (
-        ("highest lift", usable.filter(pl.col("lift_low") > 1).sort("lift", descending=True)),
-        ("lowest lift", usable.filter(pl.col("lift_high") < 1).sort("lift")),
-    ):
-        lines.append(f"{title}:")
+    for title, frame in (("highest lift", better), ("lowest lift", worse)):
+        lines.append(f"{title} (q <= {FDR}, at least {profile.min_deals} deals):")
         if frame.height == 0:
-            lines.append("  (none clear of the overall rate)")
+            lines.append("  (none clear of the other deals)")
         for r in frame.head(limit).iter_rows(named=True):
             lines.append(
                 f"  {r['attribute']} = {r['value']}: {r['deals']:,} deals, win rate "
-                f"{percent(r['win_rate'])}, lift {r['lift']:.2f} "
-                f"({r['lift_low']:.2f}-{r['lift_high']:.2f})"
+                f"{percent(r['win_rate'])}, lift {_lift_text(r)}, q {_q(r['q'])}"
             )
+    proposal = profile.proposal
+    v = proposal.validation
+    lines += ["", f"proposed: {proposal.segment_note}"]
+    for plan in proposal.segments:
+        lines.append(
+            f"  {plan.scope.name}: {len(plan.filters)} exclude(s), {len(plan.terms)} "
+            "scorecard line(s), tiers at " + ", ".join(str(m) for _, m, _ in plan.tiers)
+        )
+    where = (
+        f"held-out deals (created {v.split.cutoff} or later: {v.split.holdout:,})"
+        if v.split.holdout
+        else "training deals (nothing held out)"
+    )
+    lines += [f"on the {where}: AUC {v.auc.text()}, win rate {percent(v.base_rate)}"]
+    lines += [f"  {line}" for line in describe_tiers(v)]
+    lines += _list_size(v.list_sizes, v.as_of)
     return "\n".join(lines)

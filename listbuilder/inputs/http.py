@@ -136,7 +136,6 @@ class Client:
         for attempt in range(1, self.max_attempts + 1):
             self._pace()
             self.requests += 1
-            wait_at_least = 0.0
             try:
                 response = self.session.request(
                     method,
@@ -158,32 +157,13 @@ class Client:
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ) as exc:
-                last = type(exc).__name__
+                last, wait_at_least = type(exc).__name__, 0.0
             else:
-                status = response.status_code
                 self._note_rate_limit(response.headers)
-                body = _json(text)
-                if status in ok and (body is not None or not want_json):
-                    return Answer(status, body, text, response.headers)
-                if status in ok:
-                    last = "a response that is not JSON"
-                elif status == 403 and "REQUEST_LIMIT_EXCEEDED" in text:
-                    last = "HTTP 403 REQUEST_LIMIT_EXCEEDED (the org's API request limit)"
-                    wait_at_least = max(
-                        retry_after(response.headers.get("Retry-After")), API_LIMIT_WAIT
-                    )
-                elif status in (401, 403):
-                    raise Refused(status, where, message(text, self.redact))
-                elif status in RETRY_STATUSES:
-                    last = f"HTTP {status}"
-                    wait_at_least = retry_after(response.headers.get("Retry-After"))
-                    if wait_at_least > MAX_RETRY_AFTER:
-                        raise self.error(
-                            f"{where} asked to wait {wait_at_least:.0f} s before retrying "
-                            f"(HTTP {status}, Retry-After); try again later"
-                        )
-                else:
-                    raise self.error(f"HTTP {status} from {where}: {message(text, self.redact)}")
+                answer = Answer(response.status_code, _json(text), text, response.headers)
+                if answer.status in ok and (answer.body is not None or not want_json):
+                    return answer
+                last, wait_at_least = self._judge(answer, where, ok)
             if attempt == self.max_attempts:
                 break
             delay = max(wait_at_least, self._backoff(attempt))
@@ -193,6 +173,26 @@ class Client:
         raise self.error(
             f"giving up on {where} after {self.max_attempts} attempts; last error: {last}"
         )
+
+    def _judge(self, answer: Answer, where: str, ok: tuple[int, ...]) -> tuple[str, float]:
+        """Why an answer is worth retrying and the least wait; raise when it is not."""
+        status, text = answer.status, answer.text
+        if status in ok:
+            return "a response that is not JSON", 0.0
+        if status == 403 and "REQUEST_LIMIT_EXCEEDED" in text:
+            wait = max(retry_after(answer.headers.get("Retry-After")), API_LIMIT_WAIT)
+            return "HTTP 403 REQUEST_LIMIT_EXCEEDED (the org's API request limit)", wait
+        if status in (401, 403):
+            raise Refused(status, where, message(text, self.redact))
+        if status not in RETRY_STATUSES:
+            raise self.error(f"HTTP {status} from {where}: {message(text, self.redact)}")
+        wait = retry_after(answer.headers.get("Retry-After"))
+        if wait > MAX_RETRY_AFTER:
+            raise self.error(
+                f"{where} asked to wait {wait:.0f} s before retrying "
+                f"(HTTP {status}, Retry-After); try again later"
+            )
+        return f"HTTP {status}", wait
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^n)].

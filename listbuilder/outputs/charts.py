@@ -212,15 +212,7 @@ def histogram(
         return "below"
 
     own_fields = dict(zip((s for s, _ in counts), fields or [], strict=False)) if step == 1 else {}
-    marks = [
-        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
-        f'y2="{top + plot_h}"/>',
-        f'<text class="tick" x="{left - 6}" y="{top + plot_h}" text-anchor="end" '
-        f'dominant-baseline="middle">0</text>',
-        f'<text class="tick" x="{left - 6}" y="{top}" text-anchor="end" '
-        f'dominant-baseline="middle">{num(peak)}</text>',
-        f'<line class="grid" x1="{left}" y1="{top}" x2="{left + plot_w}" y2="{top}"/>',
-    ]
+    marks = _frame_marks(left, top, plot_w, plot_h, peak)
     label_every = max(1, math.ceil(n_bins / 24))
     for b, n in enumerate(bins):
         start = lo + b * step
@@ -242,8 +234,32 @@ def histogram(
         f'<text class="axislabel" x="{left + plot_w / 2:.2f}" y="{height - 4}" '
         f'text-anchor="middle">score</text>'
     )
-    for k, t in enumerate(thresholds):
-        x = x_of(t.score)
+    marks += _threshold_marks(thresholds, [x_of(t.score) for t in thresholds], top, plot_h)
+    return (
+        f'<svg class="histogram" data-chart="{esc(chart)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="accounts per score">{"".join(marks)}</svg>'
+    )
+
+
+def _frame_marks(left: int, top: int, plot_w: int, plot_h: int, peak: int) -> list[str]:
+    """The histogram's x axis, its 0 and peak ticks, and a grid line at the peak."""
+    return [
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
+        f'y2="{top + plot_h}"/>',
+        f'<text class="tick" x="{left - 6}" y="{top + plot_h}" text-anchor="end" '
+        f'dominant-baseline="middle">0</text>',
+        f'<text class="tick" x="{left - 6}" y="{top}" text-anchor="end" '
+        f'dominant-baseline="middle">{num(peak)}</text>',
+        f'<line class="grid" x1="{left}" y1="{top}" x2="{left + plot_w}" y2="{top}"/>',
+    ]
+
+
+def _threshold_marks(
+    thresholds: Sequence[Threshold], xs: Sequence[float], top: int, plot_h: int
+) -> list[str]:
+    """A dashed line and a label per threshold, at ``xs`` (the thresholds' positions)."""
+    marks = []
+    for k, (t, x) in enumerate(zip(thresholds, xs, strict=True)):
         # Staggered labels: thresholds one score apart would otherwise overwrite each other.
         y = 12 + 12 * (k % 2)
         marks.append(
@@ -251,7 +267,4 @@ def histogram(
             f'y2="{top + plot_h}" data-score="{t.score}"/>'
             f'<text class="thlabel" x="{x + 3:.2f}" y="{y}">{esc(t.label)} ≥ {t.score}</text>'
         )
-    return (
-        f'<svg class="histogram" data-chart="{esc(chart)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="accounts per score">{"".join(marks)}</svg>'
-    )
+    return marks

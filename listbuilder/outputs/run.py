@@ -66,13 +66,7 @@ def run_build(
         check_destinations(exports)
     rules = load_rules(rules_path)
     if export_tiers is not None:
-        known = {t.name for seg in rules.segments for t in seg.tiers}
-        unknown = [t for t in export_tiers if t not in known]
-        if unknown:
-            raise ConfigError(
-                f"export tiers {unknown} are not tiers of {rules.path}; "
-                f"its tiers are {sorted(known)}"
-            )
+        _check_export_tiers(rules, export_tiers)
     previous = load_previous(previous_path) if previous_path else None
     companies = read_source(companies_path, "companies")
     jobs = read_source(jobs_path, "jobs") if jobs_path else None
@@ -110,18 +104,38 @@ def run_build(
         if crm_df is not None:
             rows["crm"] = crm_df.height
         summary = _summary(rules, result, sources, rows, hashes)
-        if confirmed_path and confirmed is not None:
-            summary["inputs"]["confirmed"] = {
-                "path": str(confirmed_path),
-                "rows": confirmed.height,
-                "sha256": sha256_of([Path(confirmed_path)]),
-            }
-        for role, counts in bad_values.items():
-            summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
+        _add_input_details(summary, confirmed_path, confirmed, bad_values)
         _record_paths_from_run(summary, out)
     with progress.stage("writing the run directory"):
         write_run(result, summary, out, exports=exports, export_tiers=export_tiers)
     return summary
+
+
+def _check_export_tiers(rules: Rules, export_tiers: Sequence[str]) -> None:
+    """Refuse export tiers the rules do not define, before any input is read."""
+    known = {t.name for seg in rules.segments for t in seg.tiers}
+    unknown = [t for t in export_tiers if t not in known]
+    if unknown:
+        raise ConfigError(
+            f"export tiers {unknown} are not tiers of {rules.path}; its tiers are {sorted(known)}"
+        )
+
+
+def _add_input_details(
+    summary: dict[str, Any],
+    confirmed_path: str | Path | None,
+    confirmed: pl.DataFrame | None,
+    bad_values: dict[str, Future[dict[str, int]]],
+) -> None:
+    """Add the confirmed pairs as an input, and each input's values it could not read."""
+    if confirmed_path and confirmed is not None:
+        summary["inputs"]["confirmed"] = {
+            "path": str(confirmed_path),
+            "rows": confirmed.height,
+            "sha256": sha256_of([Path(confirmed_path)]),
+        }
+    for role, counts in bad_values.items():
+        summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
 
 
 def _record_paths_from_run(summary: dict[str, Any], out: str | Path) -> None:

@@ -18,11 +18,10 @@ from typing import Any
 import polars as pl
 import requests
 
-from listbuilder.errors import ConfigError
+from listbuilder.errors import ConfigError, PushError
 from listbuilder.files import atomic_file
 from listbuilder.inputs import Client, Refused, access_token
 from listbuilder.outputs.push import hubspot, linkedin, salesforce
-from listbuilder.outputs.push.errors import PushError
 from listbuilder.outputs.push.plan import Plan, format_plan, make_plan, read_listed
 from listbuilder.outputs.push.settings import KINDS, Destination, load_destination
 from listbuilder.outputs.push.state import load_state, save_state

@@ -17,8 +17,8 @@ import csv
 import io
 from typing import Any
 
+from listbuilder.errors import PushError
 from listbuilder.inputs import Client
-from listbuilder.outputs.push.errors import PushError
 from listbuilder.outputs.push.plan import Plan, as_entries
 from listbuilder.outputs.push.settings import Destination
 from listbuilder.outputs.push.state import PushState, Record, record_accepted
