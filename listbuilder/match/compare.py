@@ -89,6 +89,9 @@ def prepare(frame: pl.DataFrame | pl.LazyFrame, id_column: str) -> pl.LazyFrame:
     when its suffix is not on the Public Suffix List), ``label``, ``brand`` (the
     top-level domain when it is a brand's own), ``iso`` (country) and ``place`` (city,
     else region).
+
+    Long because it is one lazy query, a column or two per comparable feature: split, the
+    steps would pass the same frame along without adding anything to read.
     """
     lf = frame.lazy()
     schema = lf.collect_schema()
@@ -323,6 +326,9 @@ def compare(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.
 
     Returns ``ci``, ``ai``, a column per field of ``FIELDS``, ``sim`` (the name
     similarity, 0-1) and ``method`` (``domain``, ``name``, ``acronym`` or ``fuzzy``).
+
+    Long because each field's levels are listed in full, in the order they are tested, so
+    the table of ``docs/matching-model.md`` can be checked against one place.
     """
     both = name_similarity(_joined(pairs, left, right))
     c, a = (lambda x: pl.col(f"{x}_c")), (lambda x: pl.col(f"{x}_a"))
