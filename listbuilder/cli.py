@@ -15,6 +15,7 @@ import click
 from listbuilder import __version__
 from listbuilder.config import (
     PROJECT_FILE,
+    as_of_problem,
     build_settings,
     find_project,
     init_project,
@@ -76,6 +77,11 @@ def reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ListbuilderError as exc:
             raise ListbuilderCommandError(exc) from None
+        except OSError as exc:
+            # The filesystem's refusal of a path the user gave (too long a name, no
+            # permission, a file where a folder should be) is theirs to fix, not a crash.
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -93,9 +99,13 @@ def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    problem = as_of_problem(date)
+    if problem:
+        raise click.BadParameter(problem)
+    return date
 
 
 def as_of_option(func: F) -> F:
@@ -109,16 +119,42 @@ def as_of_option(func: F) -> F:
     )(func)
 
 
+QUIET_HELP = "No progress, only results and errors."
+VERBOSE_HELP = "Log each stage's timing and row counts."
+
+
+def _verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """Click callback of ``-q``/``-v`` after a command: the same as before it."""
+    if not value:
+        return
+    if param.name == "verbose":
+        _log_stages()
+    ctx.obj = Progress(live=False)
+
+
+def _log_stages() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+
+
+def verbosity_options(func: F) -> F:
+    """``--quiet``/``-q`` and ``--verbose``/``-v``, accepted after the command name too."""
+    for opts, help_text in ((("--verbose", "-v"), VERBOSE_HELP), (("--quiet", "-q"), QUIET_HELP)):
+        func = click.option(
+            *opts, is_flag=True, expose_value=False, callback=_verbosity, help=help_text
+        )(func)
+    return func
+
+
 @click.group()
 @click.version_option(__version__, prog_name="listbuilder")
-@click.option("--quiet", "-q", is_flag=True, help="No progress, only results and errors.")
-@click.option("--verbose", "-v", is_flag=True, help="Log each stage's timing and row counts.")
+@click.option("--quiet", "-q", is_flag=True, help=QUIET_HELP)
+@click.option("--verbose", "-v", is_flag=True, help=VERBOSE_HELP)
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Build tiered, explained ABM account lists from company data, signals, the CRM
     and ICP rules written as code."""
     if verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+        _log_stages()
     ctx.obj = Progress(live=not quiet and not verbose and sys.stderr.isatty())
 
 
@@ -132,6 +168,7 @@ def config_option(func: F) -> F:
 
 
 @cli.command()
+@verbosity_options
 @click.option("--companies", metavar="PATH", help="Companies: parquet/CSV file, directory or glob.")
 @click.option("--rules", "rules_path", metavar="PATH", help="ICP rules file (TOML).")
 @click.option("--jobs", metavar="PATH", help="Job postings, for hiring signals.")
@@ -147,7 +184,8 @@ def config_option(func: F) -> F:
 @click.option(
     "--out",
     metavar="DIR",
-    help="Run directory; replaced whole on success, untouched on failure. "
+    help="Run directory: new, empty or an earlier run (anything else is refused); "
+    "replaced whole on success, untouched on failure. "
     "Default: the project's pattern, else out/.",
 )
 @click.option(
@@ -179,16 +217,10 @@ def build(
     is used for every input not given, with rules/example.toml, writing to out/.
     """
     project = find_project(config, Path.cwd())
+    inputs = dict(companies=companies, rules=rules_path, jobs=jobs, funding=funding, crm=crm)
     settings = build_settings(
         project,
-        {
-            "companies": companies,
-            "rules": rules_path,
-            "jobs": jobs,
-            "funding": funding,
-            "crm": crm,
-            "confirmed": confirmed,
-        },
+        {**inputs, "confirmed": confirmed},
         as_of=as_of,
         out=out,
         previous=previous,
@@ -213,6 +245,7 @@ def build(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--dir",
     "directory",
@@ -249,6 +282,7 @@ def split_list(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 @cli.command()
+@verbosity_options
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option(
     "--to",
@@ -288,6 +322,7 @@ def export(
 
 
 @cli.command()
+@verbosity_options
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--to", "to", required=True, type=click.Choice(PUSH_KINDS), help="Destination.")
 @click.option(
@@ -346,6 +381,7 @@ def push(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--source",
     "source_path",
@@ -356,7 +392,8 @@ def push(
 @click.option(
     "--out",
     metavar="PATH",
-    help="Snapshot to write (.parquet); replaced only when every page has arrived. "
+    help="Snapshot to write (.parquet): new or an earlier pull's; replaced only when "
+    "every page has arrived. "
     "Default: the source file's [input] path.",
 )
 @click.option(
@@ -398,6 +435,7 @@ def pull(source_path: str, out: str | None, since_last: bool) -> None:
 
 
 @cli.command()
+@verbosity_options
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @reports_errors
 def report(run_dir: str) -> None:
@@ -455,13 +493,15 @@ def evidence_inputs(func: F) -> F:
 
 
 @cli.command()
+@verbosity_options
 @evidence_inputs
 @click.option(
     "--out",
     required=True,
     metavar="DIR",
     help="Directory for profile.csv, profile.md, proposed_rules.toml (and "
-    "best_vs_worst.csv); replaced whole on success, untouched on failure.",
+    "best_vs_worst.csv): new, empty or an earlier profile; replaced whole on success, "
+    "untouched on failure.",
 )
 @click.option(
     "--min-deals",
@@ -514,6 +554,7 @@ def profile(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--rules",
     "rules_paths",
@@ -528,7 +569,8 @@ def profile(
     default="backtest",
     show_default=True,
     metavar="DIR",
-    help="Directory for backtest.csv and backtest.json; replaced whole on success.",
+    help="Directory for backtest.csv and backtest.json: new, empty or an earlier "
+    "backtest; replaced whole on success.",
 )
 @click.option(
     "--bootstrap",
@@ -541,7 +583,7 @@ def profile(
     "--seed",
     default=BOOTSTRAP_SEED,
     show_default=True,
-    type=int,
+    type=click.IntRange(min=0),
     help="Seed of the bootstrap: the same seed gives the same interval.",
 )
 @click.option(
@@ -591,6 +633,7 @@ def backtest(
 
 
 @cli.command()
+@verbosity_options
 @click.argument("args", nargs=-1, required=True, metavar="[RUN_DIR] COMPANY")
 @click.option("--rules", "rules_path", metavar="PATH", help="ICP rules file (without RUN_DIR).")
 @click.option(
@@ -665,6 +708,7 @@ def explain(
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--companies",
     required=True,
@@ -681,7 +725,8 @@ def explain(
     "--out",
     required=True,
     metavar="DIR",
-    help="Directory for the results; replaced whole on success, untouched on failure.",
+    help="Directory for the results: new, empty or an earlier match; replaced whole on "
+    "success, untouched on failure.",
 )
 @click.option(
     "--threshold",

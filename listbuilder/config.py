@@ -7,21 +7,34 @@ which exports to write. Command-line options override it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import json
+import os
 import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from listbuilder.errors import ConfigError
+from listbuilder.errors import ConfigError, DataError
 from listbuilder.progress import QUIET, Progress
 
 PROJECT_FILE = "listbuilder.toml"
 AS_OF_RULES = ("today", "first-of-month", "first-of-quarter")
 INPUT_KEYS = ("companies", "jobs", "funding", "crm", "rules", "confirmed")
+# Signal windows and tier history reach years back and forth from the run date; dates at
+# the calendar's ends would overflow that arithmetic, and no list is built as of them.
+AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(9000, 12, 31))
+
+
+def as_of_problem(as_of: dt.date) -> str | None:
+    """Why ``as_of`` cannot be a run date, or None when it can."""
+    low, high = AS_OF_RANGE
+    if low <= as_of <= high:
+        return None
+    return f"{as_of.isoformat()} is outside the dates a run can be as of ({low} to {high})"
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,21 @@ def find_previous_run(pattern: str, as_of: dt.date) -> Path | None:
 def find_project(config: str | Path | None, cwd: Path) -> Project | None:
     """The project named by ``--config``, or ``listbuilder.toml`` in ``cwd``, or None."""
     if config is not None:
-        return load_project(config)
+        return load_project(_relative(Path(config)))
     default = cwd / PROJECT_FILE
-    return load_project(default) if default.is_file() else None
+    return load_project(_relative(default)) if default.is_file() else None
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies inside it.
+
+    The project's paths are resolved against its file, so a project found this way has
+    its paths recorded (in summary.json, in the report) as the project names them, the
+    same on every machine, not as this machine's absolute paths.
+    """
+    with contextlib.suppress(ValueError, OSError):
+        return path.resolve().relative_to(Path.cwd().resolve())
+    return path
 
 
 def load_project(path: str | Path) -> Project:
@@ -165,6 +190,9 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
             )
     elif not isinstance(as_of, str | dt.date) or isinstance(as_of, dt.datetime):
         problems.append(f"run.as_of: expected a date or one of {list(AS_OF_RULES)}")
+    plain_date = isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime)
+    if plain_date and (problem := as_of_problem(as_of)):  # type: ignore[arg-type]
+        problems.append(f"run.as_of: {problem}")
     out = run.get("out", "out/{as_of:%Y-%m}")
     if not isinstance(out, str) or not out:
         problems.append("run.out: expected a directory pattern such as 'out/{as_of:%Y-%m}'")
@@ -256,6 +284,7 @@ def build_settings(
             # A different dataset makes the project's other tables meaningless for it.
             inputs = {k: v for k, v in inputs.items() if k in ("rules", "confirmed", "crm")}
         inputs.update(given)
+        _check_named(inputs, project.path)
         run_as_of = as_of or project.resolve_as_of(today)
         run_out = Path(out) if out else project.out_dir(run_as_of)
         run_previous = Path(previous) if previous else project.find_previous(run_as_of)
@@ -268,6 +297,21 @@ def build_settings(
     inputs.setdefault("rules", SAMPLE_INPUTS["rules"])
     return BuildSettings(
         inputs, as_of or today, Path(out or "out"), Path(previous) if previous else None
+    )
+
+
+def _check_named(inputs: dict[str, str], project: Path) -> None:
+    """A build needs companies and rules; say where to name them when a project lacks them."""
+    wanted = (("companies", "companies data"), ("rules", "rules file"))
+    missing = [what for key, what in wanted if key not in inputs]
+    if not missing:
+        return
+    keys = " and ".join(k for k in ("companies", "rules") if k not in inputs)
+    options = " and ".join(f"--{k}" for k in ("companies", "rules") if k not in inputs)
+    example = " (listbuilder init writes a commented example)" if len(missing) == 2 else ""
+    raise ConfigError(
+        f"{project} names no {' and no '.join(missing)}: set [inputs] {keys} there{example}, "
+        f"or pass {options}"
     )
 
 
@@ -312,12 +356,18 @@ def init_project(directory: str | Path, *, force: bool = False, sample: bool = F
             directory / PROJECT_FILE: package / "templates" / "listbuilder.toml",
             directory / "rules" / "icp.toml": package / "templates" / "icp.toml",
         }
-    existing = [str(p) for p in targets if p.exists()]
-    if existing and not force:
-        raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
-    for target, source in targets.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes())
+    try:
+        for parent in (directory, *directory.parents):
+            if os.path.lexists(parent) and not parent.is_dir():
+                raise ConfigError(f"cannot write into {directory}: {parent} is a file")
+        existing = [str(p) for p in targets if os.path.lexists(p)]
+        if existing and not force:
+            raise ConfigError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
+        for target, source in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    except OSError as exc:
+        raise DataError(f"cannot write into {directory}: {exc.strerror or exc}") from None
     return InitResult(list(targets), _next_steps(directory, sample))
 
 

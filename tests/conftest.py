@@ -216,3 +216,48 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_small_sample(root: Path) -> dict[str, Path]:
+    """A few hundred rows of the sample data in ``data/``, every table, consistent.
+
+    The first 400 CRM accounts, the companies they belong to (by ``crm_truth.csv``) plus
+    200 more, those companies' jobs and funding rounds and those accounts' deals: enough
+    for every command to produce real output in a fraction of a second.
+    """
+    data = REPO / "data"
+    root.mkdir(parents=True, exist_ok=True)
+    truth = pl.read_csv(data / "crm_truth.csv").head(400)
+    crm = pl.read_csv(data / "crm.csv").join(truth.select("account_id"), on="account_id")
+    ids = truth["company_id"].drop_nulls()
+    everyone = pl.read_parquet(data / "companies.parquet")
+    companies = pl.concat(
+        [everyone.filter(pl.col("company_id").is_in(ids.implode())), everyone.head(200)]
+    ).unique("company_id", maintain_order=True)
+    keep = pl.col("company_id").is_in(companies["company_id"].implode())
+    paths = {
+        "companies": root / "companies.parquet",
+        "jobs": root / "jobs.parquet",
+        "funding": root / "funding.parquet",
+        "crm": root / "crm.csv",
+        "opportunities": root / "opportunities.parquet",
+        "rules": root / "rules.toml",
+    }
+    companies.write_parquet(paths["companies"])
+    pl.read_parquet(data / "jobs.parquet").filter(keep).write_parquet(paths["jobs"])
+    pl.read_parquet(data / "funding.parquet").filter(keep).write_parquet(paths["funding"])
+    crm.write_csv(paths["crm"])
+    pl.read_parquet(data / "opportunities.parquet").filter(
+        pl.col("account_id").is_in(crm["account_id"].implode())
+    ).write_parquet(paths["opportunities"])
+    paths["rules"].write_bytes((REPO / "rules" / "example.toml").read_bytes())
+    return paths
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A small consistent copy of the sample data, written once per test session."""
+    return write_small_sample(tmp_path_factory.mktemp("small-sample"))

@@ -379,14 +379,16 @@ def test_a_segment_nobody_qualifies_for_still_writes_its_files(ws: Workspace) ->
 
 def test_a_successful_run_replaces_the_run_directory_whole(ws: Workspace) -> None:
     write_worked(ws)
-    ws.out.mkdir()
-    (ws.out / "stale.csv").write_text("old\n", encoding="utf-8")
-    ws.rules(
+    rules = (
         WORKED_RULES.split("[[segments.score]]")[0]
         + "[[segments.tiers]]\nname = 'T'\nmin_score = 0\n"
     )
+    ws.rules(rules.replace('name = "core"', 'name = "former"'))
+    ws.build()  # an earlier run, whose segment has since been renamed
+    assert (ws.out / "former.csv").is_file()
+    ws.rules(rules)
     ws.build()
-    assert not (ws.out / "stale.csv").exists()
+    assert not (ws.out / "former.csv").exists()
     assert (ws.out / "core.csv").is_file()
     assert sorted(p.name for p in ws.root.iterdir() if p.name.startswith(".")) == []
 

@@ -71,8 +71,7 @@ def ready(ws: Workspace) -> Workspace:
     ws.companies(COMPANIES)
     ws.jobs(JOBS)
     ws.rules(RULES)
-    ws.out.mkdir()
-    (ws.out / "core.csv").write_text("from an earlier run\n", encoding="utf-8")
+    ws.build(jobs=ws.root / "jobs.parquet", as_of=dt.date(2026, 10, 1))
     return ws
 
 
@@ -137,7 +136,7 @@ def test_build_writes_the_lists_and_prints_the_funnel(ready: Workspace) -> None:
         ("b", "Tier 2", 2, 2),
         ("c", "Tier 2", 3, 1),
     ]
-    # the earlier run's files are replaced whole
+    # the earlier run (as of October) is replaced whole
     assert (ready.out / "core.csv").read_text(encoding="utf-8").startswith("segment,tier,rank")
     assert ready.summary()["as_of"] == "2026-11-01"
 

@@ -55,7 +55,11 @@ def test_export_one_segment(run_dir: Path, tmp_path: Path):
         ["export", str(run_dir), "--to", "apollo", "--segment", "saas", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["export.json", "saas.apollo.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".listbuilder.json",
+        "export.json",
+        "saas.apollo.csv",
+    ]
 
 
 def test_help_names_every_destination():
@@ -110,8 +114,8 @@ def test_out_being_the_run_is_refused_and_the_run_kept(run_dir: Path):
     assert_cli_error(
         result,
         2,
-        f"--out {run_dir} holds the run directory {run_dir}; exports replace their output "
-        "directory whole, so give exports a directory of their own, e.g. RUN_DIR/exports",
+        f"{run_dir} is a listbuilder run directory, not an export directory; choose another "
+        "output path (--out) or remove it yourself",
     )
     assert snapshot(run_dir) == before
 
@@ -148,6 +152,7 @@ def test_build_writes_the_projects_exports_into_the_run(project: Path):
     assert "  saas.linkedin.csv\n  saas.domains.txt\n" in result.stdout
     assert "warning: saas.linkedin: 2 companies; LinkedIn recommends" in result.stderr
     assert sorted(p.name for p in (run / "exports").iterdir()) == [
+        ".listbuilder.json",
         "export.json",
         "saas.domains.txt",
         "saas.linkedin.csv",

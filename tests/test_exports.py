@@ -639,22 +639,22 @@ def test_a_list_without_the_columns_exports_read_is_an_error(tmp_path: Path):
 
 def test_out_that_replacing_would_destroy_is_refused(run_dir: Path, tmp_path: Path):
     before = snapshot(tmp_path)
-    with pytest.raises(ConfigError, match="holds the run directory"):
+    with pytest.raises(ConfigError, match="is a listbuilder run directory, not an export"):
         export_run(run_dir, ["linkedin"], run_dir)
-    with pytest.raises(ConfigError, match="holds the run directory"):
+    with pytest.raises(ConfigError, match="is not a listbuilder export directory: it holds"):
         export_run(run_dir, ["linkedin"], run_dir.parent)
     other = tmp_path / "other-run"
     other.mkdir()
     (other / "summary.json").write_text("{}")
-    with pytest.raises(ConfigError, match=r"is a run directory \(it has summary\.json\)"):
+    with pytest.raises(ConfigError, match=r"not a listbuilder export directory: it holds summary"):
         export_run(run_dir, ["linkedin"], other)
     documents = tmp_path / "documents"
     documents.mkdir()
     (documents / "thesis.txt").write_text("years of work")
-    with pytest.raises(ConfigError, match=r"is not empty and is not an earlier export"):
+    with pytest.raises(ConfigError, match=r"not a listbuilder export directory: it holds thesis"):
         export_run(run_dir, ["linkedin"], documents)
     (tmp_path / "a-file").write_text("x")
-    with pytest.raises(ConfigError, match="is a file, not a directory"):
+    with pytest.raises(ConfigError, match="is a file, not a listbuilder export directory"):
         export_run(run_dir, ["linkedin"], tmp_path / "a-file")
     assert snapshot(tmp_path) == before | {"a-file": b"x", "other-run/summary.json": b"{}"} | {
         "documents/thesis.txt": b"years of work"
@@ -665,7 +665,11 @@ def test_an_earlier_export_is_replaced_whole(run_dir: Path, tmp_path: Path):
     out = tmp_path / "x"
     export_run(run_dir, ["linkedin", "domains"], out)
     export_run(run_dir, ["apollo"], out)
-    assert sorted(p.name for p in out.iterdir()) == ["export.json", "saas.apollo.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".listbuilder.json",
+        "export.json",
+        "saas.apollo.csv",
+    ]
 
 
 def test_a_failed_export_leaves_earlier_output_untouched(run_dir: Path, tmp_path: Path):

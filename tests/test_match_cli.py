@@ -48,9 +48,8 @@ def match_args(root: Path, out: Path, *extra: str, crm: Path | None = None) -> l
 def ready(tmp_path: Path) -> Path:
     """Valid inputs, and a run directory from an earlier run that must survive failures."""
     write_inputs(tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "matches.csv").write_text("from an earlier run\n", encoding="utf-8")
+    earlier = invoke(match_args(tmp_path, tmp_path / "out", "--threshold", "99"))
+    assert earlier.exit_code == 0, earlier.output
     return tmp_path
 
 
@@ -67,6 +66,7 @@ def test_match_writes_matches_review_duplicates_and_summary(ready: Path) -> None
         f"wrote {out}/",
     ]
     assert sorted(p.name for p in out.iterdir()) == [
+        ".listbuilder.json",
         "duplicates.csv",
         "matches.csv",
         "review.csv",

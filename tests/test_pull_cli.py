@@ -388,3 +388,31 @@ def test_unreadable_values_are_counted_in_the_summary_and_warned(tmp_path: Path)
         ("v4", None, "DE"),
         ("v5", None, "DE"),
     ]
+
+
+def test_a_pull_replaces_its_own_snapshot_and_no_other_file(crm: FakeCRM, tmp_path: Path) -> None:
+    source = local_copy(tmp_path, "salesforce_api.toml", crm.base_url)
+    out = tmp_path / "accounts.parquet"
+    assert invoke("pull", "--source", source, "--out", out).exit_code == 0
+    meta = json.loads(out.with_name("accounts.pull.json").read_text())
+    assert meta["format"] == "listbuilder-pull/1"
+    again = invoke("pull", "--source", source, "--out", out)
+    assert again.exit_code == 0, again.output
+    # a parquet file of the user's own, with no pull metadata beside it
+    mine = tmp_path / "mine.parquet"
+    pl.DataFrame({"Id": ["x"]}).write_parquet(mine)
+    before = files_under(tmp_path)
+    refused = invoke("pull", "--source", source, "--out", mine)
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        f"Error: {mine} is not a snapshot written by listbuilder pull (no mine.pull.json beside "
+        "it describes it); choose another output path (--out) or remove it yourself\n"
+    )
+    assert files_under(tmp_path) == before
+    # a snapshot changed by hand since its pull
+    pl.DataFrame({"Id": ["edited"]}).write_parquet(out)
+    before = files_under(tmp_path)
+    refused = invoke("pull", "--source", source, "--out", out)
+    assert refused.exit_code == 2
+    assert f"Error: {out} was changed since listbuilder pulled it" in refused.stderr
+    assert files_under(tmp_path) == before

@@ -36,7 +36,7 @@ from listbuilder.evidence.deals import (
     wilson_interval,
 )
 from listbuilder.evidence.inference import Split, temporal_split
-from listbuilder.files import atomic_directory, write_csv
+from listbuilder.files import atomic_directory, check_output_dir, write_csv
 from listbuilder.inputs import read_source
 from listbuilder.rules import Rules, load_rules
 
@@ -309,6 +309,7 @@ def run_backtest(
         raise ConfigError("backtest needs at least one --rules file")
     if replicates < 100:
         raise ConfigError(f"--bootstrap must be at least 100 replicates, got {replicates}")
+    check_output_dir(out, "backtest")
     rules_list = [load_rules(p) for p in rules_paths]
     companies = read_source(companies_path, "companies")
     jobs = read_source(jobs_path, "jobs") if jobs_path else None
@@ -353,7 +354,7 @@ def write_backtest(result: Backtest, out: str | Path) -> None:
         for c, t in frame.schema.items()
         if t == pl.Float64
     )
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "backtest") as tmp:
         write_csv(rounded, tmp / "backtest.csv")
         (tmp / "backtest.json").write_text(
             json.dumps(_json(result), indent=2, allow_nan=False) + "\n", encoding="utf-8"

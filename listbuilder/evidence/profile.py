@@ -62,7 +62,7 @@ from listbuilder.evidence.values import (
     rule_text,
     signal_probes,
 )
-from listbuilder.files import atomic_directory, write_csv
+from listbuilder.files import atomic_directory, check_output_dir, write_csv
 from listbuilder.inputs import read_source
 from listbuilder.rules import Rules, SignalCriterion, attach_signals_at
 
@@ -722,7 +722,7 @@ def write_profile(profile: Profile, out: str | Path) -> list[str]:
     profile.md and proposed_rules.toml into ``out``, replaced whole; return the names."""
     names = ["profile.csv", "holdout.csv", "profile.md", "proposed_rules.toml"]
     v = profile.proposal.validation
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "profile") as tmp:
         write_csv(_rounded(profile.table.select(TABLE_COLUMNS)), tmp / "profile.csv")
         write_csv(_rounded(v.tiers), tmp / "holdout.csv")
         if v.calibration.height:
@@ -755,6 +755,7 @@ def run_profile(
     ``matches`` is a stored ``listbuilder match`` run directory used instead of matching
     the CRM to the companies again.
     """
+    check_output_dir(out, "profile")
     evidence = gather_evidence(
         read_source(companies_path, "companies"),
         read_source(crm_path, "crm"),

@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 import requests
 
 from listbuilder.errors import ConfigError
-from listbuilder.files import atomic_file, sha256_of
+from listbuilder.files import atomic_file, check_snapshot_target, sha256_of
 from listbuilder.inputs.crm_pages import (
     Page,
     PullError,
@@ -116,6 +116,7 @@ def pull(
         raise ConfigError(f"source file {defn.path} has no [api] table: there is nothing to pull")
     out = _out_path(defn, out_path)
     meta_path = out.with_name(f"{out.stem}.pull.json")
+    check_snapshot_target(out, meta_path)
     since = _watermark(out, meta_path) if since_last else None
     client = Client(
         api.base_url,
@@ -186,6 +187,7 @@ def _pull_into(
         if since is not None:
             _record_deleted(out, counts["deleted_keys"], partial.started_at)
         meta = {
+            "format": "listbuilder-pull/1",
             "source": str(defn.path),
             "kind": api.kind,
             "base_url": api.base_url,

@@ -148,8 +148,80 @@ def _scan(files: list[Path], fmt: str, role: Role) -> pl.LazyFrame:
     # Identifiers must stay text: "00123" is not the number 123.
     text_cols = {c: pl.String for c in ("company_id", "account_id", "domain", "name")}
     return pl.scan_csv(
-        files, schema_overrides=text_cols, infer_schema_length=10_000, try_parse_dates=True
+        files,
+        separator=_separator(files),
+        schema_overrides=text_cols,
+        infer_schema_length=10_000,
+        try_parse_dates=True,
     )
+
+
+SEPARATORS = (",", ";", "\t", "|")
+SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def csv_separator(path: Path) -> str:
+    """The delimiter of a CSV file: whichever of , ; tab | its header line uses most.
+
+    Spreadsheets in much of Europe save "CSV" with semicolons; only the header is read,
+    and a delimiter inside a quoted name does not count.
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.readline().decode("utf-8", errors="replace").lstrip("\ufeff")
+    except OSError:
+        return ","
+    counts = dict.fromkeys(SEPARATORS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(SEPARATORS, key=lambda sep: counts[sep])  # ties go to the comma, first
+    return best if counts[best] else ","
+
+
+def _separator(files: list[Path]) -> str:
+    found = {f: csv_separator(f) for f in files}
+    if len(set(found.values())) > 1:
+        groups = _grouped({f: SEPARATOR_NAMES[s] for f, s in found.items()})
+        raise DataError(f"these CSV files do not use the same delimiter: {groups}")
+    return next(iter(found.values()))
+
+
+def _check_same_columns(files: list[Path], fmt: str, text: str) -> None:
+    """Refuse a folder or glob whose files have different columns, naming each file's."""
+    if len(files) < 2 or fmt == "ndjson":
+        return
+    try:
+        if fmt == "parquet":
+            # Parquet is read by column name, so only the set of names has to agree.
+            columns = {f: ", ".join(sorted(pl.read_parquet_schema(f))) for f in files}
+        else:
+            sep = _separator(files)
+            columns = {f: ", ".join(pl.scan_csv(f, separator=sep).collect_schema()) for f in files}
+    except (pl.exceptions.PolarsError, OSError):
+        return  # reading reports the unreadable file itself
+    if len(set(columns.values())) > 1:
+        where = f"in {text}" if Path(text).is_dir() else f"matching {text}"
+        raise DataError(
+            f"the files {where} do not have the same columns: {_grouped(columns, ('has', 'have'))}"
+        )
+
+
+def _grouped(by_file: dict[Path, str], verbs: tuple[str, str] = ("uses", "use")) -> str:
+    """``a and c have X; b has Y``: files grouped by what they have, in file order."""
+    groups: dict[str, list[str]] = {}
+    for path, what in by_file.items():
+        groups.setdefault(what, []).append(str(path))
+    parts = []
+    for what, names in groups.items():
+        many = len(names) > 1
+        shown = names if len(names) <= 3 else [*names[:2], f"{len(names) - 2} more"]
+        listed = ", ".join(shown[:-1]) + " and " + shown[-1] if many else shown[0]
+        parts.append(f"{listed} {verbs[1] if many else verbs[0]} {what}")
+    return "; ".join(parts)
 
 
 def _cast(frame: pl.LazyFrame, schema: pl.Schema, role: Role, fmt: str) -> pl.LazyFrame:
@@ -180,8 +252,9 @@ def read_plain(path: str | Path, role: Role) -> Source:
         DataError: The path is missing or unreadable, or a required column is absent.
     """
     files, fmt = resolve_files(path)
-    frame = _scan(files, fmt, role)
+    _check_same_columns(files, fmt, str(path))
     try:
+        frame = _scan(files, fmt, role)
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise DataError(f"cannot read {role} file {path}: {_first_line(exc)}") from None

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.files import atomic_directory, sha256_of, write_csv
+from listbuilder.files import atomic_directory, check_output_dir, sha256_of, write_csv
 from listbuilder.inputs import FORMATS, read_source, resolve_files
 from listbuilder.match.model import MatchResult, MatchSettings, match_frames
 from listbuilder.progress import QUIET, Progress
@@ -249,6 +249,7 @@ def run_match(
     summary also written to ``summary.json``.
     """
     settings = settings or MatchSettings()
+    check_output_dir(out, "match")
     with progress.stage("reading inputs") as stage:
         companies, company_files = read_companies(companies_path)
         crm, crm_files = read_crm(crm_path)
@@ -283,7 +284,7 @@ def run_match(
 
 def write_match(result: MatchResult, summary: dict[str, Any], out: str | Path) -> None:
     """Write matches, review, duplicates and the summary; ``out`` is replaced whole."""
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "match") as tmp:
         write_csv(result.matches, tmp / "matches.csv")
         write_csv(result.review.with_columns(decision=pl.lit(None, pl.String)), tmp / "review.csv")
         write_csv(result.duplicates, tmp / "duplicates.csv")

@@ -711,9 +711,10 @@ def export_run(
 ) -> ExportResult:
     """Write a run's exports into ``out`` atomically, replacing the directory whole.
 
-    ``out`` must be new, empty, or an earlier export (it has ``export.json``): anything
-    else is refused rather than replaced, so a mistyped path cannot destroy a directory,
-    least of all a run. On failure ``out`` is left as it was.
+    ``out`` must be new, empty, or an earlier export nobody has changed since: anything
+    else is refused rather than replaced (see ``listbuilder.files.check_output_dir``), so
+    a mistyped path cannot destroy a directory, least of all a run. On failure ``out`` is
+    left as it was.
 
     Raises:
         ConfigError: An unknown destination, segment or tier, or an unsafe ``out``.
@@ -721,28 +722,5 @@ def export_run(
     """
     check_destinations(destinations)
     load_run(run_dir)
-    _check_out(Path(run_dir), Path(out))
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "export") as tmp:
         return write_exports(run_dir, destinations, tmp, segment=segment, tiers=tiers)
-
-
-def _check_out(run: Path, out: Path) -> None:
-    """Refuse an output directory that replacing whole would lose anything from."""
-    run_abs, out_abs = run.resolve(), out.resolve()
-    advice = "give exports a directory of their own, e.g. RUN_DIR/exports"
-    if out_abs == run_abs or out_abs in run_abs.parents:
-        raise ConfigError(
-            f"--out {out} holds the run directory {run}; exports replace their output "
-            f"directory whole, so {advice}"
-        )
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise ConfigError(f"--out {out} is a file, not a directory; {advice}")
-    if (out / "summary.json").exists():
-        raise ConfigError(f"--out {out} is a run directory (it has summary.json); {advice}")
-    if any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise ConfigError(
-            f"--out {out} is not empty and is not an earlier export (no {MANIFEST}); "
-            f"exports replace their output directory whole, so {advice}"
-        )

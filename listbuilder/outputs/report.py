@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.files import atomic_file
+from listbuilder.files import atomic_file, record_file
 from listbuilder.outputs.charts import num
 from listbuilder.outputs.facts import (
     REASON_ROWS,
@@ -87,8 +87,8 @@ def write_report(run_dir: str | Path) -> Path:
     target = Path(run_dir) / REPORT_FILE
     with atomic_file(target) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")
-        # Readable like the run's other files (a temporary file starts private).
-        tmp.chmod(0o644)
+    # The run's marker must know this page is ours, or the next build would refuse the run.
+    record_file(run_dir, target)
     return target
 
 

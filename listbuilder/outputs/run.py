@@ -26,7 +26,13 @@ from listbuilder.build import (
     load_previous,
 )
 from listbuilder.errors import ConfigError, DataError
-from listbuilder.files import atomic_directory, sha256_of, write_csv
+from listbuilder.files import (
+    atomic_directory,
+    check_output_dir,
+    sha256_of,
+    write_csv,
+    write_marker,
+)
 from listbuilder.inputs import Source, bad_value_counts, read_source
 from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
@@ -62,6 +68,8 @@ def run_build(
     """
     if confirmed_path and not crm_path:
         raise ConfigError("confirmed pairs need the CRM they refer to; pass --crm as well")
+    # Refused before the work, not after it: replacing is checked again when writing.
+    check_output_dir(out, "run")
     if exports:
         check_destinations(exports)
     rules = load_rules(rules_path)
@@ -233,7 +241,7 @@ def write_run(
 
     ``out`` is replaced only when everything, exports included, has been written.
     """
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "run") as tmp:
         for sl in result.lists:
             sl.frame.write_parquet(tmp / f"{sl.segment.name}.parquet", statistics=False)
             write_csv(sl.frame, tmp / f"{sl.segment.name}.csv")
@@ -244,6 +252,7 @@ def write_run(
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if exports:
             exported = write_exports(tmp, exports, tmp / "exports", tiers=export_tiers)
+            write_marker(tmp / "exports", "export")
             summary["exports"] = {"files": exported.files, "warnings": exported.warnings}
             (tmp / "summary.json").write_text(
                 json.dumps(summary, indent=2) + "\n", encoding="utf-8"

@@ -19,7 +19,7 @@ import polars as pl
 import requests
 
 from listbuilder.errors import ConfigError, PushError
-from listbuilder.files import atomic_file
+from listbuilder.files import atomic_file, record_file
 from listbuilder.inputs import Client, Refused, access_token
 from listbuilder.outputs.push import hubspot, linkedin, salesforce
 from listbuilder.outputs.push.plan import Plan, format_plan, make_plan, read_listed
@@ -138,6 +138,9 @@ def _write_errors(run_dir: Path, destination: str, errors: list[dict[str, Any]])
         return None
     with atomic_file(path) as tmp:
         frame.write_csv(tmp)
+    # Written into the run directory: its marker must know, or the next build would refuse
+    # to replace the run.
+    record_file(run_dir, path)
     return path
 
 
