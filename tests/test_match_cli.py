@@ -48,7 +48,7 @@ def match_args(root: Path, out: Path, *extra: str, crm: Path | None = None) -> l
 def ready(tmp_path: Path) -> Path:
     """Valid inputs, and a run directory from an earlier run that must survive failures."""
     write_inputs(tmp_path)
-    earlier = invoke(match_args(tmp_path, tmp_path / "out", "--threshold", "99"))
+    earlier = invoke(match_args(tmp_path, tmp_path / "out", "--threshold", "0.9999"))
     assert earlier.exit_code == 0, earlier.output
     return tmp_path
 
