@@ -41,7 +41,7 @@ def ensure_data(data: Path) -> None:
     """Generate the benchmark dataset unless it is already there, opportunities included."""
     if (data / "companies.parquet").exists() and (data / "opportunities.parquet").exists():
         return
-    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data)]
+    cmd = [sys.executable, str(ROOT / "data" / "generate"), "--out", str(data), "--no-behaviour"]
     for key, value in SIZES.items():
         cmd += [f"--{key}", str(value)]
     print("generating", " ".join(cmd[2:]), flush=True)

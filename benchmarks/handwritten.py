@@ -274,17 +274,29 @@ def _write_segments(cand: pl.DataFrame, rest: list[str], out: Path) -> list[dict
             3000,
         ),
     ]
+    # The most each segment's criteria can give (their positive points).
+    max_points = {0: 9, 1: 6}
     segments: list[dict[str, object]] = []
     for name, i, reasons, tiers, cap in plan:
         seg = cand.filter(pl.col("seg") == i).with_columns(score=pl.col(f"s{i}"))
+        score = pl.col("score")
         listed = _tiers(seg.filter(~pl.col("x")), tiers, cap).with_columns(
-            reasons=reasons, segment=pl.lit(name)
+            reasons=reasons,
+            segment=pl.lit(name),
+            # A true division (not by a scalar, which polars turns into a multiplication
+            # by the reciprocal): the lists print the same percent to the last digit.
+            percent=(score * 100).cast(pl.Float64) / (score * 0 + max_points[i]).cast(pl.Float64),
+            fit_score=score,
+            intent_score=pl.lit(0, pl.Int64),
         )
         listed = listed.select(
             "segment",
             "tier",
             "rank",
             "score",
+            "percent",
+            "fit_score",
+            "intent_score",
             "reasons",
             "company_id",
             "name",

@@ -108,6 +108,37 @@ def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return date
 
 
+def parse_events(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> dict[str, str]:
+    """Click callback: repeated ``NAME=PATH`` into a dict of event tables."""
+    tables: dict[str, str] = {}
+    for item in value:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise click.BadParameter(
+                f"expected NAME=PATH, e.g. exec_hires=data/x.parquet; got {item!r}"
+            )
+        if name.strip() in tables:
+            raise click.BadParameter(f"event table {name.strip()!r} given twice")
+        tables[name.strip()] = path.strip()
+    return tables
+
+
+def events_option(func: F) -> F:
+    """The shared, repeatable ``--events NAME=PATH`` option."""
+    return click.option(
+        "--events",
+        "events",
+        multiple=True,
+        metavar="NAME=PATH",
+        callback=parse_events,
+        help="An event table for the rules' signals, by name (repeatable): "
+        "--events exec_hires=data/exec_hires.parquet. --jobs is --events hiring=PATH and "
+        "--funding is --events funding=PATH.",
+    )(func)
+
+
 def as_of_option(func: F) -> F:
     """The shared ``--as-of`` option."""
     return click.option(
@@ -173,6 +204,7 @@ def config_option(func: F) -> F:
 @click.option("--rules", "rules_path", metavar="PATH", help="ICP rules file (TOML).")
 @click.option("--jobs", metavar="PATH", help="Job postings, for hiring signals.")
 @click.option("--funding", metavar="PATH", help="Funding rounds, for funding signals.")
+@events_option
 @click.option("--crm", metavar="PATH", help="CRM accounts, for suppression and CRM ids.")
 @click.option(
     "--confirmed",
@@ -203,6 +235,7 @@ def build(
     rules_path: str | None,
     jobs: str | None,
     funding: str | None,
+    events: dict[str, str],
     crm: str | None,
     confirmed: str | None,
     as_of: dt.date | None,
@@ -225,6 +258,7 @@ def build(
         out=out,
         previous=previous,
         today=dt.date.today(),
+        events=events,
     )
     summary = run_with_settings(
         settings, click.get_current_context().find_object(Progress) or QUIET
@@ -564,6 +598,7 @@ def profile(
     help="Rules file; repeat to compare several side by side.",
 )
 @evidence_inputs
+@events_option
 @click.option(
     "--out",
     default="backtest",
@@ -602,6 +637,7 @@ def backtest(
     opportunities: str,
     jobs: str | None,
     funding: str | None,
+    events: dict[str, str],
     matches: str | None,
     out: str,
     bootstrap: int,
@@ -627,6 +663,7 @@ def backtest(
         seed=seed,
         holdout=holdout,
         matches=matches,
+        events_paths=events,
     )
     click.echo(format_backtest(result))
     click.echo(f"wrote {out}/")
@@ -643,6 +680,7 @@ def backtest(
 )
 @click.option("--jobs", metavar="PATH", help="Job postings, for hiring signals.")
 @click.option("--funding", metavar="PATH", help="Funding rounds, for funding signals.")
+@events_option
 @click.option("--crm", metavar="PATH", help="CRM accounts, for suppression and CRM matches.")
 @as_of_option
 @reports_errors
@@ -652,6 +690,7 @@ def explain(
     companies: str | None,
     jobs: str | None,
     funding: str | None,
+    events: dict[str, str],
     crm: str | None,
     as_of: dt.date | None,
 ) -> None:
@@ -669,6 +708,7 @@ def explain(
     """
     options = {"--rules": rules_path, "--companies": companies, "--jobs": jobs}
     options.update({"--funding": funding, "--crm": crm, "--as-of": as_of})
+    options["--events"] = events or None
     if len(args) > 2:
         raise click.UsageError("expected [RUN_DIR] COMPANY: quote a company name with spaces")
     if len(args) == 2:
@@ -699,6 +739,7 @@ def explain(
             companies_path=str(companies),
             jobs_path=jobs,
             funding_path=funding,
+            events_paths=events,
             crm_path=crm,
             as_of=as_of,
         )

@@ -43,6 +43,7 @@ class Project:
 
     path: Path
     inputs: dict[str, Path] = field(default_factory=dict)
+    events: dict[str, Path] = field(default_factory=dict)
     as_of: str | dt.date = "today"
     out: str = "out/{as_of:%Y-%m}"
     previous: str = "auto"
@@ -156,12 +157,33 @@ def _section(data: dict[str, Any], key: str, problems: list[str]) -> dict[str, A
     return value
 
 
+def _events_section(inputs_raw: dict[str, Any], path: Path, problems: list[str]) -> dict[str, Path]:
+    """``[inputs.events]``: event tables by name, each path resolved and checked."""
+    events: dict[str, Path] = {}
+    raw_events = inputs_raw.get("events", {})
+    if not isinstance(raw_events, dict):
+        problems.append("inputs.events: expected a table of event table names and paths")
+        raw_events = {}
+    for name, value in raw_events.items():
+        twin = {"hiring": "jobs", "funding": "funding"}.get(name)
+        if twin in inputs_raw:
+            problems.append(f"inputs.events.{name}: given twice; keep inputs.{twin} or this")
+        if not isinstance(value, str) or not value:
+            problems.append(f"inputs.events.{name}: expected a path, got {value!r}")
+            continue
+        resolved = path.parent / value
+        if not any(ch in value for ch in "*?[") and not resolved.exists():
+            problems.append(f"inputs.events.{name}: {resolved} does not exist")
+        events[name] = resolved
+    return events
+
+
 def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
     _unknown(data, "", {"inputs", "run", "exports"}, problems)
     inputs_raw = _section(data, "inputs", problems)
     run = _section(data, "run", problems)
     exports = _section(data, "exports", problems)
-    _unknown(inputs_raw, "inputs", set(INPUT_KEYS), problems)
+    _unknown(inputs_raw, "inputs", {*INPUT_KEYS, "events"}, problems)
     _unknown(run, "run", {"as_of", "out", "previous"}, problems)
     _unknown(exports, "exports", {"to", "tiers"}, problems)
 
@@ -176,6 +198,7 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
         if not any(ch in value for ch in "*?[") and not resolved.exists():
             problems.append(f"inputs.{key}: {resolved} does not exist")
         inputs[key] = resolved
+    events = _events_section(inputs_raw, path, problems)
     if "companies" in inputs_raw and "rules" not in inputs_raw:
         problems.append("inputs.rules: required when inputs.companies is set")
 
@@ -222,6 +245,7 @@ def _parse(data: dict[str, Any], path: Path, problems: list[str]) -> Project:
     return Project(
         path=path,
         inputs=inputs,
+        events=events,
         as_of=as_of,
         out=out,
         previous=previous,
@@ -248,6 +272,12 @@ SAMPLE_INPUTS = {
     "crm": "data/crm.csv",
     "rules": "rules/example.toml",
 }
+SAMPLE_EVENTS = {
+    "exec_hires": "data/exec_hires.parquet",
+    "intent": "data/intent.parquet",
+    "layoffs": "data/layoffs.parquet",
+    "headcount": "data/headcount.parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -260,6 +290,7 @@ class BuildSettings:
     previous: Path | None
     exports: tuple[str, ...] = ()
     export_tiers: tuple[str, ...] | None = None
+    events: dict[str, str] = field(default_factory=dict)
 
 
 def build_settings(
@@ -270,8 +301,12 @@ def build_settings(
     out: str | None,
     previous: str | None,
     today: dt.date,
+    events: dict[str, str] | None = None,
 ) -> BuildSettings:
     """Merge command-line options over the project file over the built-in defaults.
+
+    ``events`` are the ``--events NAME=PATH`` tables; they override the project's
+    ``[inputs.events]`` of the same name.
 
     Without a project file and without ``companies``, every input not given comes from
     the sample data, the run directory is ``out`` and there is no previous run unless
@@ -284,20 +319,50 @@ def build_settings(
             # A different dataset makes the project's other tables meaningless for it.
             inputs = {k: v for k, v in inputs.items() if k in ("rules", "confirmed", "crm")}
         inputs.update(given)
+        tables = {} if "companies" in given else {k: str(v) for k, v in project.events.items()}
+        tables.update(events or {})
+        _one_source_per_table(inputs, given, tables)
         _check_named(inputs, project.path)
         run_as_of = as_of or project.resolve_as_of(today)
         run_out = Path(out) if out else project.out_dir(run_as_of)
         run_previous = Path(previous) if previous else project.find_previous(run_as_of)
         return BuildSettings(
-            inputs, run_as_of, run_out, run_previous, project.exports, project.export_tiers
+            inputs,
+            run_as_of,
+            run_out,
+            run_previous,
+            project.exports,
+            project.export_tiers,
+            tables,
         )
     inputs = dict(given)
+    tables = dict(events or {})
     if "companies" not in given:
         inputs = {**{k: v for k, v in SAMPLE_INPUTS.items()}, **given}
+        # The sample's other event tables, where they exist, unless replaced by a flag.
+        sample = {k: v for k, v in SAMPLE_EVENTS.items() if Path(v).exists()}
+        tables = {**sample, **tables}
     inputs.setdefault("rules", SAMPLE_INPUTS["rules"])
+    _one_source_per_table(inputs, given, tables)
     return BuildSettings(
-        inputs, as_of or today, Path(out or "out"), Path(previous) if previous else None
+        inputs,
+        as_of or today,
+        Path(out or "out"),
+        Path(previous) if previous else None,
+        events=tables,
     )
+
+
+def _one_source_per_table(
+    inputs: dict[str, str], given: dict[str, str], tables: dict[str, str]
+) -> None:
+    """``--events hiring=PATH`` is ``--jobs PATH``: the later setting replaces the other.
+
+    Only when both come from the command line is it a mistake, which ``run_build`` reports.
+    """
+    for name, key in (("hiring", "jobs"), ("funding", "funding")):
+        if name in tables and key in inputs and key not in given:
+            del inputs[key]
 
 
 def _check_named(inputs: dict[str, str], project: Path) -> None:
@@ -404,6 +469,7 @@ def run_with_settings(settings: BuildSettings, progress: Progress = QUIET) -> di
         companies_path=inputs["companies"],
         jobs_path=inputs.get("jobs"),
         funding_path=inputs.get("funding"),
+        events_paths=settings.events,
         crm_path=inputs.get("crm"),
         confirmed_path=inputs.get("confirmed"),
         as_of=settings.as_of,

@@ -135,6 +135,9 @@ LIST_COLUMNS = [
     "tier",
     "rank",
     "score",
+    "percent",
+    "fit_score",
+    "intent_score",
     "reasons",
     "company_id",
     "name",
@@ -177,6 +180,10 @@ def test_worked_example_lists_summary_and_files(ws: Workspace) -> None:
             "tier": [t for _, t, _ in order],
             "rank": [1, 2, 3, 4],
             "score": [s for _, _, s in order],
+            # The positive points add up to 2 + 1 + 2 = 5; every criterion is fit.
+            "percent": [s * 100 / 5 for _, _, s in order],
+            "fit_score": [s for _, _, s in order],
+            "intent_score": [0] * 4,
             "reasons": [reasons[c] for c, _, _ in order],
             "company_id": [c for c, _, _ in order],
             "name": [by_id[c]["name"] for c, _, _ in order],
@@ -195,8 +202,8 @@ def test_worked_example_lists_summary_and_files(ws: Workspace) -> None:
     with open(ws.out / "core.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == LIST_COLUMNS
-    assert rows[1][:6] == ["core", "Tier 1", "1", "5", reasons["c1"], "c1"]
-    assert [r[5] for r in rows[1:]] == ["c1", "c3", "c7", "c8"]
+    assert rows[1][:9] == ["core", "Tier 1", "1", "5", "100.0", "5", "0", reasons["c1"], "c1"]
+    assert [r[8] for r in rows[1:]] == ["c1", "c3", "c7", "c8"]
 
     written = {p.name for p in ws.out.iterdir()}
     assert {"core.csv", "core.parquet", "summary.json", "suppressed.csv"} <= written

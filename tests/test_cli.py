@@ -166,6 +166,10 @@ def test_build_with_no_options_runs_the_sample(
         "companies": "data/companies.parquet",
         "jobs": "data/jobs.parquet",
         "funding": "data/funding.parquet",
+        "exec_hires": "data/exec_hires.parquet",
+        "intent": "data/intent.parquet",
+        "layoffs": "data/layoffs.parquet",
+        "headcount": "data/headcount.parquet",
         "crm": "data/crm.csv",
     }
     assert summary["inputs"]["companies"]["rows"] == 50_000

@@ -22,6 +22,9 @@ SIZES = {
     "n_funding": 1_000,
     "n_crm": 400,
     "n_opportunities": 1_500,
+    "n_exec_hires": 200,
+    "n_intent": 9_000,
+    "n_layoffs": 80,
 }
 AS_OF = dt.date(2026, 11, 1)
 
@@ -52,6 +55,10 @@ EXPECTED_SCHEMAS = {
     },
     "crm": {"account_id": pl.String, "name": pl.String, "domain": pl.String, "status": pl.String},
     "crm_truth": {"account_id": pl.String, "company_id": pl.String, "variant": pl.String},
+    "exec_hires": {"company_id": pl.String, "date": pl.Date, "title": pl.String},
+    "intent": {"company_id": pl.String, "date": pl.Date, "topic": pl.String},
+    "layoffs": {"company_id": pl.String, "date": pl.Date, "employees_affected": pl.Int64},
+    "headcount": {"company_id": pl.String, "date": pl.Date, "employees": pl.Int64},
     "opportunities": {
         "opportunity_id": pl.String,
         "account_id": pl.String,
@@ -116,6 +123,8 @@ def test_exact_columns_dtypes_and_sizes(frames: dict[str, pl.DataFrame]) -> None
     assert frames["funding"].height == SIZES["n_funding"]
     assert frames["crm"].height == frames["crm_truth"].height == SIZES["n_crm"]
     assert frames["opportunities"].height == SIZES["n_opportunities"]
+    for table in ("exec_hires", "intent", "layoffs"):
+        assert frames[table].height == SIZES[f"n_{table}"], table
 
 
 def test_keys_are_unique_and_well_formed(frames: dict[str, pl.DataFrame]) -> None:
@@ -131,7 +140,7 @@ def test_keys_are_unique_and_well_formed(frames: dict[str, pl.DataFrame]) -> Non
 
 def test_events_reference_companies(frames: dict[str, pl.DataFrame]) -> None:
     ids = frames["companies"]["company_id"].implode()
-    for table in ("jobs", "funding"):
+    for table in ("jobs", "funding", "exec_hires", "intent", "layoffs", "headcount"):
         assert frames[table]["company_id"].is_in(ids).all(), table
 
 
@@ -265,8 +274,13 @@ def test_write_round_trips(frames: dict[str, pl.DataFrame], tmp_path: Path) -> N
         "crm.csv",
         "crm_truth.csv",
         "opportunities.parquet",
+        "exec_hires.parquet",
+        "intent.parquet",
+        "layoffs.parquet",
+        "headcount.parquet",
     }
-    for table in ("companies", "jobs", "funding", "opportunities"):
+    parquet = ("companies", "jobs", "funding", "opportunities")
+    for table in (*parquet, "exec_hires", "intent", "layoffs", "headcount"):
         assert_frame_equal(pl.read_parquet(paths[table]), frames[table])
     for table in ("crm", "crm_truth"):
         back = pl.read_csv(paths[table], schema=EXPECTED_SCHEMAS[table])
@@ -285,7 +299,8 @@ def test_command_line_writes_the_requested_sizes(tmp_path: Path) -> None:
 
 def test_committed_sample_has_the_canonical_schema() -> None:
     data = ROOT / "data"
-    for table in ("companies", "jobs", "funding", "opportunities"):
+    tables = ("companies", "jobs", "funding", "opportunities")
+    for table in (*tables, "exec_hires", "intent", "layoffs", "headcount"):
         schema = pl.read_parquet_schema(data / f"{table}.parquet")
         assert schema == dict(EXPECTED_SCHEMAS[table]), table
     header = (data / "crm.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -357,3 +372,42 @@ def test_opportunities_stream_leaves_the_other_files_unchanged() -> None:
     assert without["opportunities"].height == 0
     for table in ("companies", "jobs", "funding", "crm", "crm_truth"):
         assert_frame_equal(without[table], with_more[table])
+
+
+# --------------------------------------------------------------------------------------
+# Behavioural signals
+# --------------------------------------------------------------------------------------
+
+
+def test_behavioural_tables_have_plausible_rates(frames: dict[str, pl.DataFrame]) -> None:
+    n = SIZES["n_companies"]
+    # A few percent of companies hire an executive in a year; layoffs are rarer still.
+    hired = frames["exec_hires"]["company_id"].n_unique() / n
+    assert 0.02 < hired < 0.10
+    laid_off = frames["layoffs"]["company_id"].n_unique() / n
+    assert 0.005 < laid_off < 0.05
+    # Intent feeds cover a minority of companies, each seen many times.
+    intent = frames["intent"]
+    assert 0.05 < intent["company_id"].n_unique() / n < 0.40
+    assert set(intent["topic"].unique()) <= set(gen.INTENT_TOPICS)
+    assert set(frames["exec_hires"]["title"].unique()) <= set(gen.EXEC_TITLES)
+    # Headcount: monthly on the first, at most 24 months, and growth a year apart within
+    # -15% .. +70% for nearly every company.
+    hc = frames["headcount"]
+    assert (hc["date"].dt.day() == 1).all()
+    assert hc.group_by("company_id").len()["len"].max() == 24
+    assert 0.01 < hc["employees"].null_count() / hc.height < 0.06
+    year = (
+        hc.drop_nulls()
+        .sort("date")
+        .group_by("company_id")
+        .agg(
+            now=pl.col("employees").last(),
+            then=pl.col("employees").filter(pl.col("date") <= AS_OF.replace(year=2025)).last(),
+        )
+        .drop_nulls()
+        .filter(pl.col("then") >= 50)
+        .select(((pl.col("now") - pl.col("then")) / pl.col("then")).alias("g"))["g"]
+    )
+    assert ((year > -0.15) & (year < 0.70)).mean() > 0.95
+    assert (year > 0.2).mean() > 0.02  # growing companies exist

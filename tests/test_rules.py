@@ -205,13 +205,13 @@ ERROR_CASES = [
         [
             "segments[0].score[0].points: required key is missing; expected an integer",
             "segments[0].score[0].pionts: unknown key (did you mean `points`?); "
-            "valid keys are ['label', 'points', 'when']",
+            "valid keys are ['group', 'label', 'points', 'when']",
         ],
         id="misspelt-criterion-key",
     ),
     pytest.param(
         SEG + SCORE + 'label = "a"\npoints = 1\n' + TIERS,
-        "segments[0].score[0].when: required key is missing; expected `when` or `signal`",
+        "segments[0].score[0].when: required key is missing; expected `when`, `signal` or `growth`",
         id="criterion-without-when-or-signal",
     ),
     pytest.param(
@@ -224,14 +224,14 @@ ERROR_CASES = [
         + SCORE
         + 'label = "a"\nsignal = "hiring"\nwithin_days = 5\nwhen = { x = 1 }\npoints = 1\n'
         + TIERS,
-        "segments[0].score[0]: give either `when` or `signal`, not both",
+        "segments[0].score[0]: give one of `when`, `signal` or `growth`, not ['when', 'signal']",
         id="when-and-signal",
     ),
     pytest.param(
-        SEG + SCORE + 'label = "a"\nsignal = "news"\nwithin_days = 5\npoints = 1\n' + TIERS,
-        "segments[0].score[0].signal: unknown signal 'news'; valid signals are "
-        "['hiring', 'funding']",
-        id="unknown-signal",
+        SEG + SCORE + 'label = "a"\nsignal = "news feed"\nwithin_days = 5\npoints = 1\n' + TIERS,
+        "segments[0].score[0].signal: expected an event table's name (letters, digits and `_`), "
+        "got string 'news feed'",
+        id="bad-signal-name",
     ),
     pytest.param(
         SEG + SCORE + 'label = "a"\nsignal = "hiring"\npoints = 1\n' + TIERS,
@@ -259,20 +259,6 @@ ERROR_CASES = [
         "segments[0].score[0].departments: expected a non-empty list of strings, "
         "got string 'sales'",
         id="departments-not-a-list",
-    ),
-    pytest.param(
-        SEG + SCORE + 'label = "a"\nsignal = "funding"\nwithin_days = 5\ndepartments = ["sales"]\n'
-        "points = 1\n" + TIERS,
-        "segments[0].score[0].departments: unknown key; valid keys are ['label', "
-        "'min_amount_usd', 'min_count', 'points', 'round_types', 'signal', 'within_days']",
-        id="departments-on-funding",
-    ),
-    pytest.param(
-        SEG + SCORE + 'label = "a"\nsignal = "hiring"\nwithin_days = 5\nround_types = ["Seed"]\n'
-        "points = 1\n" + TIERS,
-        "segments[0].score[0].round_types: unknown key; valid keys are ['departments', "
-        "'label', 'min_count', 'points', 'signal', 'within_days']",
-        id="round-types-on-hiring",
     ),
     pytest.param(
         SEG + SCORE + 'label = "a"\nsignal = "funding"\nwithin_days = 5\nmin_amount_usd = "5M"\n'
@@ -351,7 +337,8 @@ ERROR_CASES = [
     ),
     pytest.param(
         SEG + '[[segments.tiers]]\nname = "T1"\n',
-        "segments[0].tiers[0].min_score: required key is missing; expected an integer",
+        "segments[0].tiers[0]: a tier needs a threshold: `min_score` or `min_percent`, "
+        "and/or `min_fit`, `min_intent`",
         id="tier-min-score-missing",
     ),
     pytest.param(
@@ -362,7 +349,8 @@ ERROR_CASES = [
     pytest.param(
         SEG + '[[segments.tiers]]\nname = "T1"\nmin_score = 1\nmax_acounts = 3\n',
         "segments[0].tiers[0].max_acounts: unknown key (did you mean `max_accounts`?); "
-        "valid keys are ['max_accounts', 'min_score', 'name', 'stickiness']",
+        "valid keys are ['max_accounts', 'min_fit', 'min_intent', 'min_percent', 'min_score', "
+        "'name', 'stickiness']",
         id="tier-unknown-key",
     ),
     pytest.param(
@@ -378,7 +366,7 @@ ERROR_CASES = [
     pytest.param(
         SEG + "[segments.include]\nemployees = { above = 5 }\n" + TIERS,
         "segments[0].include.employees: unknown condition {above}; expected a list of values, "
-        "{ min, max }, { any }, { all }, { none } or { missing }",
+        "{ min, max }, { any }, { all }, { none }, { contains } or { missing }",
         id="unknown-condition",
     ),
     pytest.param(
@@ -429,7 +417,7 @@ def test_every_problem_is_reported_at_once_naming_the_file(tmp_path: Path) -> No
         SEG
         + "max_accounts = -3\n"
         + SCORE
-        + 'label = "a"\nsignal = "gossip"\nwithin_days = 5\npoints = 1\n'
+        + 'label = "a"\nsignal = "gossip!"\nwithin_days = 5\npoints = 1\n'
         + '[[segments.tiers]]\nname = "T1"\nmin_score = "high"\n',
         encoding="utf-8",
     )
@@ -437,8 +425,8 @@ def test_every_problem_is_reported_at_once_naming_the_file(tmp_path: Path) -> No
         load_rules(path)
     expected = [
         "segments[0].max_accounts: expected an integer of at least 1, got -3",
-        "segments[0].score[0].signal: unknown signal 'gossip'; valid signals are "
-        "['hiring', 'funding']",
+        "segments[0].score[0].signal: expected an event table's name (letters, digits and "
+        "`_`), got string 'gossip!'",
         "segments[0].tiers[0].min_score: expected an integer, got string 'high'",
     ]
     assert caught.value.problems == expected
@@ -545,7 +533,8 @@ COLUMN_CASES = [
     pytest.param(
         '[segments.include]\ntechnologies = ["hubspot"]\n',
         "segments[0].include.technologies: column `technologies` is a list; "
-        "use { any = [...] }, { all = [...] }, { none = [...] } or { missing = ... }",
+        "use { any = [...] }, { all = [...] }, { none = [...] }, { contains = [...] } "
+        "or { missing = ... }",
         id="one-of-on-a-list",
     ),
 ]
@@ -625,8 +614,8 @@ def test_signals_need_their_tables_and_columns(ws: Workspace) -> None:
     with pytest.raises(RulesError) as caught:
         ws.build(jobs=jobs, funding=funding)
     assert caught.value.problems == [
-        f"segments[0].score[0]: needs column `department` in {jobs}; "
+        f"segments[0].score[0].departments: no column `department` in hiring ({jobs}); "
         "it has: company_id, posted_date",
-        f"segments[0].score[1]: needs column `round_type` in {funding}; "
+        f"segments[0].score[1].signal: no column `round_type` in funding ({funding}); "
         "it has: company_id, announced_date",
     ]

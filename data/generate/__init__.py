@@ -12,7 +12,8 @@ Benchmark scripts can import it (it is not part of the listbuilder package)::
     sys.path.insert(0, str(ROOT / "data"))
     from generate import generate, write
 
-One module per table (``companies``, ``jobs``, ``funding``, ``crm``, ``opportunities``),
+One module per table (``companies``, ``jobs``, ``funding``, ``crm``, ``opportunities``;
+``behaviour`` for executive hires, intent, layoffs and the monthly headcount history),
 ``names`` for the company names and domains the companies and the CRM share, and
 ``common`` for the schemas, sizes and sampling helpers; this module puts them together.
 
@@ -33,6 +34,14 @@ from pathlib import Path
 
 import polars as pl
 
+from .behaviour import (
+    EXEC_TITLES,
+    INTENT_TOPICS,
+    draw_exec_hires,
+    draw_headcount,
+    draw_intent,
+    draw_layoffs,
+)
 from .common import AS_OF, FILES, INDUSTRIES, SAMPLE_SIZES, SCHEMAS, SEED, WINDOW_DAYS
 from .companies import FUNDING_STAGES, draw_companies
 from .crm import CRM_MATCHED_SHARE, CRM_STATUSES, draw_crm
@@ -50,9 +59,11 @@ __all__ = [
     "CRM_MATCHED_SHARE",
     "CRM_STATUSES",
     "DEPARTMENTS",
+    "EXEC_TITLES",
     "FILES",
     "FUNDING_STAGES",
     "INDUSTRIES",
+    "INTENT_TOPICS",
     "OPP_CLOSE_BEFORE_CREATE_SHARE",
     "OPP_DELETED_ACCOUNT_SHARE",
     "OPP_NO_CREATED_SHARE",
@@ -79,18 +90,24 @@ def generate(
     as_of: dt.date = AS_OF,
     seed: int = SEED,
     n_opportunities: int = SAMPLE_SIZES["n_opportunities"],
+    n_exec_hires: int = SAMPLE_SIZES["n_exec_hires"],
+    n_intent: int = SAMPLE_SIZES["n_intent"],
+    n_layoffs: int = SAMPLE_SIZES["n_layoffs"],
+    behaviour: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """Generate every table in the canonical schema.
 
     Returns frames keyed ``companies``, ``jobs``, ``funding``, ``crm``, ``crm_truth``
     (the true company of each CRM account and how its spelling differs) and
-    ``opportunities`` (deals on CRM accounts, won per the ``OPP_*`` model). Event and
+    ``opportunities`` (deals on CRM accounts, won per the ``OPP_*`` model), and the
+    behavioural event tables ``exec_hires``, ``intent``, ``layoffs`` and ``headcount``
+    (monthly, 24 months, not sized by an argument), unless ``behaviour`` is false. Event and
     created dates fall in the 730 days ending on ``as_of``, both ends included. The same
     arguments always give equal frames.
     """
     if n_companies < 1:
         raise ValueError("n_companies must be at least 1")
-    if min(n_jobs, n_funding, n_crm, n_opportunities) < 0:
+    if min(n_jobs, n_funding, n_crm, n_opportunities, n_exec_hires, n_intent, n_layoffs) < 0:
         raise ValueError("table sizes cannot be negative")
     companies, hidden = draw_companies(n_companies, as_of, seed)
     crm, truth = draw_crm(n_crm, companies, hidden, seed)
@@ -99,7 +116,7 @@ def generate(
     opportunities = draw_opportunities(
         n_opportunities, companies, crm, truth, jobs, funding, as_of, seed
     )
-    return {
+    frames = {
         "companies": companies,
         "jobs": jobs,
         "funding": funding,
@@ -107,6 +124,12 @@ def generate(
         "crm_truth": truth,
         "opportunities": opportunities,
     }
+    if behaviour:
+        frames["exec_hires"] = draw_exec_hires(n_exec_hires, hidden, as_of, seed)
+        frames["intent"] = draw_intent(n_intent, hidden, as_of, seed)
+        frames["layoffs"] = draw_layoffs(n_layoffs, hidden, as_of, seed)
+        frames["headcount"] = draw_headcount(hidden, as_of, seed)
+    return frames
 
 
 def write(
@@ -141,6 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--funding", type=int, default=SAMPLE_SIZES["n_funding"])
     parser.add_argument("--crm", type=int, default=SAMPLE_SIZES["n_crm"])
     parser.add_argument("--opportunities", type=int, default=SAMPLE_SIZES["n_opportunities"])
+    parser.add_argument("--exec-hires", type=int, default=SAMPLE_SIZES["n_exec_hires"])
+    parser.add_argument("--intent", type=int, default=SAMPLE_SIZES["n_intent"])
+    parser.add_argument("--layoffs", type=int, default=SAMPLE_SIZES["n_layoffs"])
+    parser.add_argument(
+        "--no-behaviour",
+        action="store_true",
+        help="skip exec_hires, intent, layoffs and headcount (the build benchmark's data)",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=AS_OF)
     parser.add_argument(
@@ -156,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.as_of,
         args.seed,
         n_opportunities=args.opportunities,
+        n_exec_hires=args.exec_hires,
+        n_intent=args.intent,
+        n_layoffs=args.layoffs,
+        behaviour=not args.no_behaviour,
     )
     built = time.perf_counter() - start
     # Big data is for benchmarks, where writing fast matters more than a few megabytes.

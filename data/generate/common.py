@@ -22,6 +22,9 @@ SAMPLE_SIZES = {
     "n_funding": 17_000,
     "n_crm": 3_000,
     "n_opportunities": 12_000,
+    "n_exec_hires": 3_000,
+    "n_intent": 150_000,
+    "n_layoffs": 1_200,
 }
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -60,6 +63,14 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "company_id": pl.String(),
         "variant": pl.String(),
     },
+    "exec_hires": {"company_id": pl.String(), "date": pl.Date(), "title": pl.String()},
+    "intent": {"company_id": pl.String(), "date": pl.Date(), "topic": pl.String()},
+    "layoffs": {
+        "company_id": pl.String(),
+        "date": pl.Date(),
+        "employees_affected": pl.Int64(),
+    },
+    "headcount": {"company_id": pl.String(), "date": pl.Date(), "employees": pl.Int64()},
     "opportunities": {
         "opportunity_id": pl.String(),
         "account_id": pl.String(),
@@ -77,6 +88,10 @@ FILES = {
     "crm": "crm.csv",
     "crm_truth": "crm_truth.csv",
     "opportunities": "opportunities.parquet",
+    "exec_hires": "exec_hires.parquet",
+    "intent": "intent.parquet",
+    "layoffs": "layoffs.parquet",
+    "headcount": "headcount.parquet",
 }
 
 INDUSTRIES = {

@@ -112,7 +112,8 @@ def _tier_index(segment: Segment, column: str) -> pl.Expr:
 
 def _fragment(reasons: str, label: str, points: int) -> pl.Expr:
     """The part of a reasons string that a criterion wrote, with its signal details."""
-    pattern = rf"(?:^|; )({re.escape(f'{label} {points:+d}')}(?: \([^)]*\))?)"
+    # A count quotes its evidence in brackets, other signals after a colon.
+    pattern = rf"(?:^|; )({re.escape(f'{label} {points:+d}')}(?: \([^)]*\)|: [^;]*)?)"
     return pl.col(reasons).str.extract(pattern, 1)
 
 
@@ -221,7 +222,15 @@ def _earned_tier(segment: Segment, score: str) -> pl.Expr:
     """Index of the highest tier whose threshold ``score`` reaches, caps aside."""
     earned = pl.lit(None, pl.Int32)
     for ix in reversed(range(len(segment.tiers))):
-        reached = pl.col(score) >= segment.tiers[ix].min_score
+        tier = segment.tiers[ix]
+        if tier.min_fit is not None or tier.min_intent is not None:
+            continue  # a fit/intent tier is not judged by the score alone
+        reached = pl.lit(True)
+        if tier.min_score is not None:
+            reached = reached & (pl.col(score) >= tier.min_score)
+        if tier.min_percent is not None:
+            # percent >= p is score * 100 >= p * max_points, without a division.
+            reached = reached & (pl.col(score) * 100 >= tier.min_percent * segment.max_points)
         earned = pl.when(reached).then(pl.lit(ix, pl.Int32)).otherwise(earned)
     return earned
 
@@ -277,17 +286,27 @@ def _why_not_qualified(segment: Segment, i: int) -> pl.Expr:
     """For an evaluated company that is not in the segment now: the first thing that fails."""
     fails = [
         pl.when(~pl.col(include_col(i, k))).then(pl.lit(f"no longer {c.describe()}"))
-        for k, c in enumerate(segment.include)
+        for k, c in enumerate([*segment.include, *segment.include_signals])
     ]
     hits = [
         pl.when(pl.col(exclude_col(i, k))).then(pl.lit(f"excluded: {c.describe()}"))
-        for k, c in enumerate(segment.exclude)
+        for k, c in enumerate(segment.exclusions())
     ]
     lowest = segment.tiers[-1]
-    below = pl.format(
-        f"below {lowest.name} threshold: {{}} < {lowest.min_score}", pl.col(f"_score{i}")
+    only_score = lowest.min_percent is None and lowest.min_fit is None and lowest.min_intent is None
+    if lowest.min_score is not None and only_score:
+        below = pl.format(
+            f"below {lowest.name} threshold: {{}} < {lowest.min_score}", pl.col(f"_score{i}")
+        )
+    else:
+        below = pl.format(
+            f"below {lowest.name} threshold ({lowest.describe()}): score {{}}, {{}}%",
+            pl.col(f"_score{i}"),
+            pl.col(f"_pct{i}").round(1),
+        )
+    ineligible = pl.concat_str(
+        [pl.lit(None, pl.String), *fails, *hits], separator="; ", ignore_nulls=True
     )
-    ineligible = pl.concat_str([*fails, *hits], separator="; ", ignore_nulls=True)
     return pl.when(~pl.col(f"_elig{i}")).then(ineligible).otherwise(below)
 
 

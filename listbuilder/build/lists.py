@@ -10,6 +10,7 @@ size of the lists rather than of the dataset.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -21,24 +22,41 @@ from listbuilder.build.changes import (
     segment_changes,
 )
 from listbuilder.errors import DataError, RulesError
-from listbuilder.inputs import Source, domain_expr
+from listbuilder.inputs import Source, domain_expr, input_key
 from listbuilder.match import match_crm
 from listbuilder.progress import QUIET, Progress
 from listbuilder.rules import (
     EVENT_DATE,
+    Condition,
+    GrowthCriterion,
     Rules,
     Segment,
+    SignalCriterion,
     TierPlan,
     assign_tiers,
+    column_kind,
     evaluate_ids,
     exclude_col,
     fired_labels_expr,
     included_col,
+    reaches,
     reasons_expr,
     score_companies,
 )
 
-LEAD_COLUMNS = ("segment", "tier", "rank", "score", "reasons", "company_id", "name", "domain")
+LEAD_COLUMNS = (
+    "segment",
+    "tier",
+    "rank",
+    "score",
+    "percent",
+    "fit_score",
+    "intent_score",
+    "reasons",
+    "company_id",
+    "name",
+    "domain",
+)
 CRM_COLUMNS = ("crm_account_id", "crm_match_method", "crm_match_score")
 SUPPRESSED_COLUMNS = (
     "company_id",
@@ -53,7 +71,6 @@ SUPPRESSED_COLUMNS = (
     "crm_match_method",
     "crm_match_score",
 )
-_SIGNAL_TABLE = {"hiring": "jobs", "funding": "funding"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,7 @@ def build_lists(
     as_of: dt.date,
     jobs: pl.LazyFrame | None = None,
     funding: pl.LazyFrame | None = None,
+    events: Mapping[str, pl.LazyFrame] | None = None,
     crm: pl.DataFrame | None = None,
     confirmed: pl.DataFrame | None = None,
     previous: PreviousRun | None = None,
@@ -147,6 +165,8 @@ def build_lists(
         as_of: Signal windows end on this date; later events are ignored.
         jobs: Job postings, needed when a rule uses the ``hiring`` signal.
         funding: Funding rounds, needed when a rule uses the ``funding`` signal.
+        events: Event tables by name (``hiring`` and ``funding`` may be given here too);
+            each is read once, however many criteria use it.
         crm: CRM accounts (``account_id``, ``name``, ``domain``, ``status``).
         confirmed: A person's match decisions (``company_id``, ``account_id``,
             ``decision``), which override the matching engine both ways.
@@ -154,7 +174,8 @@ def build_lists(
         progress: Where to announce each stage.
     """
     company_columns = list(companies.collect_schema())
-    events = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
+    given = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
+    events = {**given, **(events or {})}
     segs = rules.segments
     sticky = previous is not None and any(t.stickiness is not None for s in segs for t in s.tiers)
     scored_input = companies
@@ -180,7 +201,7 @@ def build_lists(
             *(
                 (pl.col(included_col(i)) & pl.col(exclude_col(i, k))).sum().alias(f"dq{i}_{k}")
                 for i, s in enumerate(segs)
-                for k in range(len(s.exclude))
+                for k in range(len(s.exclusions()))
             ),
         ).row(0, named=True)
         counts["read"] = read_df.item()
@@ -200,6 +221,9 @@ def build_lists(
             candidates.filter(pl.col("_seg") == i)
             .with_columns(
                 score=pl.col(f"_score{i}"),
+                percent=pl.col(f"_pct{i}"),
+                fit_score=pl.col(f"_fit{i}"),
+                intent_score=pl.col(f"_int{i}"),
                 segment=pl.lit(seg.name),
                 reasons=reasons_expr(seg, i),
                 fired=fired_labels_expr(seg, i),
@@ -240,7 +264,7 @@ def build_lists(
             "listed": listed.height,
             "not_listed_caps": not_listed.height,
         }
-        disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclude)}
+        disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclusions())}
         lists.append(SegmentList(seg, listed, funnel, plans, disqualifiers, histograms[i]))
     accounts = _accounts_frame(rules, [*account_parts, *not_qualified])
     changes = None
@@ -253,10 +277,10 @@ def build_lists(
         lists=lists,
         suppressed=pl.concat(suppressed_parts),
         event_rows={
-            _SIGNAL_TABLE[name]: df.item(0, 0) for name, df in zip(events, event_lens, strict=True)
+            input_key(name): df.item(0, 0) for name, df in zip(events, event_lens, strict=True)
         },
         event_last={
-            _SIGNAL_TABLE[name]: df.item(0, 1) for name, df in zip(events, event_lens, strict=True)
+            input_key(name): df.item(0, 1) for name, df in zip(events, event_lens, strict=True)
         },
         accounts=accounts,
         changes=changes,
@@ -409,10 +433,11 @@ def _previous_seats(rules: Rules, previous: PreviousRun) -> pl.DataFrame:
 
 def _pin_expr(segment: Segment, i: int) -> pl.Expr:
     """The tier a held account keeps: stickiness holds it unless it earns a higher tier."""
-    above = {ix: segment.tiers[ix - 1].min_score for ix in range(1, len(segment.tiers))}
-    earns_higher = pl.col("score") >= pl.col("_prev_tier_ix").replace_strict(
-        above, default=None, return_dtype=pl.Int64
-    )
+    # Earning a higher tier than the one held: reaching any tier above it.
+    earns_higher = pl.lit(False)
+    for ix in range(1, len(segment.tiers)):
+        above = pl.any_horizontal([reaches(segment, i, k) for k in range(ix)])
+        earns_higher = pl.when(pl.col("_prev_tier_ix") == ix).then(above).otherwise(earns_higher)
     held = pl.col(f"_keep{i}") & (pl.col("_prev_seg") == i) & ~earns_higher.fill_null(False)
     return pl.when(held.fill_null(False)).then(pl.col("_prev_tier_ix")).cast(pl.Int32)
 
@@ -442,16 +467,22 @@ def _changes(
     }
 
 
-RESERVED = {"segment", "tier", "rank", "score", "reasons", *CRM_COLUMNS}
+RESERVED = {*LEAD_COLUMNS[:8], *CRM_COLUMNS}
 
 
 def check_inputs(
-    rules: Rules, companies: Source, jobs: Source | None, funding: Source | None
+    rules: Rules,
+    companies: Source,
+    jobs: Source | None = None,
+    funding: Source | None = None,
+    *,
+    events: Mapping[str, Source] | None = None,
 ) -> None:
     """Check the rules against the data's columns before any data is read.
 
     Raises:
-        RulesError: A rule names a column the data lacks, or a signal without its table.
+        RulesError: A rule names a column the data lacks, an event table that was not
+            given, or a column of the wrong type for its test.
         DataError: The companies data uses a column name the lists reserve.
     """
     rules.check_against(companies.schema, companies.path)
@@ -461,30 +492,69 @@ def check_inputs(
             f"companies file {companies.path} has column(s) {', '.join(clash)}, which the "
             "lists write themselves; rename them in the data or the source mapping"
         )
+    tables = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
+    tables.update(events or {})
     problems = []
-    tables = {"hiring": jobs, "funding": funding}
-    flags = {"hiring": "--jobs", "funding": "--funding"}
-    for criterion in rules.signals():
-        source = tables[criterion.signal]
+    for criterion in rules.event_reads():
+        source = tables.get(criterion.table)
         if source is None:
-            problems.append(
-                f"{criterion.path}.signal: `{criterion.signal}` needs the "
-                f"{_SIGNAL_TABLE[criterion.signal]} table; pass {flags[criterion.signal]}"
-            )
+            problems.append(_missing_table(criterion, sorted(tables)))
             continue
-        needed = []
-        if criterion.departments:
-            needed.append("department")
-        if criterion.round_types:
-            needed.append("round_type")
-        if criterion.min_amount_usd is not None:
-            needed.append("amount_usd")
-        needed += ["round_type"] if criterion.signal == "funding" else []
-        for column in dict.fromkeys(needed):
-            if column not in source.schema:
-                problems.append(
-                    f"{criterion.path}: needs column `{column}` in {source.path}; "
-                    f"it has: {', '.join(source.schema)}"
-                )
+        problems += _event_problems(criterion, source)
     if problems:
-        raise RulesError(rules.path, problems)
+        raise RulesError(rules.path, list(dict.fromkeys(problems)))
+
+
+def _missing_table(criterion: SignalCriterion | GrowthCriterion, given: list[str]) -> str:
+    key = "growth" if isinstance(criterion, GrowthCriterion) else "signal"
+    at = f"{criterion.path}.{key}: `{criterion.table}`"
+    if criterion.table == "hiring":
+        return f"{at} needs the jobs table; pass --jobs"
+    if criterion.table == "funding":
+        return f"{at} needs the funding table; pass --funding"
+    return (
+        f"{at} needs an event table of that name; pass --events {criterion.table}=PATH or "
+        f"name it under [inputs.events] in the project file "
+        f"(event tables given: {', '.join(given) or 'none'})"
+    )
+
+
+def _event_problems(criterion: SignalCriterion | GrowthCriterion, source: Source) -> list[str]:
+    """What in one criterion the event table cannot answer: missing or mistyped columns."""
+    schema = source.schema
+    where = f"in {criterion.table} ({source.path}); it has: {', '.join(schema)}"
+    date_col = EVENT_DATE[criterion.table]
+    if date_col not in schema:
+        return [f"{criterion.path}: event table `{criterion.table}` has no `{date_col}` {where}"]
+    if isinstance(criterion, GrowthCriterion):
+        column = criterion.column
+        if column not in schema:
+            return [f"{criterion.path}.column: no column `{column}` {where}"]
+        if column_kind(schema[column]) != "number":
+            return [
+                f"{criterion.path}.column: growth needs a numeric column; `{column}` "
+                f"in {source.path} holds {schema[column]}"
+            ]
+        return []
+    problems = []
+    conditions: list[Condition] = list(criterion.conditions())
+    for cond in conditions:
+        if cond.column not in schema:
+            problems.append(f"{cond.path}: no column `{cond.column}` {where}")
+        elif problem := cond.check_dtype(schema[cond.column]):
+            problems.append(f"{problem} (in {source.path})")
+    scalar = ("string", "number", "date", "bool")
+    tests = [("min_distinct", c, scalar) for c, _ in criterion.min_distinct]
+    tests += [("min_total", c, ("number",)) for c, _ in criterion.min_total]
+    if criterion.legacy and criterion.table == "funding":
+        tests.append(("signal", "round_type", ("string",)))
+    for key, column, kinds in tests:
+        at = f"{criterion.path}.{key}" + (f".{column}" if key != "signal" else "")
+        if column not in schema:
+            problems.append(f"{at}: no column `{column}` {where}")
+        elif column_kind(schema[column]) not in kinds:
+            problems.append(
+                f"{at}: `{key}` needs a {' or '.join(kinds)} column; `{column}` in "
+                f"{source.path} holds {schema[column]}"
+            )
+    return problems

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,8 @@ from listbuilder.evidence.deals import (
 )
 from listbuilder.evidence.inference import Split, temporal_split
 from listbuilder.files import atomic_directory, check_output_dir, write_csv
-from listbuilder.inputs import read_source
-from listbuilder.rules import Rules, load_rules
+from listbuilder.inputs import read_event_tables, read_source
+from listbuilder.rules import GrowthCriterion, Rules, load_rules
 
 BOOTSTRAP_REPLICATES = 2000
 BOOTSTRAP_SEED = 20261101
@@ -294,6 +294,7 @@ def run_backtest(
     seed: int = BOOTSTRAP_SEED,
     holdout: float = 0.0,
     matches: str | Path | None = None,
+    events_paths: Mapping[str, str | Path] | None = None,
 ) -> Backtest:
     """Read the inputs, backtest every rules file and write backtest.csv and .json.
 
@@ -312,19 +313,19 @@ def run_backtest(
     check_output_dir(out, "backtest")
     rules_list = [load_rules(p) for p in rules_paths]
     companies = read_source(companies_path, "companies")
-    jobs = read_source(jobs_path, "jobs") if jobs_path else None
-    funding = read_source(funding_path, "funding") if funding_path else None
+    tables = read_event_tables(jobs_path, funding_path, events_paths)
     for rules in rules_list:
-        check_inputs(rules, companies, jobs, funding)
-    widest = max([c.within_days for r in rules_list for c in r.signals()] or [0])
+        check_inputs(rules, companies, events=tables)
+    reads = [c for r in rules_list for c in r.event_reads()]
+    widest = max([c.within_days for c in reads] or [0])
     evidence = gather_evidence(
         companies,
         read_source(crm_path, "crm"),
         read_source(opportunities_path, "opportunities"),
-        jobs,
-        funding,
         widest_days=widest,
         matches=matches,
+        events=tables,
+        whole_history=frozenset(c.table for c in reads if isinstance(c, GrowthCriterion)),
     )
     if not 0 <= holdout < 1:
         raise ConfigError(f"--holdout must be at least 0 and below 1, got {holdout}")

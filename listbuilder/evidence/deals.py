@@ -31,7 +31,7 @@ from listbuilder.errors import DataError
 from listbuilder.files import sha256_of
 from listbuilder.inputs import Source
 from listbuilder.match import match_crm
-from listbuilder.rules import EVENT_DATE, Rules, score_companies
+from listbuilder.rules import EVENT_DATE, Rules, reaches, score_companies
 
 MIN_DEALS = 30
 """Below this many deals (or accounts) a group's rate is flagged as too few to trust."""
@@ -321,6 +321,8 @@ def gather_evidence(
     *,
     widest_days: int = 365,
     matches: str | Path | None = None,
+    events: Mapping[str, Source] | None = None,
+    whole_history: frozenset[str] = frozenset(),
 ) -> Evidence:
     """Read the inputs and build the deals table, with events cut down to what it needs.
 
@@ -328,7 +330,11 @@ def gather_evidence(
     before the first deal to the last one, then held in memory: the evaluation joins them
     to the deals once per rules file or signal, and a ten-million-row postings table is
     scanned once. ``matches`` is a stored ``listbuilder match`` run directory whose
-    matches are used instead of matching again (see ``read_stored_matches``).
+    matches are used instead of matching again (see ``read_stored_matches``). ``events``
+    are further event tables by name (``exec_hires``, ``intent``, ``headcount``...), which
+    ``Evidence.events`` then holds beside ``hiring`` and ``funding``. Tables in
+    ``whole_history`` (growth measurements, whose "then" may lie before any window) keep
+    every row up to the last deal.
     """
     pairs = read_stored_matches(matches, companies, crm) if matches is not None else None
     try:
@@ -339,15 +345,15 @@ def gather_evidence(
             source=opportunities.path,
             pairs=pairs,
         )
-        sources = {"hiring": jobs, "funding": funding}
-        events = _cut_events(sources, evidence.deals, widest_days)
+        sources: dict[str, Source | None] = {"hiring": jobs, "funding": funding, **(events or {})}
+        cut = _cut_events(sources, evidence.deals, widest_days, whole_history)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
         raise DataError(f"could not process the input data: {_one_line(exc)}") from None
     return Evidence(
         evidence.deals,
         evidence.accounts,
         evidence.quality,
-        events,
+        cut,
         population=companies.frame,
         population_events={k: s.frame for k, s in sources.items() if s is not None},
     )
@@ -422,21 +428,20 @@ def score_deals(rules: Rules, evidence: Evidence) -> pl.DataFrame:
     for i, seg in reversed(list(enumerate(segs))):
         reached = pl.lit(None, dtype=pl.Int32)
         for ix in reversed(range(len(seg.tiers))):
-            reached = (
-                pl.when(pl.col(f"_score{i}") >= seg.tiers[ix].min_score)
-                .then(pl.lit(ix, pl.Int32))
-                .otherwise(reached)
-            )
+            reached = pl.when(reaches(seg, i, ix)).then(pl.lit(ix, pl.Int32)).otherwise(reached)
         tier = pl.when(pl.col("_seg") == i).then(reached).otherwise(tier)
     return (
-        lf.select("opportunity_id", "is_won", "amount", *per_segment, "_seg")
-        .with_columns(_tier=tier)
+        lf.with_columns(_tier=tier)
+        .select("opportunity_id", "is_won", "amount", *per_segment, "_seg", "_tier")
         .collect()
     )
 
 
 def _cut_events(
-    sources: Mapping[str, Source | None], deals: pl.DataFrame, widest_days: int
+    sources: Mapping[str, Source | None],
+    deals: pl.DataFrame,
+    widest_days: int,
+    whole_history: frozenset[str] = frozenset(),
 ) -> dict[str, pl.LazyFrame]:
     ids = deals.select("company_id").unique().lazy()
     first = deals.get_column("created_date").min()
@@ -447,8 +452,10 @@ def _cut_events(
             continue
         date_col = EVENT_DATE[signal]
         lower = pl.lit(first) - pl.duration(days=widest_days)
+        if signal in whole_history:
+            lower = pl.lit(None, pl.Date)
         cut = source.frame.join(ids, on="company_id", how="semi").filter(
-            pl.col(date_col).is_between(lower, pl.lit(last), closed="both")
+            (pl.col(date_col) >= lower).fill_null(True) & (pl.col(date_col) <= pl.lit(last))
         )
         out[signal] = cut.collect().lazy()
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,21 @@ import polars as pl
 from listbuilder.build import build_lists, check_inputs
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.files import read_run_summary, sha256_of
-from listbuilder.inputs import Source, domain_expr, normalise_domain, read_source
+from listbuilder.inputs import (
+    Source,
+    domain_expr,
+    normalise_domain,
+    read_event_tables,
+    read_events,
+    read_source,
+)
 from listbuilder.match import match_crm, name_expr, normalise_name
 from listbuilder.rules import (
     EVENT_DATE,
     AttributeCriterion,
     Condition,
+    EventCriterion,
+    GrowthCriterion,
     Rules,
     SignalCriterion,
     evaluate_ids,
@@ -39,6 +49,7 @@ from listbuilder.rules import (
     fired_col,
     include_col,
     load_rules,
+    reaches,
     window_start,
 )
 
@@ -84,6 +95,9 @@ class SegmentOutcome:
     tier: str | None
     rank: int | None
     summary: str
+    # The score's parts, ``fit, intent, percent``, for a segment that scores intent or has
+    # percent, fit or intent tiers (None otherwise; percent None when nothing can score).
+    parts: tuple[int, int, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -179,10 +193,32 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _check(condition: Condition, row: dict[str, Any], column: str) -> Check:
-    return Check(
-        condition.describe(), condition.column, _show(row.get(condition.column)), bool(row[column])
-    )
+def _check(test: Condition | EventCriterion, row: dict[str, Any], column: str) -> Check:
+    if isinstance(test, Condition):
+        value = _show(row.get(test.column))
+        return Check(test.describe(), test.column, value, bool(row[column]))
+    return Check(test.describe(), test.table, _signal_value(test, row), bool(row[column]))
+
+
+def _signal_value(test: EventCriterion, row: dict[str, Any]) -> str:
+    """What the company's events show for a test: a count, distinct values, a total, a growth."""
+    if isinstance(test, GrowthCriterion):
+        then, now = row.get(f"{test.key}_then"), row.get(f"{test.key}_now")
+        growth = row.get(f"{test.key}_g")
+        if growth is None:
+            return f"no growth figure ({_show(then)} -> {_show(now)})"
+        return f"{_show(then)} -> {_show(now)} ({growth:+.1f}%)"
+    n = row.get(f"{test.key}_n") or 0
+    parts = [f"{n} matching event{'' if n == 1 else 's'}"]
+    parts += [
+        f"{row.get(f'{test.key}_d{k}') or 0} distinct {col}"
+        for k, (col, _) in enumerate(test.min_distinct)
+    ]
+    parts += [
+        f"{col} total {_show(row.get(f'{test.key}_t{k}') or 0)}"
+        for k, (col, _) in enumerate(test.min_total)
+    ]
+    return ", ".join(parts)
 
 
 def _events(
@@ -196,6 +232,8 @@ def _events(
     if frame is None:
         return ()
     date_col = EVENT_DATE[criterion.signal]
+    shown = [c.column for c in criterion.conditions()]
+    shown += [c for c, _ in (*criterion.min_distinct, *criterion.min_total)]
     found = (
         frame.filter(
             pl.col("company_id") == company_id,
@@ -209,19 +247,22 @@ def _events(
     out = []
     for r in found.iter_rows(named=True):
         day = r[date_col].isoformat()
-        if criterion.signal == "hiring":
+        if criterion.signal == "hiring" and criterion.legacy:
             what = r.get("title") or "posting"
             dept = f" ({r['department']})" if r.get("department") else ""
             out.append(f"{day} {what}{dept}")
-        else:
+        elif criterion.signal == "funding" and criterion.legacy:
             amount = r.get("amount_usd")
             money = f", ${amount:,.0f}" if amount is not None else ""
             out.append(f"{day} {r.get('round_type') or 'round'}{money}")
+        else:
+            values = [f"{c}: {_show(r.get(c))}" for c in dict.fromkeys(shown)]
+            out.append(" ".join([day, *([", ".join(values)] if values else [])]))
     return tuple(out)
 
 
 def _criterion(
-    criterion: AttributeCriterion | SignalCriterion,
+    criterion: AttributeCriterion | SignalCriterion | GrowthCriterion,
     fired: bool,
     row: dict[str, Any],
     events: dict[str, pl.LazyFrame],
@@ -232,6 +273,19 @@ def _criterion(
             f"{c.describe()} ({c.column}: {_show(row.get(c.column))})" for c in criterion.conditions
         ]
         return CriterionCheck(criterion.label, criterion.points, fired, "; ".join(parts))
+    start = window_start(as_of, criterion.within_days)
+    if isinstance(criterion, GrowthCriterion):
+        why = (
+            f"{criterion.column} in {criterion.table}, latest on or before {start} -> latest "
+            f"on or before {as_of}: {_signal_value(criterion, row)}; "
+            f"needs {criterion.describe().split(' changed by ')[1]}"
+        )
+        return CriterionCheck(criterion.label, criterion.points, fired, why)
+    if not criterion.legacy:
+        found = _signal_value(criterion, row)
+        why = f"{found} from {start} to {as_of}; needs {criterion.describe()}"
+        listed = _events(criterion, events, row["company_id"], as_of)
+        return CriterionCheck(criterion.label, criterion.points, fired, why, listed)
     n = row.get(f"{criterion.key}_n") or 0
     noun = "posting" if criterion.signal == "hiring" else "round"
     kinds = criterion.departments or criterion.round_types
@@ -241,7 +295,6 @@ def _criterion(
         if criterion.min_amount_usd is not None
         else ""
     )
-    start = window_start(as_of, criterion.within_days)
     why = (
         f"{n} {noun}{'' if n == 1 else 's'}{kind}{extra} from {start} to {as_of}, "
         f"needs {criterion.min_count}"
@@ -258,28 +311,24 @@ def explain_company(
     as_of: dt.date,
     jobs: Source | None = None,
     funding: Source | None = None,
+    events: Mapping[str, Source] | None = None,
     crm: Source | None = None,
 ) -> Explanation:
-    """Explain, segment by segment, where the company ``query`` lands and why."""
-    check_inputs(rules, companies, jobs, funding)
+    """Explain, segment by segment, where the company ``query`` lands and why.
+
+    ``events`` are event tables by name; ``jobs`` and ``funding`` are ``hiring`` and
+    ``funding``.
+    """
+    given = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
+    tables = {**given, **(events or {})}
+    check_inputs(rules, companies, events=tables)
     try:
         company = find_company(companies.frame, query, companies.path)
         company_id = company["company_id"]
         crm_df = crm.frame.collect() if crm is not None else None
-        events = {
-            name: source.frame
-            for name, source in (("hiring", jobs), ("funding", funding))
-            if source is not None
-        }
-        built = build_lists(
-            rules,
-            companies.frame,
-            as_of=as_of,
-            jobs=jobs.frame if jobs else None,
-            funding=funding.frame if funding else None,
-            crm=crm_df,
-        )
-        detail = evaluate_ids(rules, companies.frame, events, as_of, [company_id])
+        frames = {name: source.frame for name, source in tables.items()}
+        built = build_lists(rules, companies.frame, as_of=as_of, events=frames, crm=crm_df)
+        detail = evaluate_ids(rules, companies.frame, frames, as_of, [company_id])
         matches = _crm_matches(company, crm_df, rules) if crm_df is not None else None
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, OSError) as exc:
         raise DataError(
@@ -290,10 +339,13 @@ def explain_company(
     sizes = {sl.segment.name: sl.frame.height for sl in built.lists}
     segments = []
     for i, seg in enumerate(rules.segments):
-        includes = tuple(_check(c, row, include_col(i, k)) for k, c in enumerate(seg.include))
-        excludes = tuple(_check(c, row, exclude_col(i, k)) for k, c in enumerate(seg.exclude))
+        includes = tuple(
+            _check(c, row, include_col(i, k))
+            for k, c in enumerate([*seg.include, *seg.include_signals])
+        )
+        excludes = tuple(_check(c, row, exclude_col(i, k)) for k, c in enumerate(seg.exclusions()))
         criteria = tuple(
-            _criterion(c, bool(row[fired_col(i, j)]), row, events, as_of)
+            _criterion(c, bool(row[fired_col(i, j)]), row, frames, as_of)
             for j, c in enumerate(seg.score)
         )
         score = int(row[f"_score{i}"])
@@ -309,9 +361,15 @@ def explain_company(
             score=score,
             list_size=sizes.get(seg.name, 0),
         )
+        parts = None
+        if any(c.group == "intent" for c in seg.score) or any(
+            t.min_percent is not None or t.min_fit is not None or t.min_intent is not None
+            for t in seg.tiers
+        ):
+            parts = (int(row[f"_fit{i}"]), int(row[f"_int{i}"]), row[f"_pct{i}"])
         segments.append(
             SegmentOutcome(
-                seg.name, includes, excludes, criteria, score, outcome, tier, rank, summary
+                seg.name, includes, excludes, criteria, score, outcome, tier, rank, summary, parts
             )
         )
     return Explanation(
@@ -327,7 +385,13 @@ def explain_company(
 
 
 def _tier_needs(rules: Rules, i: int) -> str:
-    return ", ".join(f"{t.name} needs {t.min_score}" for t in rules.segments[i].tiers)
+    return ", ".join(f"{t.name} needs {_needs(t)}" for t in rules.segments[i].tiers)
+
+
+def _needs(tier: Any) -> str:
+    """A plain score threshold reads as the number alone, as it always has."""
+    only_score = tier.min_percent is None and tier.min_fit is None and tier.min_intent is None
+    return str(tier.min_score) if only_score else tier.describe()
 
 
 def _outcome(
@@ -376,13 +440,13 @@ def _outcome(
         parts = [f"{c.condition} does not hold ({c.column}: {c.value})" for c in failed]
         parts += [f"excluded because {c.condition} ({c.column}: {c.value})" for c in hit]
         return "not_eligible", None, None, "not eligible: " + "; ".join(parts)
-    if score < seg.min_score:
-        lowest = seg.tiers[-1]
+    lowest = seg.tiers[-1]
+    if not _reached_lowest(seg_index, rules, row):
         return (
             "below_threshold",
             None,
             None,
-            f"eligible, but score {score} is below {lowest.name}'s {lowest.min_score}",
+            f"eligible, but score {score} is below {lowest.name}'s {_needs(lowest)}",
         )
     first = row.get("_seg")
     earlier = rules.segments[first].name if first is not None else "an earlier segment"
@@ -393,6 +457,14 @@ def _outcome(
         f"qualifies with score {score} ({needs}), but belongs to {earlier}, "
         "an earlier segment: a company goes to the first segment it qualifies for",
     )
+
+
+def _reached_lowest(seg_index: int, rules: Rules, row: dict[str, Any]) -> bool:
+    """Does the evaluated row reach the segment's lowest tier (every threshold it gives)?"""
+    seg = rules.segments[seg_index]
+    names = [f"_{p}{seg_index}" for p in ("score", "pct", "fit", "int")]
+    one = pl.DataFrame({n: [row.get(n)] for n in names}, schema={n: pl.Float64 for n in names})
+    return bool(one.select(reaches(seg, seg_index, len(seg.tiers) - 1)).item())
 
 
 def _crm_matches(company: dict[str, Any], crm: pl.DataFrame, rules: Rules) -> tuple[CrmMatch, ...]:
@@ -441,7 +513,12 @@ def format_explanation(e: Explanation) -> str:
             lines.append("  exclude (any condition disqualifies):")
             lines += [_check_line(c, exclude=True) for c in seg.excludes]
         if seg.criteria:
-            lines.append(f"  score {seg.score}:")
+            detail = ""
+            if seg.parts is not None:
+                fit, intent, percent = seg.parts
+                share = f", {percent:.1f}% of the maximum" if percent is not None else ""
+                detail = f" (fit {fit}, intent {intent}{share})"
+            lines.append(f"  score {seg.score}{detail}:")
             for c in seg.criteria:
                 given = f"{c.points:+d}" if c.fired else " 0"
                 state = "" if c.fired else f" (not met; worth {c.points:+d})"
@@ -483,6 +560,7 @@ def run_explain(
     as_of: dt.date,
     jobs_path: str | Path | None = None,
     funding_path: str | Path | None = None,
+    events_paths: Mapping[str, str | Path] | None = None,
     crm_path: str | Path | None = None,
 ) -> Explanation:
     """Read the inputs and explain one company."""
@@ -492,8 +570,7 @@ def run_explain(
         rules,
         read_source(companies_path, "companies"),
         as_of=as_of,
-        jobs=read_source(jobs_path, "jobs") if jobs_path else None,
-        funding=read_source(funding_path, "funding") if funding_path else None,
+        events=read_event_tables(jobs_path, funding_path, events_paths),
         crm=read_source(crm_path, "crm") if crm_path else None,
     )
 
@@ -523,6 +600,13 @@ def run_explain_run(query: str, run_dir: str | Path) -> Explanation:
         for role in ("companies", "jobs", "funding", "crm")
         if role in inputs
     }
+    # Every other input but the confirmed pairs is an event table, by its name.
+    events = {
+        name: read_events(_recorded_path(run, name, entry), name)
+        for name, entry in inputs.items()
+        if name not in (*sources, "confirmed")
+    }
+    sources.update(events)
     notes = [
         f"{role} input {source.path} has changed since the run (its sha256 differs): "
         "this explains the file as it is now"
@@ -540,6 +624,7 @@ def run_explain_run(query: str, run_dir: str | Path) -> Explanation:
         as_of=as_of,
         jobs=sources.get("jobs"),
         funding=sources.get("funding"),
+        events=events,
         crm=sources.get("crm"),
     )
     return dataclasses.replace(explanation, notes=tuple(notes))

@@ -18,13 +18,24 @@ from listbuilder.inputs.parsers import band, band_bounds, country, domain, fundi
 from listbuilder.inputs.sourcefiles import (
     bad_value_counts,
     check_values,
+    input_key,
     load_source_def,
     open_source,
+    read_event_tables,
+    read_events,
     read_source,
 )
-from listbuilder.inputs.tables import FORMATS, ROLES, Source, resolve_files
+from listbuilder.inputs.tables import (
+    EVENT_DATE_COLUMNS,
+    FORMATS,
+    ROLES,
+    Source,
+    event_date_column,
+    resolve_files,
+)
 
 __all__ = [
+    "EVENT_DATE_COLUMNS",
     "FORMATS",
     "ROLES",
     "SHARED_DOMAINS",
@@ -43,13 +54,17 @@ __all__ = [
     "domain",
     "domain_expr",
     "domain_label_expr",
+    "event_date_column",
     "funding_stage",
     "host_expr",
+    "input_key",
     "load_source_def",
     "normalise_domain",
     "normalise_domains",
     "open_source",
     "pull",
+    "read_event_tables",
+    "read_events",
     "read_source",
     "registrable_domain_expr",
     "resolve_files",

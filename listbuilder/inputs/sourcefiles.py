@@ -44,7 +44,7 @@ from listbuilder.inputs.parsers import (
     date,
     number,
 )
-from listbuilder.inputs.tables import ROLES, Role, Source, read_plain
+from listbuilder.inputs.tables import ROLES, Role, Source, event_date_column, read_plain
 
 FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
     "parquet": (".parquet", ".pq"),
@@ -64,6 +64,7 @@ TOP_KEYS = (
     "columns",
     "extra",
     "keep_other_columns",
+    "date_column",
     "push",
 )
 INPUT_KEYS = ("path", "format", "separator", "encoding", "trim_headers", "skip_rows")
@@ -167,6 +168,7 @@ class SourceDef:
     columns: tuple[ColumnSpec, ...]
     extra: tuple[ColumnSpec, ...]
     keep_other_columns: bool
+    date_column: str | None = None
 
     @property
     def source_columns(self) -> set[str]:
@@ -347,6 +349,9 @@ def parse_source_def(data: Mapping[str, Any], path: str | Path = "<source>") -> 
                 extras.append(spec)
         extra = tuple(extras)
     keep = problems.boolean(data.get("keep_other_columns"), "keep_other_columns", False)
+    date_column = problems.string(data.get("date_column"), "date_column")
+    if date_column is not None and role is not None and role != "events":
+        problems.add("date_column", f"only an events source names its date column, not {role}")
 
     seen: set[str] = set()
     for spec in (*columns, *extra):
@@ -369,6 +374,7 @@ def parse_source_def(data: Mapping[str, Any], path: str | Path = "<source>") -> 
         columns=columns,
         extra=extra,
         keep_other_columns=keep,
+        date_column=date_column,
     )
 
 
@@ -980,3 +986,93 @@ def read_source(path: str | Path, role: Role) -> Source:
     if str(path).endswith(".toml"):
         return read_source_file(path, role)
     return read_plain(path, role)
+
+
+_EVENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NOT_EVENT_NAMES = {"companies", "crm", "rules", "confirmed", "opportunities", "jobs", "events"}
+
+
+def read_events(path: str | Path, name: str) -> Source:
+    """Open ``path`` as the event table called ``name``, its date column as a ``Date``.
+
+    ``hiring`` reads as the jobs table (date ``posted_date``) and ``funding`` as the
+    funding table (``announced_date``); any other name needs ``company_id`` and ``date``,
+    or a source file with ``role = "events"`` whose ``date_column`` names the date.
+
+    Raises:
+        ConfigError: A bad table name, or a source file of another role.
+        DataError: The data is unreadable, or has no company id or date column.
+    """
+    if not _EVENT_NAME.match(name) or name in _NOT_EVENT_NAMES:
+        raise ConfigError(
+            f"event table name {name!r}: use letters, digits and `_`, and none of "
+            f"{sorted(_NOT_EVENT_NAMES)}"
+        )
+    roles: dict[str, Role] = {"hiring": "jobs", "funding": "funding"}
+    role = roles.get(name, "events")
+    target = event_date_column(name)
+    given = target
+    if str(path).endswith(".toml"):
+        defn = load_source_def(path)
+        if defn.role not in (role, "events"):
+            raise ConfigError(
+                f"source file {defn.path} declares role = {defn.role!r}, but it was given as "
+                f'the event table {name}; use a source file with role = "events"'
+            )
+        given = defn.date_column or target
+        source = open_source(defn)
+    else:
+        source = read_plain(path, role)
+    schema = source.schema
+    if given not in schema:
+        where = "its source file's date_column" if given != target else f"column `{target}`"
+        raise DataError(
+            f"event table {name} ({source.path}) has no date column: expected {where}, "
+            f"the date of each event; it has: {', '.join(schema)}"
+        )
+    frame = source.frame
+    if given != target:
+        if target in schema:
+            raise DataError(
+                f"event table {name} ({source.path}) has both `{given}` (its date_column) "
+                f"and `{target}`; rename one"
+            )
+        frame = frame.rename({given: target})
+    have = schema[given]
+    if have == pl.String:
+        frame = frame.with_columns(pl.col(target).str.to_date("%Y-%m-%d", strict=True))
+    elif isinstance(have, pl.Datetime):
+        frame = frame.with_columns(pl.col(target).dt.date())
+    elif have != pl.Date:
+        raise DataError(
+            f"event table {name} ({source.path}): date column `{given}` holds {have}, "
+            "expected dates"
+        )
+    return Source(source.role, source.path, source.files, frame, name=input_key(name))
+
+
+def input_key(table: str) -> str:
+    """The name an event table goes by among a run's inputs: ``jobs`` for ``hiring``."""
+    return {"hiring": "jobs"}.get(table, table)
+
+
+def read_event_tables(
+    jobs_path: str | Path | None,
+    funding_path: str | Path | None,
+    events_paths: Mapping[str, str | Path] | None,
+) -> dict[str, Source]:
+    """Every event table by name; ``--jobs`` is ``hiring`` and ``--funding`` ``funding``.
+
+    Raises:
+        ConfigError: A table is given twice.
+    """
+    paths: dict[str, str | Path] = {}
+    for name, path in (("hiring", jobs_path), ("funding", funding_path)):
+        if path:
+            paths[name] = path
+    for name, path in (events_paths or {}).items():
+        if name in paths:
+            flag = "--jobs" if name == "hiring" else "--funding"
+            raise ConfigError(f"event table {name} given twice: by {flag} and by --events")
+        paths[name] = path
+    return {name: read_events(path, name) for name, path in paths.items()}

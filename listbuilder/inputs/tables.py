@@ -19,7 +19,7 @@ import polars as pl
 from listbuilder.errors import DataError
 from listbuilder.files import LIST_SEPARATOR
 
-Role = Literal["companies", "jobs", "funding", "crm", "opportunities"]
+Role = Literal["companies", "jobs", "funding", "crm", "opportunities", "events"]
 FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -71,6 +71,9 @@ ROLES: dict[Role, RoleSchema] = {
             "amount_usd": pl.Float64(),
         },
     ),
+    # Any other dated signal (executive hires, intent, layoffs, headcount history): a
+    # company and a date; the date column's name comes from the event table's name.
+    "events": RoleSchema(required=("company_id",), dtypes={"company_id": pl.String()}),
     "crm": RoleSchema(
         required=("account_id", "name", "domain", "status"),
         dtypes={
@@ -96,14 +99,32 @@ ROLES: dict[Role, RoleSchema] = {
 }
 
 
+EVENT_DATE_COLUMNS = {"hiring": "posted_date", "funding": "announced_date"}
+
+
+def event_date_column(table: str) -> str:
+    """The date column of the event table named ``table``: ``date`` unless it is one of
+    the two tables the tool has always known."""
+    return EVENT_DATE_COLUMNS.get(table, "date")
+
+
 @dataclass(frozen=True)
 class Source:
-    """One input table: its role, where it was read from, and the lazy, typed frame."""
+    """One input table: its role, where it was read from, and the lazy, typed frame.
+
+    ``name`` is an event table's name (``exec_hires``); other tables go by their role.
+    """
 
     role: Role
     path: str
     files: tuple[Path, ...]
     frame: pl.LazyFrame
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the run's summary calls this input: the event table's name, else the role."""
+        return self.name or self.role
 
     @property
     def schema(self) -> pl.Schema:

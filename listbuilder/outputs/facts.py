@@ -39,9 +39,19 @@ class TierInfo:
     """One tier as the run recorded it."""
 
     name: str
-    min_score: int
+    min_score: int | None
     max_accounts: int | None
     size: int
+    threshold: str = ""
+    min_fit: int | None = None
+    min_intent: int | None = None
+
+    @property
+    def needs(self) -> str:
+        """The tier's thresholds in words: ``score ≥ 5``, or what the run recorded."""
+        if self.threshold and not self.threshold.startswith("score >= "):
+            return self.threshold.replace(">=", "≥")
+        return f"score ≥ {self.min_score}"
 
 
 @dataclass(frozen=True)
@@ -181,9 +191,14 @@ def _segment_info(c: _Checker, seg: dict[str, Any], i: int) -> SegmentInfo:
         tiers.append(
             TierInfo(
                 name=c.string(c.get(tier, "name", at), f"{at}.name"),
-                min_score=c.integer(c.get(tier, "min_score", at), f"{at}.min_score"),
+                min_score=c.opt_integer(c.get(tier, "min_score", at), f"{at}.min_score"),
                 max_accounts=c.opt_integer(tier.get("max_accounts"), f"{at}.max_accounts"),
                 size=c.integer(c.get(tier, "size", at), f"{at}.size"),
+                threshold=c.string(tier["threshold"], f"{at}.threshold")
+                if tier.get("threshold")
+                else "",
+                min_fit=c.opt_integer(tier.get("min_fit"), f"{at}.min_fit"),
+                min_intent=c.opt_integer(tier.get("min_intent"), f"{at}.min_intent"),
             )
         )
     hist = []

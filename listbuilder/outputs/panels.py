@@ -178,7 +178,7 @@ def tier_caps(seg: SegmentInfo) -> str:
             note = f"cap {num(t.max_accounts)}"
         rows.append(
             BarRow(
-                f"{t.name} (score ≥ {t.min_score})",
+                f"{t.name} ({t.needs})",
                 (Part(t.size, tier_css(k), f"{t.name}: {num(t.size)}"),),
                 t.size,
                 pointer("segments", seg.index, "tiers", t.name),
@@ -218,7 +218,11 @@ def tier_caps(seg: SegmentInfo) -> str:
 
 def score_histogram(seg: SegmentInfo) -> str:
     """Eligible accounts per score, with each tier's threshold."""
-    thresholds = [Threshold(t.name, t.min_score, tier_css(k)) for k, t in enumerate(seg.tiers)]
+    thresholds = [
+        Threshold(t.name, t.min_score, tier_css(k))
+        for k, t in enumerate(seg.tiers)
+        if t.min_score is not None
+    ]
     fields = [
         pointer("segments", seg.index, "score_histogram", k, "accounts")
         for k in range(len(seg.histogram))
@@ -355,3 +359,37 @@ def tier_table(seg: SegmentInfo, tier: str, table: pl.DataFrame, total: int) -> 
     if table.height == 0:
         content = f'<p class="empty">No {esc(tier)} accounts.</p>'
     return card(f"{tier}: {count_of(total, 'account')}", content, wide=True, note=hint)
+
+
+def fit_intent(path: Path, seg: SegmentInfo) -> str:
+    """The ABM two-by-two of the listed accounts, when the segment scores intent.
+
+    An account fits when its fit points reach the lowest ``min_fit`` a tier gives (else
+    any positive fit points), and is in market likewise with ``min_intent``.
+    """
+    try:
+        frame = pl.read_parquet(path, columns=["fit_score", "intent_score"])
+    except (pl.exceptions.PolarsError, OSError):
+        return ""
+    fits = [t.min_fit for t in seg.tiers if t.min_fit is not None]
+    intents = [t.min_intent for t in seg.tiers if t.min_intent is not None]
+    if not intents and not (frame["intent_score"] != 0).any():
+        return ""
+    fit_at, intent_at = min(fits, default=1), min(intents, default=1)
+    fit, intent = pl.col("fit_score") >= fit_at, pl.col("intent_score") >= intent_at
+    counts = frame.select(
+        both=(fit & intent).sum(),
+        fit=(fit & ~intent).sum(),
+        intent=(~fit & intent).sum(),
+        neither=(~fit & ~intent).sum(),
+    ).row(0, named=True)
+    return (
+        '<table class="quadrants"><thead><tr><th></th>'
+        f'<th scope="col">in market (intent ≥ {intent_at})</th>'
+        '<th scope="col">not in market</th></tr></thead><tbody>'
+        f'<tr><th scope="row">fits (fit ≥ {fit_at})</th>'
+        f"<td>{num(counts['both'])}</td><td>{num(counts['fit'])}</td></tr>"
+        '<tr><th scope="row">does not fit</th>'
+        f"<td>{num(counts['intent'])}</td><td>{num(counts['neither'])}</td></tr>"
+        "</tbody></table>"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,12 @@ from listbuilder.files import (
     write_csv,
     write_marker,
 )
-from listbuilder.inputs import Source, bad_value_counts, read_source
+from listbuilder.inputs import Source, bad_value_counts, read_event_tables, read_source
 from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
 from listbuilder.outputs.report import segment_size_check, write_report
 from listbuilder.progress import QUIET, Progress
-from listbuilder.rules import Rules, load_rules
+from listbuilder.rules import Rules, Tier, load_rules
 
 
 def run_build(
@@ -49,6 +49,7 @@ def run_build(
     as_of: dt.date,
     jobs_path: str | Path | None = None,
     funding_path: str | Path | None = None,
+    events_paths: Mapping[str, str | Path] | None = None,
     crm_path: str | Path | None = None,
     confirmed_path: str | Path | None = None,
     previous_path: str | Path | None = None,
@@ -63,8 +64,8 @@ def run_build(
     segment gets a ``<segment>.changes.csv``. With ``exports`` (destination names), the
     run's exports are written into ``out/exports/`` as part of the same atomic write.
     With ``confirmed_path`` (decided company/account pairs, see ``listbuilder match``),
-    a person's decisions override the CRM matching. Returns the summary also written to
-    ``summary.json``.
+    a person's decisions override the CRM matching. ``events_paths`` are event tables by
+    name (``--events NAME=PATH``). Returns the summary also written to ``summary.json``.
     """
     if confirmed_path and not crm_path:
         raise ConfigError("confirmed pairs need the CRM they refer to; pass --crm as well")
@@ -77,18 +78,17 @@ def run_build(
         _check_export_tiers(rules, export_tiers)
     previous = load_previous(previous_path) if previous_path else None
     companies = read_source(companies_path, "companies")
-    jobs = read_source(jobs_path, "jobs") if jobs_path else None
-    funding = read_source(funding_path, "funding") if funding_path else None
+    events = read_event_tables(jobs_path, funding_path, events_paths)
     crm = read_source(crm_path, "crm") if crm_path else None
-    check_inputs(rules, companies, jobs, funding)
-    sources = [s for s in (companies, jobs, funding, crm) if s is not None]
+    check_inputs(rules, companies, events=events)
+    sources = [s for s in (companies, *events.values(), crm) if s is not None]
     # Hashing hundreds of MB is I/O the query does not need to wait for.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashes = {s.role: pool.submit(sha256_of, list(s.files)) for s in sources}
+        hashes = {s.key: pool.submit(sha256_of, list(s.files)) for s in sources}
         # Values a source file's mapping could not read became null; counting them is one
         # more streaming pass over that input, also beside the build.
         bad_values = {
-            s.role: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
+            s.key: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
         }
         try:
             crm_df = crm.frame.collect() if crm else None
@@ -97,8 +97,7 @@ def run_build(
                 rules,
                 companies.frame,
                 as_of=as_of,
-                jobs=jobs.frame if jobs else None,
-                funding=funding.frame if funding else None,
+                events={name: source.frame for name, source in events.items()},
                 crm=crm_df,
                 confirmed=confirmed,
                 previous=previous,
@@ -178,7 +177,7 @@ def _summary(
     hashes: dict[str, Future[str]],
 ) -> dict[str, Any]:
     inputs: dict[str, dict[str, Any]] = {
-        s.role: {"path": s.path, "rows": rows.get(s.role), "sha256": hashes[s.role].result()}
+        s.key: {"path": s.path, "rows": rows.get(s.key), "sha256": hashes[s.key].result()}
         for s in sources
     }
     for table, last in result.event_last.items():
@@ -200,6 +199,7 @@ def _summary(
                     {
                         "name": t.name,
                         "min_score": t.min_score,
+                        **_other_thresholds(t),
                         "max_accounts": t.max_accounts,
                         "size": p.size,
                     }
@@ -214,6 +214,20 @@ def _summary(
         "suppressed": result.suppressed.height,
         **_changes_summary(rules, result),
     }
+
+
+def _other_thresholds(tier: Tier) -> dict[str, Any]:
+    """A tier's percent, fit and intent thresholds and their words, where it gives any."""
+    given = {
+        k: v
+        for k, v in (
+            ("min_percent", tier.min_percent),
+            ("min_fit", tier.min_fit),
+            ("min_intent", tier.min_intent),
+        )
+        if v is not None
+    }
+    return {**given, "threshold": tier.describe()} if given else {}
 
 
 def _changes_summary(rules: Rules, result: BuildResult) -> dict[str, Any]:

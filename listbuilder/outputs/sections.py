@@ -13,6 +13,7 @@ from listbuilder.outputs.panels import (
     count_of,
     disqualifier_chart,
     fired_chart,
+    fit_intent,
     funnel,
     num_cell,
     score_histogram,
@@ -124,6 +125,16 @@ def segment_section(
         card("Listed by country", breakdown_chart(seg, "country", breakdowns["country"])),
         card("Listed by employees", breakdown_chart(seg, "employees", breakdowns["employees"])),
     ]
+    quadrants = fit_intent(run.path / seg.file, seg)
+    if quadrants:
+        cards.append(
+            card(
+                "Fit and intent",
+                quadrants,
+                note="Listed accounts by fit points and intent points: the ones that fit "
+                "and are in market now are the top left.",
+            )
+        )
     if run.changes is not None and reasons is not None:
         cards.append(changes_card(run, seg, reasons))
     if seg.tiers:

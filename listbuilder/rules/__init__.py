@@ -3,18 +3,19 @@ and tiers. Takes ``rules/*.toml``; gives ``Rules`` and the polars expressions th
 companies against them.
 """
 
-from listbuilder.rules.conditions import Condition
-from listbuilder.rules.parse import (
+from listbuilder.rules.conditions import Condition, column_kind
+from listbuilder.rules.definitions import (
     DEFAULT_EXCLUDE_STATUS,
     AttributeCriterion,
+    EventCriterion,
+    GrowthCriterion,
     Rules,
     Segment,
     SignalCriterion,
     SignalName,
     Tier,
-    load_rules,
-    parse_rules,
 )
+from listbuilder.rules.parse import load_rules, parse_rules
 from listbuilder.rules.scoring import (
     evaluate_ids,
     exclude_col,
@@ -22,6 +23,7 @@ from listbuilder.rules.scoring import (
     fired_labels_expr,
     include_col,
     included_col,
+    reaches,
     reasons_expr,
     score_companies,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "EVENT_DATE",
     "AttributeCriterion",
     "Condition",
+    "EventCriterion",
+    "GrowthCriterion",
     "Rules",
     "Segment",
     "SignalCriterion",
@@ -48,6 +52,7 @@ __all__ = [
     "assign_tiers",
     "attach_signals",
     "attach_signals_at",
+    "column_kind",
     "evaluate_ids",
     "event_matches",
     "exclude_col",
@@ -58,6 +63,7 @@ __all__ = [
     "load_rules",
     "parse_rules",
     "plan_tiers",
+    "reaches",
     "reasons_expr",
     "score_companies",
     "window_start",

@@ -2,9 +2,10 @@
 
 A condition is written in a rules file as ``column = value``. The shape of the value picks
 the operator: a list means "is one of", a table with ``min``/``max`` a range, a table with
-``any``/``all``/``none`` a test on a list column, ``{ missing = true }`` a null test, and a
-bare scalar equality. Each operator is one entry in ``OPERATORS`` that gives both the
-polars expression and the words that explain it, so a filter and its reason never drift.
+``any``/``all``/``none`` a test on a list column, ``{ contains = [...] }`` a case-insensitive
+substring test, ``{ missing = true }`` a null test, and a bare scalar equality. Each
+operator is one entry in ``OPERATORS`` that gives both the polars expression and the words
+that explain it, so a filter and its reason never drift.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-OperatorName = Literal["in", "equals", "range", "any", "all", "none", "missing"]
+OperatorName = Literal["in", "equals", "range", "any", "all", "none", "contains", "missing"]
 ColumnKind = Literal["string", "number", "date", "bool", "list", "other"]
 Scalar = str | int | float | bool | dt.date
 
@@ -95,6 +96,19 @@ def _list_none(column: str, values: tuple[Scalar, ...]) -> pl.Expr:
     return ~_list_any(column, values)
 
 
+def _contains(column: str, values: tuple[Scalar, ...]) -> pl.Expr:
+    """Any given string occurs in the value, ignoring case; literal, never a pattern.
+
+    Works on text and on lists of text alike (true when any element contains one): a
+    text value is wrapped as a one-element list, so one expression serves both kinds. A
+    null value, a null element and an empty list contain nothing.
+    """
+    wanted = [str(v).lower() for v in values]
+    # Aho-Corasick over all the strings at once: one pass over each value.
+    test = pl.element().str.to_lowercase().str.contains_any(wanted).fill_null(False)
+    return pl.concat_list([pl.col(column)]).list.eval(test).list.any()
+
+
 def _missing(column: str, value: bool) -> pl.Expr:
     return pl.col(column).is_null() if value else pl.col(column).is_not_null()
 
@@ -142,6 +156,11 @@ OPERATORS: dict[OperatorName, Operator] = {
     "none": Operator(
         _list_none, lambda c, v: f"{c} include none of {_fmt(v)}", frozenset({"list"})
     ),
+    "contains": Operator(
+        _contains,
+        lambda c, v: f"{c} contains any of {_fmt(v)}",
+        frozenset({"string", "list"}),
+    ),
     "missing": Operator(
         _missing,
         lambda c, v: f"{c} is missing" if v else f"{c} is present",
@@ -183,7 +202,8 @@ class Condition:
             if kind == "list":
                 return (
                     f"{self.path}: column `{self.column}` is a list; "
-                    "use { any = [...] }, { all = [...] }, { none = [...] } or { missing = ... }"
+                    "use { any = [...] }, { all = [...] }, { none = [...] }, { contains = [...] } "
+                    "or { missing = ... }"
                 )
             return (
                 f"{self.path}: `{self.op}` does not apply to column `{self.column}` "

@@ -1,4 +1,4 @@
-"""ICP rules: a TOML file parsed once into frozen objects, then compiled to polars.
+"""ICP rules: a TOML file parsed once into the frozen objects of ``definitions.py``.
 
 Parsing collects every problem before raising, each with the key path where it was found
 (``segments[0].score[2].points``), so a user fixes a file in one pass. Nothing downstream
@@ -11,153 +11,31 @@ import dataclasses
 import datetime as dt
 import difflib
 import hashlib
+import itertools
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-import polars as pl
+from typing import Any
 
 from listbuilder.errors import RulesError
 from listbuilder.rules.conditions import Condition, OperatorName
+from listbuilder.rules.definitions import (
+    DEFAULT_EXCLUDE_STATUS,
+    GROUPS,
+    AttributeCriterion,
+    Criterion,
+    EventCriterion,
+    GrowthCriterion,
+    Rules,
+    Segment,
+    SignalCriterion,
+    Tier,
+)
 
 MAX_SEGMENTS = 3
-DEFAULT_EXCLUDE_STATUS = ("customer", "open_opportunity")
-SignalName = Literal["hiring", "funding"]
-SIGNALS: tuple[SignalName, ...] = ("hiring", "funding")
 _SEGMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
-
-@dataclass(frozen=True)
-class AttributeCriterion:
-    """Points given when every condition in ``when`` holds."""
-
-    label: str
-    points: int
-    conditions: tuple[Condition, ...]
-    path: str
-
-    def fired(self) -> pl.Expr:
-        """Boolean expression: does this criterion fire for a company?"""
-        return pl.all_horizontal([c.expr() for c in self.conditions])
-
-
-@dataclass(frozen=True)
-class SignalCriterion:
-    """Points given when a company has enough recent events of one signal.
-
-    ``key`` names the columns that ``signals.attach_signals`` adds for this criterion:
-    ``{key}_n`` (events in the window) and, for funding, ``{key}_type`` / ``{key}_date``
-    (the latest qualifying round).
-    """
-
-    label: str
-    points: int
-    signal: SignalName
-    within_days: int
-    min_count: int
-    departments: tuple[str, ...]
-    round_types: tuple[str, ...]
-    min_amount_usd: float | None
-    key: str
-    path: str
-
-    def fired(self) -> pl.Expr:
-        """Boolean expression over the signal columns: enough events in the window."""
-        return (pl.col(f"{self.key}_n") >= self.min_count).fill_null(False)
-
-
-Criterion = AttributeCriterion | SignalCriterion
-
-
-@dataclass(frozen=True)
-class Tier:
-    """A tier of a segment's list: accounts scoring at least ``min_score``, up to a cap."""
-
-    name: str
-    min_score: int
-    max_accounts: int | None
-    stickiness: int | None
-    path: str
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One ICP segment: who is eligible, how they score, and how the list is tiered."""
-
-    name: str
-    description: str
-    max_accounts: int | None
-    include: tuple[Condition, ...]
-    exclude: tuple[Condition, ...]
-    score: tuple[Criterion, ...]
-    tiers: tuple[Tier, ...]
-
-    @property
-    def min_score(self) -> int:
-        """The score an eligible account needs to qualify: the lowest tier's threshold."""
-        return self.tiers[-1].min_score
-
-    def included(self) -> pl.Expr:
-        """All include conditions hold (before the excludes are applied)."""
-        return pl.all_horizontal([pl.lit(True), *(c.expr() for c in self.include)])
-
-    def eligible(self) -> pl.Expr:
-        """All include conditions hold and no exclude condition does."""
-        expr = self.included()
-        if self.exclude:
-            expr = expr & ~pl.any_horizontal([c.expr() for c in self.exclude])
-        return expr
-
-    def score_expr(self) -> pl.Expr:
-        """The sum of the points of the criteria that fire."""
-        terms = [pl.when(c.fired()).then(pl.lit(c.points)).otherwise(0) for c in self.score]
-        return pl.sum_horizontal([pl.lit(0), *terms]).cast(pl.Int64)
-
-    def conditions(self) -> list[Condition]:
-        """Every condition in the segment, for checks against the data's columns."""
-        found = [*self.include, *self.exclude]
-        for criterion in self.score:
-            if isinstance(criterion, AttributeCriterion):
-                found.extend(criterion.conditions)
-        return found
-
-    def signals(self) -> list[SignalCriterion]:
-        """The signal criteria of the segment."""
-        return [c for c in self.score if isinstance(c, SignalCriterion)]
-
-
-@dataclass(frozen=True)
-class Rules:
-    """A parsed rules file."""
-
-    path: str
-    sha256: str
-    exclude_status: tuple[str, ...]
-    segments: tuple[Segment, ...]
-
-    def signals(self) -> list[SignalCriterion]:
-        """All signal criteria across segments."""
-        return [s for seg in self.segments for s in seg.signals()]
-
-    def check_against(self, schema: Mapping[str, pl.DataType], data_path: str) -> None:
-        """Raise ``RulesError`` if a condition names a column the data lacks or cannot test."""
-        problems = []
-        for segment in self.segments:
-            for cond in segment.conditions():
-                if cond.column not in schema:
-                    problems.append(
-                        f"{cond.path}: column `{cond.column}` is not in the companies data "
-                        f"({data_path}); it has: {', '.join(schema)}"
-                    )
-                    continue
-                problem = cond.check_dtype(schema[cond.column])
-                if problem:
-                    problems.append(problem)
-        if problems:
-            raise RulesError(self.path, problems)
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def load_rules(path: str | Path) -> Rules:
@@ -299,11 +177,48 @@ class _Parser:
             )
         description = self.string(table, "description", where, required=False)
         max_accounts = self.integer(table, "max_accounts", where, required=False, minimum=1)
-        include = self.conditions(table.get("include", {}), f"{where}.include")
-        exclude = self.conditions(table.get("exclude", {}), f"{where}.exclude")
+        include, include_signals = self.filters(table.get("include", {}), f"{where}.include", i)
+        exclude, exclude_signals = self.filters(table.get("exclude", {}), f"{where}.exclude", i)
         score = self.criteria(table.get("score", []), f"{where}.score", i)
-        tiers = self.tiers(table.get("tiers"), f"{where}.tiers")
-        return Segment(name, description, max_accounts, include, exclude, score, tiers)
+        tiers = self.tiers(table.get("tiers"), f"{where}.tiers", score)
+        return Segment(
+            name,
+            description,
+            max_accounts,
+            include,
+            exclude,
+            score,
+            tiers,
+            include_signals,
+            exclude_signals,
+        )
+
+    def filters(
+        self, raw: Any, where: str, seg_index: int
+    ) -> tuple[tuple[Condition, ...], tuple[EventCriterion, ...]]:
+        """An include/exclude table: conditions on company columns, and ``signals`` tests."""
+        table = self.table(raw, where)
+        if table is None:
+            return (), ()
+        tests: list[EventCriterion] = []
+        rest = dict(table)
+        raw_tests = rest.get("signals")
+        # `signals` holds tests only when written as a list of tables; otherwise it is a
+        # condition on a company column of that name, as before.
+        if (
+            isinstance(raw_tests, list)
+            and raw_tests
+            and all(isinstance(t, Mapping) for t in raw_tests)
+        ):
+            del rest["signals"]
+            tag = "inc" if where.endswith("include") else "exc"
+            for k, item in enumerate(raw_tests):
+                test = self.event_criterion(
+                    item, f"{where}.signals[{k}]", f"_sig{seg_index}_{tag}{k}", scoring=False
+                )
+                if test is not None:
+                    tests.append(test)
+        return self.conditions(rest, where), tuple(tests)
 
     def conditions(self, raw: Any, where: str) -> tuple[Condition, ...]:
         table = self.table(raw, where)
@@ -355,6 +270,20 @@ class _Parser:
                 return None
             op = op_name  # type: ignore[assignment]
             return Condition(column, op, tuple(items), where)
+        if keys == {"contains"}:
+            items = value["contains"]
+            items = [items] if isinstance(items, str) else items
+            if (
+                not isinstance(items, list)
+                or not items
+                or not all(isinstance(v, str) for v in items)
+            ):
+                self.fail(
+                    f"{where}.contains",
+                    f"expected a string or a non-empty list of strings, got {_kind(items)}",
+                )
+                return None
+            return Condition(column, "contains", tuple(items), where)
         if keys == {"missing"}:
             if not isinstance(value["missing"], bool):
                 self.fail(
@@ -365,7 +294,7 @@ class _Parser:
         self.fail(
             where,
             f"unknown condition {{{', '.join(sorted(keys))}}}; expected a list of values, "
-            "{ min, max }, { any }, { all }, { none } or { missing }",
+            "{ min, max }, { any }, { all }, { none }, { contains } or { missing }",
         )
         return None
 
@@ -390,83 +319,243 @@ class _Parser:
         return tuple(found)
 
     def criterion(self, table: Mapping[str, Any], where: str, key: str) -> Criterion | None:
+        kinds = [k for k in ("when", "signal", "growth") if k in table]
+        if len(kinds) > 1:
+            self.fail(where, f"give one of `when`, `signal` or `growth`, not {kinds}")
+            return None
+        if kinds and kinds[0] != "when":
+            return self.event_criterion(table, where, key, scoring=True)
         label = self.string(table, "label", where, required=True)
         points = self.integer(table, "points", where, required=True, minimum=None)
-        if "signal" in table and "when" in table:
-            self.fail(where, "give either `when` or `signal`, not both")
-            return None
-        if "signal" not in table:
-            self.keys(table, where, {"label", "points", "when"})
-            if "when" not in table:
-                self.fail(f"{where}.when", "required key is missing; expected `when` or `signal`")
-                return None
-            conditions = self.conditions(table["when"], f"{where}.when")
-            if not conditions and isinstance(table["when"], Mapping):
-                self.fail(f"{where}.when", "expected at least one condition")
-            if points is None or not label or not conditions:
-                return None
-            return AttributeCriterion(label, points, conditions, where)
-        signal = table["signal"]
-        if signal not in SIGNALS:
+        group = self.group(table, where)
+        self.keys(table, where, {"label", "points", "when", "group"})
+        if "when" not in table:
             self.fail(
-                f"{where}.signal", f"unknown signal {signal!r}; valid signals are {list(SIGNALS)}"
+                f"{where}.when", "required key is missing; expected `when`, `signal` or `growth`"
             )
             return None
-        common = {"label", "points", "signal", "within_days", "min_count"}
-        extra = {"departments"} if signal == "hiring" else {"round_types", "min_amount_usd"}
-        self.keys(table, where, common | extra)
+        conditions = self.conditions(table["when"], f"{where}.when")
+        if not conditions and isinstance(table["when"], Mapping):
+            self.fail(f"{where}.when", "expected at least one condition")
+        if points is None or not label or not conditions:
+            return None
+        return AttributeCriterion(label, points, conditions, where, group)
+
+    def group(self, table: Mapping[str, Any], where: str) -> str:
+        value = table.get("group", "fit")
+        if value not in GROUPS:
+            self.fail(f"{where}.group", f"expected one of {list(GROUPS)}, got {_kind(value)}")
+            return "fit"
+        return str(value)
+
+    def event_criterion(
+        self, raw: Any, where: str, key: str, *, scoring: bool
+    ) -> EventCriterion | None:
+        """A signal or growth criterion (``scoring``) or an include/exclude test (no points)."""
+        table = self.table(raw, where)
+        if table is None:
+            return None
+        label, points, group = "", 0, "fit"
+        if scoring:
+            label = self.string(table, "label", where, required=True)
+            found = self.integer(table, "points", where, required=True, minimum=None)
+            group = self.group(table, where)
+            if found is None or not label:
+                label = ""
+            points = found or 0
+        scoring_keys = {"label", "points", "group"} if scoring else set()
+        if "growth" in table:
+            if "signal" in table:
+                self.fail(where, "give either `signal` or `growth`, not both")
+                return None
+            self.keys(
+                table,
+                where,
+                {"growth", "column", "within_days", "min_percent", "max_percent"} | scoring_keys,
+            )
+            return self.growth(table, where, key, label, points, group, scoring)
+        if "signal" not in table:
+            self.fail(f"{where}.signal", "required key is missing; expected `signal` or `growth`")
+            return None
+        allowed = {"signal", "where", "within_days", "min_count", "min_distinct", "min_total"}
+        allowed |= {"departments", "round_types", "min_amount_usd"}
+        self.keys(table, where, allowed | scoring_keys)
+        signal = self.table_name(table, "signal", where)
         within = self.integer(table, "within_days", where, required=True, minimum=0)
         min_count = self.integer(table, "min_count", where, required=False, minimum=1)
-        departments = self.strings(table, "departments", where)
-        round_types = self.strings(table, "round_types", where)
+        conditions: tuple[Condition, ...] = ()
+        if "where" in table:
+            conditions = self.conditions(table["where"], f"{where}.where")
+        min_distinct = self.per_column(table, "min_distinct", where, integer=True)
+        min_total = self.per_column(table, "min_total", where, integer=False)
         min_amount = table.get("min_amount_usd")
         if min_amount is not None and (
             isinstance(min_amount, bool) or not isinstance(min_amount, int | float)
         ):
             self.fail(f"{where}.min_amount_usd", f"expected a number, got {_kind(min_amount)}")
             min_amount = None
-        if points is None or within is None or not label:
+        if within is None or not signal or (scoring and not label):
             return None
-        return SignalCriterion(
+        criterion = SignalCriterion(
             label=label,
             points=points,
             signal=signal,
             within_days=within,
             min_count=min_count or 1,
-            departments=departments,
-            round_types=round_types,
+            departments=self.strings(table, "departments", where),
+            round_types=self.strings(table, "round_types", where),
             min_amount_usd=float(min_amount) if min_amount is not None else None,
             key=key,
             path=where,
+            where=conditions,
+            min_distinct=tuple((c, int(n)) for c, n in min_distinct),
+            min_total=tuple((c, float(x)) for c, x in min_total),
+            group=group,
         )
+        if not scoring:
+            criterion = dataclasses.replace(criterion, label=criterion.describe())
+        return criterion
 
-    def tiers(self, raw: Any, where: str) -> tuple[Tier, ...]:
+    def growth(
+        self,
+        table: Mapping[str, Any],
+        where: str,
+        key: str,
+        label: str,
+        points: int,
+        group: str,
+        scoring: bool,
+    ) -> GrowthCriterion | None:
+        name = self.table_name(table, "growth", where)
+        column = self.string(table, "column", where, required=True)
+        within = self.integer(table, "within_days", where, required=True, minimum=0)
+        bounds = []
+        for bound in ("min_percent", "max_percent"):
+            value = table.get(bound)
+            if isinstance(value, bool) or not isinstance(value, int | float | None):
+                self.fail(f"{where}.{bound}", f"expected a number, got {_kind(value)}")
+                value = None
+            bounds.append(float(value) if value is not None else None)
+        low, high = bounds
+        if low is None and high is None and not {"min_percent", "max_percent"} & set(table):
+            self.fail(where, "a growth test needs `min_percent`, `max_percent` or both")
+            return None
+        if low is not None and high is not None and low > high:
+            self.fail(where, f"`min_percent` ({low:g}) is greater than `max_percent` ({high:g})")
+            return None
+        if not name or not column or within is None or (scoring and not label):
+            return None
+        criterion = GrowthCriterion(
+            label, points, name, column, within, low, high, key, where, group
+        )
+        if not scoring:
+            criterion = dataclasses.replace(criterion, label=criterion.describe())
+        return criterion
+
+    def table_name(self, table: Mapping[str, Any], key: str, where: str) -> str:
+        value = table.get(key)
+        if not isinstance(value, str) or not _TABLE_NAME.match(value):
+            self.fail(
+                f"{where}.{key}",
+                f"expected an event table's name (letters, digits and `_`), got {_kind(value)}",
+            )
+            return ""
+        return value
+
+    def per_column(
+        self, table: Mapping[str, Any], key: str, where: str, *, integer: bool
+    ) -> list[tuple[str, float]]:
+        """``{ column = n }`` tables of ``min_distinct`` (whole, >= 1) and ``min_total``."""
+        raw = table.get(key)
+        if raw is None:
+            return []
+        found = self.table(raw, f"{where}.{key}")
+        if not found:
+            if found is not None:
+                self.fail(f"{where}.{key}", "expected at least one `column = number`")
+            return []
+        out = []
+        for column, value in found.items():
+            bad = isinstance(value, bool) or not isinstance(value, int if integer else int | float)
+            if bad or (integer and value < 1):
+                what = "a whole number of at least 1" if integer else "a number"
+                self.fail(f"{where}.{key}.{column}", f"expected {what}, got {_kind(value)}")
+                continue
+            out.append((column, float(value)))
+        return out
+
+    def tiers(self, raw: Any, where: str, score: tuple[Criterion, ...]) -> tuple[Tier, ...]:
         if not isinstance(raw, list) or not raw:
             self.fail(where, "expected at least one [[segments.tiers]] table")
             return ()
         found: list[Tier] = []
+        allowed = {"name", "min_score", "min_percent", "min_fit", "min_intent"}
         for j, item in enumerate(raw):
             at = f"{where}[{j}]"
             table = self.table(item, at)
             if table is None:
                 continue
-            self.keys(table, at, {"name", "min_score", "max_accounts", "stickiness"})
+            self.keys(table, at, allowed | {"max_accounts", "stickiness"})
             name = self.string(table, "name", at, required=True)
-            min_score = self.integer(table, "min_score", at, required=True, minimum=None)
+            min_score = self.integer(table, "min_score", at, required=False, minimum=None)
+            min_fit = self.integer(table, "min_fit", at, required=False, minimum=None)
+            min_intent = self.integer(table, "min_intent", at, required=False, minimum=None)
+            min_percent = table.get("min_percent")
+            if min_percent is not None and (
+                isinstance(min_percent, bool) or not isinstance(min_percent, int | float)
+            ):
+                self.fail(f"{at}.min_percent", f"expected a number, got {_kind(min_percent)}")
+                min_percent = None
             cap = self.integer(table, "max_accounts", at, required=False, minimum=1)
             sticky = self.integer(table, "stickiness", at, required=False, minimum=0)
-            if not name or min_score is None:
-                continue
-            if found and min_score >= found[-1].min_score:
+            if not (allowed - {"name"}) & set(table):
                 self.fail(
-                    f"{at}.min_score",
-                    f"tiers must be listed highest first with strictly descending min_score; "
-                    f"{min_score} is not below {found[-1].min_score} ({found[-1].name})",
+                    at,
+                    "a tier needs a threshold: `min_score` or `min_percent`, "
+                    "and/or `min_fit`, `min_intent`",
                 )
+                continue
+            if not name:
+                continue
             if any(t.name == name for t in found):
                 self.fail(f"{at}.name", f"duplicate tier name {name!r}")
-            found.append(Tier(name, min_score, cap, sticky, at))
+            percent = float(min_percent) if min_percent is not None else None
+            found.append(Tier(name, min_score, cap, sticky, at, percent, min_fit, min_intent))
+        self.tier_order(found, where, score)
         return tuple(found)
+
+    def tier_order(self, tiers: list[Tier], where: str, score: tuple[Criterion, ...]) -> None:
+        """One kind of threshold per segment; thresholds of that kind strictly descending."""
+        scored = [t for t in tiers if t.min_score is not None]
+        percent = [t for t in tiers if t.min_percent is not None]
+        if scored and percent:
+            self.fail(
+                f"{percent[0].path}.min_percent",
+                f"this segment's tiers mix `min_percent` with `min_score` "
+                f"({scored[0].path}); one segment uses one kind of threshold",
+            )
+            return
+        if percent and not any(c.points > 0 for c in score):
+            self.fail(
+                f"{percent[0].path}.min_percent",
+                "no criterion gives positive points, so there is no maximum score to take "
+                "a percentage of",
+            )
+        # With only score (or only percent) thresholds, tiers nest: each must be stricter
+        # than the next. Fit/intent tiers (a two-by-two) need not nest.
+        if any(t.min_fit is not None or t.min_intent is not None for t in tiers):
+            return
+        kind = "min_percent" if percent else "min_score"
+        for above, below in itertools.pairwise(tiers):
+            high, low = getattr(above, kind), getattr(below, kind)
+            if high is None or low is None:
+                continue
+            if low >= high:
+                self.fail(
+                    f"{below.path}.{kind}",
+                    f"tiers must be listed highest first with strictly descending {kind}; "
+                    f"{low:g} is not below {high:g} ({above.name})",
+                )
 
 
 def _is_scalar(value: Any) -> bool:

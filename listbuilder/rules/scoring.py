@@ -1,9 +1,11 @@
 """Scoring: the rules evaluated over companies, as columns on one lazy frame.
 
 For segment ``i`` the frame gains ``_elig{i}`` (eligible), ``_f{i}_{j}`` (criterion ``j``
-fired), ``_score{i}``, ``_qual{i}`` (qualifies) and, across segments, ``_seg`` (the first
-segment the company qualifies for). The build, the changes report and ``explain`` all read
-these same columns, so a number in any of them is computed in exactly one place.
+fired), ``_score{i}`` with its parts ``_fit{i}`` and ``_int{i}`` (the two groups) and
+``_pct{i}`` (percent of the maximum attainable score), ``_qual{i}`` (qualifies) and, across
+segments, ``_seg`` (the first segment the company qualifies for). The build, the changes
+report and ``explain`` all read these same columns, so a number in any of them is computed
+in exactly one place.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ import datetime as dt
 import polars as pl
 
 import listbuilder.rules.signals as signals
-from listbuilder.rules.parse import AttributeCriterion, Rules, Segment
+from listbuilder.rules.definitions import (
+    AttributeCriterion,
+    Condition,
+    EventCriterion,
+    Rules,
+    Segment,
+)
 
 
 def fired_col(i: int, j: int) -> str:
@@ -46,19 +54,26 @@ def score_companies(
             on instead of ``as_of`` (point in time: a row is then, say, a deal, and
             several rows may share a company). ``as_of`` is unused for signals then.
     """
-    if signals_as_of is None:
-        lf = signals.attach_signals(companies, rules.signals(), events, as_of)
-    else:
-        lf = signals.attach_signals_at(companies, rules.signals(), events, signals_as_of)
     segs = rules.segments
+    # Includes on company columns alone are computed before the signals are joined, so a
+    # filter on them (the build keeps only companies some segment includes) runs before
+    # the joins: millions of companies shrink to the included ones first.
+    early = not any(s.include_signals for s in segs)
+    includes = [s.included().alias(included_col(i)) for i, s in enumerate(segs)]
+    if early:
+        companies = companies.with_columns(includes)
+    if signals_as_of is None:
+        lf = signals.attach_signals(companies, rules.event_reads(), events, as_of)
+    else:
+        lf = signals.attach_signals_at(companies, rules.event_reads(), events, signals_as_of)
     # Each exclude condition is a column, not only part of `_elig`: the build counts
     # what every disqualifier removes from the same frame, without evaluating it twice.
     lf = lf.with_columns(
-        *(s.included().alias(included_col(i)) for i, s in enumerate(segs)),
+        *([] if early else includes),
         *(
-            c.expr().alias(exclude_col(i, k))
+            _truth(c).alias(exclude_col(i, k))
             for i, s in enumerate(segs)
-            for k, c in enumerate(s.exclude)
+            for k, c in enumerate(s.exclusions())
         ),
         *(
             c.fired().alias(fired_col(i, j))
@@ -70,15 +85,38 @@ def score_companies(
         (
             pl.col(included_col(i))
             & ~pl.any_horizontal(
-                [pl.lit(False), *(pl.col(exclude_col(i, k)) for k in range(len(s.exclude)))]
+                [
+                    pl.lit(False),
+                    *(pl.col(exclude_col(i, k)) for k in range(len(s.exclusions()))),
+                ]
             )
         ).alias(f"_elig{i}")
         for i, s in enumerate(segs)
     )
-    lf = lf.with_columns(_score_expr(s, i).alias(f"_score{i}") for i, s in enumerate(segs))
-    lf = lf.with_columns(_keep_expr(i, sticky).alias(f"_keep{i}") for i in range(len(segs)))
+    return _scores_and_qualification(lf, rules, sticky)
+
+
+def _scores_and_qualification(lf: pl.LazyFrame, rules: Rules, sticky: bool) -> pl.LazyFrame:
+    """Per segment the fit, intent and total scores, percent, held, qualified; then
+    ``_seg``."""
+    segs = rules.segments
     lf = lf.with_columns(
-        (pl.col(f"_elig{i}") & ((pl.col(f"_score{i}") >= s.min_score) | pl.col(f"_keep{i}"))).alias(
+        expr
+        for i, s in enumerate(segs)
+        for expr in (
+            _score_expr(s, i, "fit").alias(f"_fit{i}"),
+            _score_expr(s, i, "intent").alias(f"_int{i}"),
+        )
+    )
+    lf = lf.with_columns(
+        (pl.col(f"_fit{i}") + pl.col(f"_int{i}")).alias(f"_score{i}") for i in range(len(segs))
+    )
+    lf = lf.with_columns(
+        *(s.percent_expr(pl.col(f"_score{i}")).alias(f"_pct{i}") for i, s in enumerate(segs)),
+        *(_keep_expr(i, sticky).alias(f"_keep{i}") for i in range(len(segs))),
+    )
+    lf = lf.with_columns(
+        (pl.col(f"_elig{i}") & (reaches(s, i, len(s.tiers) - 1) | pl.col(f"_keep{i}"))).alias(
             f"_qual{i}"
         )
         for i, s in enumerate(segs)
@@ -97,12 +135,26 @@ def _keep_expr(i: int, sticky: bool) -> pl.Expr:
     ).fill_null(False)
 
 
-def _score_expr(segment: Segment, i: int) -> pl.Expr:
+def _score_expr(segment: Segment, i: int, group: str) -> pl.Expr:
+    """The points of one group's criteria that fired, negative points included."""
     terms = [
         pl.when(pl.col(fired_col(i, j))).then(pl.lit(c.points)).otherwise(0)
         for j, c in enumerate(segment.score)
+        if c.group == group
     ]
     return pl.sum_horizontal([pl.lit(0), *terms]).cast(pl.Int64)
+
+
+def _truth(test: Condition | EventCriterion) -> pl.Expr:
+    """A company condition or an event test, as a boolean column."""
+    return test.expr() if isinstance(test, Condition) else test.fired()
+
+
+def reaches(segment: Segment, i: int, tier_ix: int) -> pl.Expr:
+    """Does a company reach segment ``i``'s tier ``tier_ix`` (every threshold it gives)?"""
+    return segment.tiers[tier_ix].reached(
+        pl.col(f"_score{i}"), pl.col(f"_pct{i}"), pl.col(f"_fit{i}"), pl.col(f"_int{i}")
+    )
 
 
 def _first_segment(n_segments: int) -> pl.Expr:
@@ -143,12 +195,13 @@ def included_col(i: int) -> str:
 
 
 def include_col(i: int, k: int) -> str:
-    """Column name of segment ``i``'s include condition ``k`` truth value."""
+    """Column name of segment ``i``'s include condition ``k`` truth value (the signal
+    tests follow the conditions)."""
     return f"_inc{i}_{k}"
 
 
 def exclude_col(i: int, k: int) -> str:
-    """Column name of segment ``i``'s exclude condition ``k`` truth value."""
+    """Column name of segment ``i``'s exclusion ``k`` truth value (``Segment.exclusions``)."""
     return f"_exc{i}_{k}"
 
 
@@ -173,9 +226,9 @@ def evaluate_ids(
     )
     lf = lf.with_columns(
         *(
-            c.expr().alias(include_col(i, k))
+            _truth(c).alias(include_col(i, k))
             for i, s in enumerate(rules.segments)
-            for k, c in enumerate(s.include)
+            for k, c in enumerate([*s.include, *s.include_signals])
         ),
         *(reasons_expr(s, i).alias(f"_reasons{i}") for i, s in enumerate(rules.segments)),
         *(fired_labels_expr(s, i).alias(f"_fired{i}") for i, s in enumerate(rules.segments)),

@@ -1,10 +1,11 @@
 """Tier assignment: ranked accounts fill tiers top-down, overflowing when a tier is full.
 
 Accounts are taken by score descending, then ``company_id`` ascending; each takes the first
-tier whose ``min_score`` it reaches and that still has room. Because thresholds strictly
-descend and accounts arrive in score order, every tier's members form one contiguous run
-of the ranked list, and the listed accounts a prefix of it. So tier boundaries follow from
-a handful of counts, and assignment is one vectorised ``when`` chain, not a loop over rows.
+tier it reaches (every threshold the tier gives) that still has room, and the segment's
+``max_accounts`` stops the list. Taking accounts one at a time is the same as filling the
+tiers one at a time: a tier's seats go to the first accounts, in ranked order, that reach
+it and were not seated higher. So assignment is one vectorised pass per tier (a handful),
+never a loop over rows, and it holds for tiers that do not nest (a fit/intent two-by-two).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from listbuilder.rules.parse import Tier
+from listbuilder.rules.definitions import Tier
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def assign_tiers(
 
     Args:
         ranked: Candidate accounts already sorted by score descending, ``company_id``
-            ascending, with an integer ``score`` column.
+            ascending, with an integer ``score`` column (and ``percent``, ``fit_score``,
+            ``intent_score`` when a tier gives a threshold on them).
         tiers: The segment's tiers, highest first.
         max_accounts: The segment's cap on its whole list, if any.
         pinned: Optional column holding, for accounts held by tier stickiness, the index
@@ -91,20 +93,9 @@ def assign_tiers(
         )
         if max_accounts is not None:
             max_accounts -= held.height
-    reaching = ranked.select(
-        [(pl.col("score") >= t.min_score).sum().alias(str(i)) for i, t in enumerate(tiers)]
-    ).row(0)
-    plans = plan_tiers([int(n) for n in reaching], tiers, max_accounts)
-    listed_n = plans[-1].end if plans else 0
-    position = pl.int_range(pl.len(), dtype=pl.Int32)
-    tier_ix = pl.lit(None, dtype=pl.Int32)
-    for ix in reversed(range(len(plans))):
-        tier_ix = pl.when(position < plans[ix].end).then(pl.lit(ix, pl.Int32)).otherwise(tier_ix)
+    seated = _fill(ranked, tiers, max_accounts)
     listed = pl.concat(
-        [
-            held.with_columns(held=pl.lit(True)),
-            ranked.head(listed_n).with_columns(_tier_ix=tier_ix, held=pl.lit(False)),
-        ],
+        [held.with_columns(held=pl.lit(True)), seated.with_columns(held=pl.lit(False))],
         how="diagonal_relaxed",
     ).sort(
         ["_tier_ix", "score", "company_id"], descending=[False, True, False], maintain_order=True
@@ -116,8 +107,32 @@ def assign_tiers(
     ).drop("_tier_ix")
     sizes = listed["tier"].value_counts()
     size_of = dict(zip(sizes["tier"].to_list(), sizes["count"].to_list(), strict=True))
-    plans = [TierPlan(p.name, p.start, p.start + size_of.get(p.name, 0)) for p in plans]
+    plans, start = [], 0
+    for tier in tiers:
+        plans.append(TierPlan(tier.name, start, start + size_of.get(tier.name, 0)))
+        start = plans[-1].end
     return listed, plans
+
+
+def _reached(tier: Tier) -> pl.Expr:
+    return tier.reached(
+        pl.col("score"), pl.col("percent"), pl.col("fit_score"), pl.col("intent_score")
+    )
+
+
+def _fill(ranked: pl.DataFrame, tiers: tuple[Tier, ...], max_accounts: int | None) -> pl.DataFrame:
+    """The ranked accounts that get a seat, with ``_tier_ix``; tier by tier, in rank order."""
+    frame = ranked.with_columns(_tier_ix=pl.lit(None, pl.Int32))
+    for ix, tier in enumerate(tiers):
+        open_ = _reached(tier) & pl.col("_tier_ix").is_null()
+        take = open_
+        if tier.max_accounts is not None:
+            take = open_ & (open_.cast(pl.Int64).cum_sum() <= tier.max_accounts)
+        frame = frame.with_columns(
+            _tier_ix=pl.when(take).then(pl.lit(ix, pl.Int32)).otherwise(pl.col("_tier_ix"))
+        )
+    seated = frame.filter(pl.col("_tier_ix").is_not_null())
+    return seated.head(max(max_accounts, 0)) if max_accounts is not None else seated
 
 
 def _seat_held(
