@@ -774,15 +774,15 @@ def explain(
     "--threshold",
     default=DEFAULT_THRESHOLD,
     show_default=True,
-    type=click.FloatRange(0, 100),
-    help="A pair scoring at least this is a match.",
+    type=click.FloatRange(0, 1),
+    help="A pair whose match probability is at least this (and no veto stops) is a match.",
 )
 @click.option(
     "--review-threshold",
     default=DEFAULT_REVIEW_THRESHOLD,
     show_default=True,
-    type=click.FloatRange(0, 100),
-    help="Pairs from this score up to the threshold go to review.csv.",
+    type=click.FloatRange(0, 1),
+    help="Pairs from this match probability up go to review.csv, for unmatched accounts.",
 )
 @click.option(
     "--confirmed",
