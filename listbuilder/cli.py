@@ -347,7 +347,8 @@ def export(
     """Write a run's lists in the import formats of ad, outreach and CRM tools.
 
     One file per segment and destination (numbered parts where a destination limits
-    rows or bytes), e.g. core_saas.linkedin.csv, core_saas.domains.txt.
+    rows or bytes), named with the run's as-of date, e.g. core_saas.linkedin.2026-11-01.csv,
+    core_saas.domains.2026-11-01.txt.
     """
     result = export_run(run_dir, destinations, out, segment=segment, tiers=tiers)
     for name in result.files:
@@ -779,15 +780,15 @@ def explain(
     "--threshold",
     default=DEFAULT_THRESHOLD,
     show_default=True,
-    type=click.FloatRange(0, 100),
-    help="A pair scoring at least this is a match.",
+    type=click.FloatRange(0, 1),
+    help="A pair whose match probability is at least this (and no veto stops) is a match.",
 )
 @click.option(
     "--review-threshold",
     default=DEFAULT_REVIEW_THRESHOLD,
     show_default=True,
-    type=click.FloatRange(0, 100),
-    help="Pairs from this score up to the threshold go to review.csv.",
+    type=click.FloatRange(0, 1),
+    help="Pairs from this match probability up go to review.csv, for unmatched accounts.",
 )
 @click.option(
     "--confirmed",
