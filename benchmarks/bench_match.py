@@ -16,7 +16,9 @@ medians:
 - the all-pairs estimate: that run's scoring time per compared pair times every
   company-account pair (1,000,000 x 200,000), i.e. what comparing without blocking
   would have cost at the same speed;
-- precision and recall of matches.csv against the generator's crm_truth.csv.
+- precision and recall of matches.csv against the generator's crm_truth.csv;
+- blocking recall: the share of the true pairs that blocking (or the same domain) puts
+  forward to be compared at all, measured once in this process.
 
 Not part of the test suite: timings belong in a quiet machine's report, not in a
 pass/fail test.
@@ -99,6 +101,36 @@ def accuracy(data: Path, out: Path) -> tuple[float, float]:
     return right / max(matches.height, 1), right / max(truth.height, 1)
 
 
+def blocking_recall(data: Path) -> float:
+    """The share of crm_truth.csv's pairs that the same domain or blocking puts forward."""
+    from listbuilder.match import candidate_pairs, prepare
+    from listbuilder.match.model import MAX_BLOCK_PAIRS
+
+    companies = pl.read_parquet(data / "companies.parquet").select(
+        "company_id", "name", "domain", "country"
+    )
+    crm = pl.read_csv(data / "crm.csv", infer_schema=False)
+    left, right = pl.collect_all([prepare(companies, "company_id"), prepare(crm, "account_id")])
+    same_domain = (
+        left.filter(pl.col("dom").is_not_null())
+        .select(ci="idx", dom="dom")
+        .join(right.select(ai="idx", dom="dom"), on="dom")
+        .select("ci", "ai")
+    )
+    named = pl.col("norm").is_not_null()
+    blocks = candidate_pairs(
+        left.filter(named).lazy(), right.filter(named).lazy(), max_block_pairs=MAX_BLOCK_PAIRS
+    )
+    found = pl.concat([same_domain, blocks.pairs]).unique()
+    truth = (
+        pl.read_csv(data / "crm_truth.csv", infer_schema=False)
+        .drop_nulls("company_id")
+        .join(left.select(ci="idx", company_id="id"), on="company_id")
+        .join(right.select(ai="idx", account_id="id"), on="account_id")
+    )
+    return truth.join(found, on=["ci", "ai"], how="semi").height / max(truth.height, 1)
+
+
 def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
@@ -139,6 +171,7 @@ def main() -> None:
     )
     print(f"pairs saved by blocking      {1 - med['candidate_pairs'] / med['all_pairs']:.4%}")
     print(f"precision / recall           {med['precision']:.4f} / {med['recall']:.4f}")
+    print(f"blocking recall              {blocking_recall(args.data):.4f}")
 
 
 if __name__ == "__main__":

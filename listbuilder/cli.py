@@ -19,6 +19,7 @@ from listbuilder.config import (
     build_settings,
     find_project,
     init_project,
+    profile_events,
     run_with_settings,
 )
 from listbuilder.errors import ListbuilderError
@@ -365,7 +366,8 @@ def export(
     """Write a run's lists in the import formats of ad, outreach and CRM tools.
 
     One file per segment and destination (numbered parts where a destination limits
-    rows or bytes), e.g. core_saas.linkedin.csv, core_saas.domains.txt.
+    rows or bytes), named with the run's as-of date, e.g. core_saas.linkedin.2026-11-01.csv,
+    core_saas.domains.2026-11-01.txt.
     """
     result = export_run(run_dir, destinations, out, segment=segment, tiers=tiers)
     for name in result.files:
@@ -571,6 +573,7 @@ def evidence_inputs(func: F) -> F:
     help="Share of the newest deals (by created date) held out to set tiers and check "
     "the proposed rules; 0 checks on the training deals.",
 )
+@events_option
 @reports_errors
 def profile(
     companies: str,
@@ -582,14 +585,17 @@ def profile(
     out: str,
     min_deals: int,
     holdout: float,
+    events: dict[str, str],
 ) -> None:
     """Compare won with lost deals on every attribute and draft an ICP from the evidence.
 
     For each industry, employee and revenue band, country, funding stage, technology and
     signal (as of each deal's created date): won, lost, win rate with a 95% Wilson
-    interval and lift over the overall win rate. Writes the table, a one-page ICP draft
-    and proposed_rules.toml, a rules file `build` accepts, every line commented with
-    the figure it came from.
+    interval and lift over the overall win rate. Every event table (--events, or the
+    project file's [inputs.events] when --companies is the project's) is tested too: any
+    event in 30 and 90 days, or for measurements (employees) growth of 20% in 180 days.
+    Writes the table, a one-page ICP draft and proposed_rules.toml, a rules file `build`
+    accepts, every line commented with the figure it came from.
     """
     result = run_profile(
         companies_path=companies,
@@ -601,6 +607,7 @@ def profile(
         min_deals=min_deals,
         holdout=holdout,
         matches=matches,
+        events_paths=profile_events(find_project(None, Path.cwd()), companies, events),
     )
     click.echo(format_profile(result))
     click.echo(f"wrote {out}/")
@@ -792,15 +799,15 @@ def explain(
     "--threshold",
     default=DEFAULT_THRESHOLD,
     show_default=True,
-    type=click.FloatRange(0, 100),
-    help="A pair scoring at least this is a match.",
+    type=click.FloatRange(0, 1),
+    help="A pair whose match probability is at least this (and no veto stops) is a match.",
 )
 @click.option(
     "--review-threshold",
     default=DEFAULT_REVIEW_THRESHOLD,
     show_default=True,
-    type=click.FloatRange(0, 100),
-    help="Pairs from this score up to the threshold go to review.csv.",
+    type=click.FloatRange(0, 1),
+    help="Pairs from this match probability up go to review.csv, for unmatched accounts.",
 )
 @click.option(
     "--confirmed",

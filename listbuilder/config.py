@@ -381,6 +381,29 @@ def build_settings(
     )
 
 
+def profile_events(
+    project: Project | None, companies: str, events: dict[str, str] | None
+) -> dict[str, str]:
+    """The event tables ``profile`` reads: the project's ``[inputs.events]`` when
+    ``companies`` is the project's companies file, with ``--events`` of the same name
+    replacing them. Another companies file makes the project's tables about other
+    companies, so then only ``--events`` count.
+    """
+    tables: dict[str, str] = {}
+    theirs = project.inputs.get("companies") if project is not None else None
+    if project is not None and theirs is not None and _same_file(theirs, companies):
+        tables = {k: str(v) for k, v in project.events.items()}
+    tables.update(events or {})
+    return tables
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
 def _one_source_per_table(
     inputs: dict[str, str], given: dict[str, str], tables: dict[str, str]
 ) -> None:

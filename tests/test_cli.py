@@ -250,11 +250,30 @@ def test_corrupt_and_empty_files(ready: Workspace) -> None:
     )
 
 
-def test_values_that_cannot_be_read_fail_cleanly(ready: Workspace) -> None:
+def test_values_that_cannot_be_read_are_counted_not_fatal(ready: Workspace) -> None:
     bad = ready.root / "bad_jobs.csv"
-    bad.write_text("company_id,posted_date\na,last tuesday\n", encoding="utf-8")
+    bad.write_text("company_id,posted_date\na,last tuesday\na,2026-10-30\n", encoding="utf-8")
+    result = invoke(build_args(ready, **{"--jobs": str(bad)}))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"warning: jobs input {bad}: 1 value of `posted_date` could not be read and is "
+        "treated as empty, e.g. 'last tuesday'"
+    )
+    summary = json.loads((ready.out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["inputs"]["jobs"]["bad_values"] == {"posted_date": 1}
+
+
+def test_values_that_cannot_be_read_fail_cleanly(ready: Workspace) -> None:
+    # An extra column's type is guessed from the first 10,000 rows; a later value of
+    # another type fails the run, cleanly.
+    bad = ready.root / "bad_companies.csv"
+    rows = "".join(f"c{i},C,c{i}.example,US,500,{i}\n" for i in range(10_001))
+    bad.write_text(
+        f"company_id,name,domain,country,employees,owner\n{rows}z,Z,z.example,US,500,x\n",
+        encoding="utf-8",
+    )
     assert_cli_error(
-        run_failing(ready, **{"--jobs": str(bad)}),
+        run_failing(ready, **{"--companies": str(bad)}),
         1,
         "could not process the input data: ",
         prefix=True,

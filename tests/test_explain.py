@@ -222,7 +222,9 @@ def test_cli_text_for_each_outcome(inputs: dict[str, Path]) -> None:
     )
     suppressed = invoke(["explain", "C3", *cli_args(inputs)]).stdout
     assert "segment core: qualifies with score 2" in suppressed
-    assert "status customer, by domain, score 100 -> suppresses" in suppressed
+    assert "status customer, by domain, match probability 1.0000 -> suppresses" in suppressed
+    # The model's evidence, field by field, as matches.csv shows it.
+    assert "evidence: prior " in suppressed and "domain same +" in suppressed
     small = invoke(["explain", "https://www.smallco.com/about", *cli_args(inputs)]).stdout
     assert "      0 mid size (not met; worth +2): employees between 50 and 500" in small
     assert "    [no ] country is one of US (country: GB)  <- fails" in small

@@ -40,13 +40,14 @@ def test_export_writes_the_files_and_reports_warnings_on_stderr(run_dir: Path, t
     )
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"wrote {out / 'saas.linkedin.csv'} (2 rows)\nwrote {out / 'saas.domains.txt'} (2 rows)\n"
+        f"wrote {out / 'saas.linkedin.2026-11-01.csv'} (2 rows)\n"
+        f"wrote {out / 'saas.domains.2026-11-01.txt'} (2 rows)\n"
     )
     assert result.stderr == (
-        "warning: saas.linkedin: 2 companies; LinkedIn recommends at least 1,000 companies, "
-        "and an audience with fewer than 300 matched companies does not serve\n"
+        "warning: saas.linkedin: 2 companies; LinkedIn will refuse this file: a company list "
+        "needs at least 300 companies\n"
     )
-    assert (out / "saas.domains.txt").read_text() == "alpha.com\nbeta.io\n"
+    assert (out / "saas.domains.2026-11-01.txt").read_text() == "alpha.com\nbeta.io\n"
 
 
 def test_export_one_segment(run_dir: Path, tmp_path: Path):
@@ -58,7 +59,7 @@ def test_export_one_segment(run_dir: Path, tmp_path: Path):
     assert sorted(p.name for p in out.iterdir()) == [
         ".listbuilder.json",
         "export.json",
-        "saas.apollo.csv",
+        "saas.apollo.2026-11-01.csv",
     ]
 
 
@@ -149,17 +150,20 @@ def test_build_writes_the_projects_exports_into_the_run(project: Path):
     assert result.exit_code == 0, result.output
     run = project.parent / "out" / "2026-11"
     assert f"exports: 2 files in {run / 'exports'}/\n" in result.stdout
-    assert "  saas.linkedin.csv\n  saas.domains.txt\n" in result.stdout
-    assert "warning: saas.linkedin: 2 companies; LinkedIn recommends" in result.stderr
+    assert "  saas.linkedin.2026-11-01.csv\n  saas.domains.2026-11-01.txt\n" in result.stdout
+    assert "warning: saas.linkedin: 2 companies; LinkedIn will refuse this" in result.stderr
     assert sorted(p.name for p in (run / "exports").iterdir()) == [
         ".listbuilder.json",
         "export.json",
-        "saas.domains.txt",
-        "saas.linkedin.csv",
+        "saas.domains.2026-11-01.txt",
+        "saas.linkedin.2026-11-01.csv",
     ]
-    assert (run / "exports" / "saas.domains.txt").read_text() == "alpha.com\nbeta.io\n"
+    assert (run / "exports" / "saas.domains.2026-11-01.txt").read_text() == "alpha.com\nbeta.io\n"
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["exports"]["files"] == ["saas.linkedin.csv", "saas.domains.txt"]
+    assert summary["exports"]["files"] == [
+        "saas.linkedin.2026-11-01.csv",
+        "saas.domains.2026-11-01.txt",
+    ]
     # The same bytes as `listbuilder export` makes from the finished run.
     out = project.parent / "again"
     again = invoke(
@@ -194,3 +198,15 @@ def test_an_unknown_destination_in_the_project_file_names_its_key(project: Path)
     assert result.exit_code == 2
     assert "exports.to: unknown destination 'fax'; valid destinations are" in result.stderr
     assert not (project.parent / "out").exists()
+
+
+def test_the_report_says_linkedin_will_refuse_a_short_list(project: Path):
+    result = invoke(["--quiet", "build", "--config", str(project)])
+    assert result.exit_code == 0, result.output
+    report = (project.parent / "out" / "2026-11" / "report.html").read_text(encoding="utf-8")
+    section = report[report.index('<section class="warnings"') :]
+    section = section[: section.index("</section>")]
+    assert (
+        "<li>saas.linkedin: 2 companies; LinkedIn will refuse this file: a company list needs "
+        "at least 300 companies</li>"
+    ) in section

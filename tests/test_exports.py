@@ -22,6 +22,8 @@ import io
 import itertools
 import json
 import re
+import sys
+import unicodedata
 from pathlib import Path
 
 import polars as pl
@@ -31,6 +33,7 @@ from hypothesis import strategies as st
 
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.outputs import (
+    FORMULA_LOOKALIKES,
     FORMULA_PREFIXES,
     REGISTRY,
     Column,
@@ -232,17 +235,19 @@ def test_each_destination_writes_its_documented_header(
     run_dir: Path, tmp_path: Path, name: str
 ) -> None:
     result = export_run(run_dir, [name], tmp_path / "x")
-    assert result.files == (f"saas.{name}.csv",)
+    assert result.files == (f"saas.{name}.2026-11-01.csv",)
     assert REGISTRY[name].headers == DOCUMENTED_HEADERS[name]
-    assert read_rows(tmp_path / "x" / f"saas.{name}.csv")[0] == DOCUMENTED_HEADERS[name]
+    assert read_rows(tmp_path / "x" / f"saas.{name}.2026-11-01.csv")[0] == DOCUMENTED_HEADERS[name]
 
 
 def test_documented_limits():
     assert REGISTRY["linkedin"].max_rows == 300_000
-    assert REGISTRY["linkedin"].max_bytes == 20 * 1024 * 1024
+    # "20 MB" in both tools' pages: 20,000,000 bytes, not 20 MiB.
+    assert REGISTRY["linkedin"].max_bytes == 20_000_000
     assert REGISTRY["linkedin"].min_rows_warning == 1_000
+    assert REGISTRY["linkedin"].min_rows == 300
     assert REGISTRY["hubspot"].max_rows == 1_048_576
-    assert REGISTRY["hubspot"].max_bytes == 20 * 1024 * 1024
+    assert REGISTRY["hubspot"].max_bytes == 20_000_000
     assert REGISTRY["apollo"].max_rows == 10_000
     for name in ("salesforce", "outreach", "salesloft", "domains"):
         assert REGISTRY[name].max_rows is None
@@ -251,7 +256,7 @@ def test_documented_limits():
 
 def test_csv_is_utf8_rfc4180_with_crlf_and_no_bom(run_dir: Path, tmp_path: Path):
     export_run(run_dir, ["outreach"], tmp_path / "x")
-    raw = (tmp_path / "x" / "saas.outreach.csv").read_bytes()
+    raw = (tmp_path / "x" / "saas.outreach.2026-11-01.csv").read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf")
     lines = raw.split(b"\r\n")
     assert lines[-1] == b"" and len(lines) == 1 + 5 + 1  # header, five rows, final CRLF
@@ -266,20 +271,20 @@ def test_csv_is_utf8_rfc4180_with_crlf_and_no_bom(run_dir: Path, tmp_path: Path)
 
 def test_rows_in_rank_order_with_one_tag_and_the_company_id(run_dir: Path, tmp_path: Path):
     export_run(run_dir, ["outreach"], tmp_path / "x")
-    path = tmp_path / "x" / "saas.outreach.csv"
+    path = tmp_path / "x" / "saas.outreach.2026-11-01.csv"
     assert column(path, "Custom ID") == ["c1", "c2", "c3", "c4", "c5"]
     assert column(path, "Tags") == ["saas - Tier 1"] * 2 + ["saas - Tier 2"] * 3
     # Registrable domain, website built from it; c4 has no domain but Outreach needs none.
     assert column(path, "Domain") == ["alpha.com", "beta.io", "gamma.com", "", "eps.co.uk"]
     assert column(path, "Website URL")[0] == "https://alpha.com"
-    # Country codes: upper-cased and trimmed; "USA" is no ISO alpha-2 code, so blank.
-    assert column(path, "Locality") == ["US", "GB", "US", "", "GB"]
+    # Country codes: the input's "USA" was read as the ISO code US.
+    assert column(path, "Locality") == ["US", "GB", "US", "US", "GB"]
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED_HEADERS))
 def test_formula_cells_are_neutralised_in_every_csv(run_dir: Path, tmp_path: Path, name: str):
     export_run(run_dir, [name], tmp_path / "x")
-    path = tmp_path / "x" / f"saas.{name}.csv"
+    path = tmp_path / "x" / f"saas.{name}.2026-11-01.csv"
     for row in read_rows(path)[1:]:
         for cell in row:
             # Only a number may start with "-": spreadsheets read it as a number.
@@ -292,7 +297,7 @@ def test_formula_cells_are_neutralised_in_every_csv(run_dir: Path, tmp_path: Pat
 
 def test_numbers_stay_numbers_rounded_to_whole_units(run_dir: Path, tmp_path: Path):
     export_run(run_dir, ["apollo"], tmp_path / "x")
-    path = tmp_path / "x" / "saas.apollo.csv"
+    path = tmp_path / "x" / "saas.apollo.2026-11-01.csv"
     # c1's revenue is negative: a number, not a formula, so it is written as is.
     assert column(path, "Annual Revenue") == ["-1", "2000000", "", "3", "5"]
     assert column(path, "# Employees") == ["500", "200", "150", "10", "20"]
@@ -311,14 +316,14 @@ def test_text_in_a_number_column_is_neutralised_as_text(
     )
     monkeypatch.setitem(REGISTRY, "odd", odd)
     export_run(run_dir, ["odd"], tmp_path / "x")
-    assert column(tmp_path / "x" / "saas.odd.csv", "count")[0] == "'" + HYPERLINK
+    assert column(tmp_path / "x" / "saas.odd.2026-11-01.csv", "count")[0] == "'" + HYPERLINK
 
 
 def test_hubspot_marks_target_accounts_with_icp_tiers_one_row_per_domain(
     run_dir: Path, tmp_path: Path
 ):
     result = export_run(run_dir, ["hubspot"], tmp_path / "x")
-    path = tmp_path / "x" / "saas.hubspot.csv"
+    path = tmp_path / "x" / "saas.hubspot.2026-11-01.csv"
     # c4 has no domain: left out.
     assert column(path, "Company Domain Name") == ["alpha.com", "beta.io", "gamma.com", "eps.co.uk"]
     assert column(path, "Ideal Customer Profile Tier") == ["tier_1", "tier_1", "tier_2", "tier_2"]
@@ -336,13 +341,13 @@ def test_a_list_holding_one_domain_twice_exports_it_once(run_dir: Path, tmp_path
     )
     pl.concat([listed, twin]).write_parquet(path)
     result = export_run(run_dir, ["hubspot", "domains"], tmp_path / "x")
-    assert column(tmp_path / "x" / "saas.hubspot.csv", "Company Domain Name") == [
+    assert column(tmp_path / "x" / "saas.hubspot.2026-11-01.csv", "Company Domain Name") == [
         "alpha.com",
         "beta.io",
         "gamma.com",
         "eps.co.uk",
     ]
-    assert (tmp_path / "x" / "saas.domains.txt").read_text() == (
+    assert (tmp_path / "x" / "saas.domains.2026-11-01.txt").read_text() == (
         "alpha.com\nbeta.io\ngamma.com\neps.co.uk\n"
     )
     assert (
@@ -371,13 +376,13 @@ def test_tiers_past_a_tools_vocabulary_take_its_last_value(ws: Workspace, tmp_pa
     ws.build()
     assert ws.listed("s")["tier"].to_list() == ["T1", "T2", "T3", "T4"]
     export_run(ws.out, ["hubspot", "salesforce"], tmp_path / "x")
-    assert column(tmp_path / "x" / "s.hubspot.csv", "Ideal Customer Profile Tier") == [
+    assert column(tmp_path / "x" / "s.hubspot.2026-11-01.csv", "Ideal Customer Profile Tier") == [
         "tier_1",
         "tier_2",
         "tier_3",
         "tier_3",
     ]
-    assert column(tmp_path / "x" / "s.salesforce.csv", "Rating") == [
+    assert column(tmp_path / "x" / "s.salesforce.2026-11-01.csv", "Rating") == [
         "Hot",
         "Warm",
         "Cold",
@@ -389,12 +394,12 @@ def test_salesforce_carries_the_id_only_of_accounts_already_in_salesforce(
     run_dir: Path, tmp_path: Path
 ):
     result = export_run(run_dir, ["salesforce"], tmp_path / "x")
-    path = tmp_path / "x" / "saas.salesforce.csv"
+    path = tmp_path / "x" / "saas.salesforce.2026-11-01.csv"
     # Beta matched a Salesforce Account: an update. Eps matched a CRM id Salesforce
     # cannot take: an insert, with a warning. The rest are not in the CRM: inserts.
     assert column(path, "Id") == ["", "001A0000001abcD", "", "", ""]
     assert column(path, "Rating") == ["Hot", "Hot", "Warm", "Warm", "Warm"]
-    assert column(path, "BillingCountryCode") == ["US", "GB", "US", "", "GB"]
+    assert column(path, "BillingCountryCode") == ["US", "GB", "US", "US", "GB"]
     assert result.warnings == (
         "saas.salesforce: 1 account with a CRM id that is not a Salesforce Account Id "
         "(e.g. 'hs-42') written without Id: an upsert inserts them",
@@ -403,16 +408,16 @@ def test_salesforce_carries_the_id_only_of_accounts_already_in_salesforce(
 
 def test_salesloft_needs_a_domain_and_carries_the_crm_id(run_dir: Path, tmp_path: Path):
     export_run(run_dir, ["salesloft"], tmp_path / "x")
-    path = tmp_path / "x" / "saas.salesloft.csv"
+    path = tmp_path / "x" / "saas.salesloft.2026-11-01.csv"
     assert column(path, "Domain") == ["alpha.com", "beta.io", "gamma.com", "eps.co.uk"]
     assert column(path, "CRM ID") == ["", "001A0000001abcD", "", "hs-42"]
 
 
 def test_domains_are_registrable_unique_and_plain(run_dir: Path, tmp_path: Path):
     result = export_run(run_dir, ["domains"], tmp_path / "x")
-    raw = (tmp_path / "x" / "saas.domains.txt").read_bytes()
+    raw = (tmp_path / "x" / "saas.domains.2026-11-01.txt").read_bytes()
     assert raw == b"alpha.com\nbeta.io\ngamma.com\neps.co.uk\n"
-    assert result.rows == {"saas.domains.txt": 4}
+    assert result.rows == {"saas.domains.2026-11-01.txt": 4}
 
 
 def test_only_host_names_become_domains_one_line_per_registrable_domain(
@@ -435,21 +440,22 @@ def test_only_host_names_become_domains_one_line_per_registrable_domain(
     )
     ws.build()
     result = export_run(ws.out, ["domains", "linkedin"], tmp_path / "x")
-    domains = (tmp_path / "x" / "s.domains.txt").read_text(encoding="utf-8").splitlines()
+    domains = (tmp_path / "x" / "s.domains.2026-11-01.txt").read_text(encoding="utf-8").splitlines()
     # An internationalised domain is kept (as Unicode, or as punycode if normalised so).
     assert domains[0] in ("münchen.de", "xn--mnchen-3ya.de")
     assert domains[1:] == ["ok-example.com"]
     assert result.warnings[0] == "s.domains: 2 accounts left out: no valid domain"
     assert not any("same domain" in w for w in result.warnings)
-    assert column(tmp_path / "x" / "s.linkedin.csv", "companyemaildomain")[:2] == ["", ""]
+    linkedin = tmp_path / "x" / "s.linkedin.2026-11-01.csv"
+    assert column(linkedin, "companyemaildomain")[:2] == ["", ""]
 
 
-def test_linkedin_warns_under_a_thousand_and_splits_at_its_row_limit(
+def test_linkedin_says_it_will_refuse_under_300_and_splits_at_its_row_limit(
     run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setitem(REGISTRY, "linkedin", dataclasses.replace(REGISTRY["linkedin"], max_rows=2))
     result = export_run(run_dir, ["linkedin"], tmp_path / "x")
-    assert result.files == tuple(f"saas.linkedin.part{k}.csv" for k in (1, 2, 3))
+    assert result.files == tuple(f"saas.linkedin.2026-11-01.part{k}.csv" for k in (1, 2, 3))
     parts = [read_rows(tmp_path / "x" / f) for f in result.files]
     assert all(p[0] == DOCUMENTED_HEADERS["linkedin"] for p in parts)
     assert [len(p) - 1 for p in parts] == [2, 2, 1]
@@ -461,16 +467,28 @@ def test_linkedin_warns_under_a_thousand_and_splits_at_its_row_limit(
         "'@Eps",
     ]
     assert result.warnings == (
+        "saas.linkedin: 5 companies; LinkedIn will refuse this file: a company list needs at "
+        "least 300 companies",
+    )
+
+
+def test_linkedin_warns_from_its_minimum_up_to_a_thousand(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The five-row list stands for one of 300 to 999 companies: the minimum scaled down.
+    monkeypatch.setitem(REGISTRY, "linkedin", dataclasses.replace(REGISTRY["linkedin"], min_rows=5))
+    result = export_run(run_dir, ["linkedin"], tmp_path / "x")
+    assert result.warnings == (
         "saas.linkedin: 5 companies; LinkedIn recommends at least 1,000 companies, and an "
         "audience with fewer than 300 matched companies does not serve",
     )
 
 
-# The Salesforce file's header takes 84 bytes and its records 86, 66, 48, 31 and 48 (CRLF
-# included), 363 bytes in all; the rows per part below follow from those sizes by hand.
+# The Salesforce file's header takes 84 bytes and its records 86, 66, 48, 33 and 48 (CRLF
+# included), 365 bytes in all; the rows per part below follow from those sizes by hand.
 @pytest.mark.parametrize(
     ("limit", "rows_per_part"),
-    [(170, [1, 1, 2, 1]), (200, [1, 2, 2]), (250, [2, 3]), (362, [4, 1]), (363, [5])],
+    [(170, [1, 1, 2, 1]), (200, [1, 2, 2]), (250, [2, 3]), (364, [4, 1]), (365, [5])],
 )
 def test_byte_limit_parts_are_full_and_never_over_it(
     run_dir: Path,
@@ -500,7 +518,7 @@ def test_byte_limit_parts_are_full_and_never_over_it(
         "'@Eps",
     ]
     if len(blobs) == 1:
-        assert result.files == ("saas.salesforce.csv",)
+        assert result.files == ("saas.salesforce.2026-11-01.csv",)
 
 
 def test_a_record_larger_than_the_byte_limit_is_an_error(
@@ -535,8 +553,9 @@ def test_parts_cover_every_row_in_order_within_both_limits(
 
 def test_segment_and_tier_filters(run_dir: Path, tmp_path: Path):
     result = export_run(run_dir, ["outreach"], tmp_path / "x", segment="saas", tiers=["Tier 2"])
-    assert column(tmp_path / "x" / "saas.outreach.csv", "Custom ID") == ["c3", "c4", "c5"]
-    assert result.rows == {"saas.outreach.csv": 3}
+    path = tmp_path / "x" / "saas.outreach.2026-11-01.csv"
+    assert column(path, "Custom ID") == ["c3", "c4", "c5"]
+    assert result.rows == {"saas.outreach.2026-11-01.csv": 3}
 
 
 def test_exports_are_byte_identical_for_the_same_run(run_dir: Path, tmp_path: Path):
@@ -552,8 +571,8 @@ def test_manifest_records_files_rows_and_checksums(run_dir: Path, tmp_path: Path
     assert manifest["destinations"] == ["linkedin", "domains"]
     assert manifest["tiers"] == ["Tier 1"]
     assert [(f["name"], f["rows"]) for f in manifest["files"]] == [
-        ("saas.linkedin.csv", 2),
-        ("saas.domains.txt", 2),
+        ("saas.linkedin.2026-11-01.csv", 2),
+        ("saas.domains.2026-11-01.txt", 2),
     ]
     assert all(len(f["sha256"]) == 64 for f in manifest["files"])
 
@@ -567,11 +586,11 @@ def test_an_empty_list_gets_a_header_only_file(tmp_path: Path):
     columns = ("segment", "tier", "company_id", "name", "domain", "crm_account_id")
     pl.DataFrame(schema=dict.fromkeys(columns, pl.String)).write_parquet(run / "s.parquet")
     result = export_run(run, ["linkedin", "domains"], tmp_path / "x")
-    assert (tmp_path / "x" / "s.linkedin.csv").read_bytes() == (
+    assert (tmp_path / "x" / "s.linkedin.2026-11-01.csv").read_bytes() == (
         ",".join(DOCUMENTED_HEADERS["linkedin"]).encode() + b"\r\n"
     )
-    assert (tmp_path / "x" / "s.domains.txt").read_bytes() == b""
-    assert result.warnings[0].startswith("s.linkedin: 0 companies; LinkedIn recommends")
+    assert (tmp_path / "x" / "s.domains.2026-11-01.txt").read_bytes() == b""
+    assert result.warnings[0].startswith("s.linkedin: 0 companies; LinkedIn will refuse this")
 
 
 def test_unknown_names_are_errors_that_list_the_known_ones(run_dir: Path, tmp_path: Path):
@@ -626,7 +645,7 @@ def test_a_malformed_summary_is_an_error_naming_the_key(
 
 def test_a_list_without_the_columns_exports_read_is_an_error(tmp_path: Path):
     (tmp_path / "summary.json").write_text(
-        json.dumps({"segments": [{"name": "s", "tiers": {"T": 1}}]})
+        json.dumps({"as_of": "2026-11-01", "segments": [{"name": "s", "tiers": {"T": 1}}]})
     )
     pl.DataFrame({"name": ["a"], "tier": ["T"]}).write_parquet(tmp_path / "s.parquet")
     with pytest.raises(DataError) as caught:
@@ -668,7 +687,7 @@ def test_an_earlier_export_is_replaced_whole(run_dir: Path, tmp_path: Path):
     assert sorted(p.name for p in out.iterdir()) == [
         ".listbuilder.json",
         "export.json",
-        "saas.apollo.csv",
+        "saas.apollo.2026-11-01.csv",
     ]
 
 
@@ -688,7 +707,11 @@ def test_write_exports_writes_into_an_existing_directory(run_dir: Path, tmp_path
     out.mkdir()
     (out / "keep.txt").write_text("x")
     write_exports(run_dir, ["domains"], out)
-    assert sorted(p.name for p in out.iterdir()) == ["export.json", "keep.txt", "saas.domains.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "export.json",
+        "keep.txt",
+        "saas.domains.2026-11-01.txt",
+    ]
 
 
 def test_a_users_destination_registers_like_the_built_ins(
@@ -706,7 +729,7 @@ def test_a_users_destination_registers_like_the_built_ins(
     )
     assert "crm-ids" in exports.destination_names()
     export_run(run_dir, ["crm-ids"], tmp_path / "x")
-    assert read_rows(tmp_path / "x" / "saas.crm-ids.csv") == [
+    assert read_rows(tmp_path / "x" / "saas.crm-ids.2026-11-01.csv") == [
         ["account", "tier"],
         ["001A0000001abcD", "Tier 1"],
         ["hs-42", "Tier 2"],
@@ -741,3 +764,156 @@ def test_records_parse_back_exactly_and_their_sizes_add_up(rows: list[tuple[str 
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
     assert parsed == [["a, b", 'c"d'], *([r[0] or "", r[1]] for r in rows)]
     assert len(data) == len(header.encode()) + 2 + int(record_sizes(records).sum())
+
+
+# --- what each tool refuses ---------------------------------------------------------------
+
+
+def hand_run(tmp_path: Path, listed: pl.DataFrame, as_of: str = "2026-11-01") -> Path:
+    """A run directory holding one segment ``s`` whose list is ``listed``."""
+    run = tmp_path / "run"
+    run.mkdir()
+    tiers = dict.fromkeys(listed["tier"].unique(maintain_order=True).to_list(), 0)
+    (run / "summary.json").write_text(
+        json.dumps({"as_of": as_of, "segments": [{"name": "s", "tiers": tiers}]})
+    )
+    listed.with_columns(segment=pl.lit("s"), crm_account_id=pl.lit(None, pl.String)).write_parquet(
+        run / "s.parquet"
+    )
+    return run
+
+
+def test_salesloft_leaves_out_accounts_without_a_name_and_counts_them(tmp_path: Path):
+    listed = pl.DataFrame(
+        {
+            "tier": ["T1"] * 4,
+            "company_id": ["a", "b", "c", "d"],
+            "name": ["Acme", None, "   ", "Delta"],
+            "domain": ["acme.com", "b.com", "c.com", "delta.com"],
+        }
+    )
+    result = export_run(hand_run(tmp_path, listed), ["salesloft"], tmp_path / "x")
+    path = tmp_path / "x" / "s.salesloft.2026-11-01.csv"
+    assert column(path, "Account Name") == ["Acme", "Delta"]
+    assert column(path, "Domain") == ["acme.com", "delta.com"]
+    assert result.warnings == (
+        "s.salesloft: 2 accounts left out: no Account Name, which the tool requires on every "
+        "row (e.g. company_id 'b')",
+    )
+
+
+def test_salesforce_leaves_out_names_over_255_characters_and_reports_them(tmp_path: Path):
+    listed = pl.DataFrame(
+        {
+            "tier": ["T1"] * 4,
+            "company_id": ["a", "b", "c", "d"],
+            "name": ["x" * 255, "y" * 256, "Ünïcødé " * 32, "Delta"],
+            "domain": ["a.com", "b.com", "c.com", "d.com"],
+        }
+    )
+    assert len("Ünïcødé " * 32) == 256  # characters, though more bytes
+    result = export_run(hand_run(tmp_path, listed), ["salesforce"], tmp_path / "x")
+    path = tmp_path / "x" / "s.salesforce.2026-11-01.csv"
+    assert column(path, "Name") == ["x" * 255, "Delta"]
+    assert result.warnings == (
+        "s.salesforce: 2 accounts left out: Name longer than the tool's 255 characters (e.g. "
+        "company_id 'b'); they stay in the run's lists",
+    )
+    # Nothing is lost from the run itself.
+    assert pl.read_parquet(tmp_path / "run" / "s.parquet").height == 4
+
+
+def test_a_file_limit_in_mb_is_in_millions_of_bytes(tmp_path: Path):
+    # 95,000 rows of about 216 bytes: about 20.5 MB, under 20 MiB, so two HubSpot files.
+    n = 95_000
+    listed = pl.DataFrame(
+        {
+            "tier": ["T1"] * n,
+            "company_id": [f"c{i}" for i in range(n)],
+            "name": [f"{i:06d}" + "n" * 180 for i in range(n)],
+            "domain": [f"c{i}.com" for i in range(n)],
+        }
+    )
+    result = export_run(hand_run(tmp_path, listed), ["hubspot"], tmp_path / "x")
+    sizes = [(tmp_path / "x" / f).stat().st_size for f in result.files]
+    assert 20_000_000 < sum(sizes) < 20 * 1024 * 1024
+    assert result.files == tuple(f"s.hubspot.2026-11-01.part{k}.csv" for k in (1, 2))
+    assert all(size <= 20_000_000 for size in sizes)
+    assert sum(result.rows.values()) == n
+
+
+def test_file_names_carry_the_runs_date_so_months_do_not_mix(tmp_path: Path):
+    listed = pl.DataFrame(
+        {"tier": ["T1"], "company_id": ["a"], "name": ["Acme"], "domain": ["acme.com"]}
+    )
+    run = hand_run(tmp_path, listed, as_of="2026-10-01")
+    assert export_run(run, ["domains", "apollo"], tmp_path / "x").files == (
+        "s.domains.2026-10-01.txt",
+        "s.apollo.2026-10-01.csv",
+    )
+    summary = json.loads((run / "summary.json").read_text())
+    for bad in (None, "last month", "2026-10-01/../x"):
+        (run / "summary.json").write_text(json.dumps({**summary, "as_of": bad}))
+        with pytest.raises(DataError) as caught:
+            export_run(run, ["domains"], tmp_path / "y")
+        assert str(caught.value) == (
+            f"{run / 'summary.json'}: key `as_of`: expected the run's date (YYYY-MM-DD), "
+            f"got {bad!r}"
+        )
+
+
+# --- the formula neutraliser ----------------------------------------------------------------
+
+
+def test_the_lookalikes_are_every_character_that_folds_to_a_formula_starter():
+    starters = {"=", "+", "-", "@"}
+    folding = {
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if chr(c) not in starters and unicodedata.normalize("NFKC", chr(c)) in starters
+    }
+    assert set(FORMULA_LOOKALIKES) == folding
+
+
+def _first_seen(cell: str) -> str:
+    """The first character a lenient spreadsheet acts on: it skips white space, control
+    and invisible format characters, and folds compatibility forms (NFKC)."""
+    for ch in cell:
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf"):
+            continue
+        return unicodedata.normalize("NFKC", ch)[:1]
+    return ""
+
+
+_FILLER = st.sampled_from([" ", "\u00a0", "\u3000", "\x00", "\u200b", "\ufeff", "\n", "\t"])
+_STARTER = st.sampled_from([*"=+-@", *FORMULA_LOOKALIKES, "\x00", "\t", "\r"])
+
+
+@given(
+    st.one_of(
+        st.text(max_size=20),
+        st.builds(
+            lambda pad, start, rest: "".join(pad) + start + rest,
+            st.lists(_FILLER, max_size=4),
+            _STARTER,
+            st.text(max_size=10),
+        ),
+    )
+)
+def test_no_neutralised_cell_starts_a_formula_and_nothing_else_changes(value: str):
+    out = pl.select(neutralise(pl.lit(value, dtype=pl.String))).item()
+    # Only ever a quote in front: the value itself is never altered.
+    assert out in (value, "'" + value)
+    # Whatever a spreadsheet skips or folds, what it then reads is no formula starter.
+    assert _first_seen(out) not in ("=", "+", "-", "@")
+    # Ordinary values are left alone.
+    if value[:1].isalnum():
+        assert out == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\x00=1+1", "\x00", " =1+1", "\u00a0\u00a0@SUM(A1)", "\uff1d1+1", "\uff0bcmd", "\uff20x"],
+)
+def test_hidden_and_full_width_formula_starts_are_neutralised(value: str):
+    assert pl.select(neutralise(pl.lit(value, dtype=pl.String))).item() == "'" + value

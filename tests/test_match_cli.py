@@ -48,7 +48,7 @@ def match_args(root: Path, out: Path, *extra: str, crm: Path | None = None) -> l
 def ready(tmp_path: Path) -> Path:
     """Valid inputs, and a run directory from an earlier run that must survive failures."""
     write_inputs(tmp_path)
-    earlier = invoke(match_args(tmp_path, tmp_path / "out", "--threshold", "99"))
+    earlier = invoke(match_args(tmp_path, tmp_path / "out", "--threshold", "0.9999"))
     assert earlier.exit_code == 0, earlier.output
     return tmp_path
 
@@ -59,8 +59,8 @@ def test_match_writes_matches_review_duplicates_and_summary(ready: Path) -> None
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "matched 2 of 5 CRM accounts (domain 1, fuzzy 1)",
-        "unmatched: 3, of which 1 have candidates to review (1 pairs in review.csv)",
-        "compared 3 candidate pairs of 20 possible",
+        "unmatched: 3, of which 2 have candidates to review (2 pairs in review.csv)",
+        "compared 4 candidate pairs of 20 possible",
         "companies sharing a domain with another: 1 (duplicates.csv)",
         "skipped: crm empty names 1, crm unusable domains 1",
         f"wrote {out}/",
@@ -74,35 +74,41 @@ def test_match_writes_matches_review_duplicates_and_summary(ready: Path) -> None
     ]
     matches = pl.read_csv(out / "matches.csv", infer_schema=False)
     assert matches.columns == [
-        "company_id", "account_id", "method", "score",
+        "company_id", "account_id", "method", "score", "weight", "evidence",
         "company_name", "crm_name", "company_domain", "crm_domain",
     ]  # fmt: skip
     assert matches.select("company_id", "account_id", "method").rows() == [
         ("C1", "A1", "domain"),
         ("C2", "A2", "fuzzy"),
     ]
-    assert matches.row(0) == (
-        "C1", "A1", "domain", "100.0", "ACME, Inc.", "Acme Incorporated",
-        "https://www.acme.com/about", "acme.com",
+    # The companies file's URL is read as its host name, as every plain file's domain is.
+    row = matches.row(0, named=True)
+    assert float(row["score"]) >= 0.99
+    assert "domain same +" in row["evidence"] and "name exact +" in row["evidence"]
+    assert (row["company_name"], row["crm_name"], row["company_domain"], row["crm_domain"]) == (
+        "ACME, Inc.", "Acme Incorporated", "acme.com", "acme.com",
     )  # fmt: skip
     review = pl.read_csv(out / "review.csv", infer_schema=False)
     assert review.columns == [*matches.columns, "rank", "decision"]
-    assert review.select("company_id", "account_id", "method", "rank", "decision").rows() == [
-        ("C3", "A3", "acronym", "1", None)
-    ]
+    assert sorted(
+        review.select("company_id", "account_id", "method", "rank", "decision").rows()
+    ) == [("C3", "A3", "acronym", "1", None), ("C4", "A4", "fuzzy", "1", None)]
+    acronym = review.filter(pl.col("account_id") == "A3").row(0, named=True)
+    assert "veto: name alone too weak" in acronym["evidence"]
     duplicates = pl.read_csv(out / "duplicates.csv", infer_schema=False)
     assert duplicates.rows() == [("C5", "C1", "acme.com")]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["crm"] == {
         "accounts": 5,
         "matched": 2,
-        "in_review": 1,
+        "in_review": 2,
         "unmatched": 3,
         "ambiguous": 0,
     }
     assert summary["matches"]["by_method"] == {"domain": 1, "fuzzy": 1}
     assert sum(summary["matches"]["by_score_band"].values()) == 2
-    assert summary["settings"] == {"threshold": 90.0, "review_threshold": 80.0}
+    assert summary["settings"] == {"threshold": 0.85, "review_threshold": 0.001}
+    assert summary["model"]["source"] == "prior"
     assert summary["blocking"]["all_pairs"] == 20
     assert set(summary["inputs"]) == {"companies", "crm"}
 
@@ -120,6 +126,7 @@ def test_a_filled_in_review_file_is_kept_on_the_next_run(ready: Path) -> None:
     # A person confirms the review pair and rejects a match the engine made.
     review = pl.read_csv(out / "review.csv", infer_schema=False)
     rejected = pl.DataFrame({"company_id": ["C2"], "account_id": ["A2"], "decision": ["no_match"]})
+    review = review.filter(pl.col("account_id") == "A3")
     decided = pl.concat([review.with_columns(decision=pl.lit("match")), rejected], how="diagonal")
     confirmed = ready / "decisions.csv"
     decided.write_csv(confirmed)
@@ -130,7 +137,7 @@ def test_a_filled_in_review_file_is_kept_on_the_next_run(ready: Path) -> None:
         ("C1", "A1", "domain"),
         ("C3", "A3", "confirmed"),
     ]
-    assert pl.read_csv(ready / "next" / "review.csv").height == 0
+    assert pl.read_csv(ready / "next" / "review.csv")["account_id"].to_list() == ["A4"]
     summary = json.loads((ready / "next" / "summary.json").read_text(encoding="utf-8"))
     assert summary["confirmed"] == {"match": 1, "no_match": 1}
     assert summary["inputs"]["confirmed"]["path"] == str(confirmed)
@@ -158,6 +165,18 @@ def test_a_crm_file_without_names(ready: Path) -> None:
     result = run_failing(ready, crm=crm)
     assert_cli_error(
         result, 1, f"crm file {crm} lacks required column(s) name; it has: account_id, domain"
+    )
+
+
+def test_a_crm_where_no_row_has_a_name_or_a_domain(ready: Path) -> None:
+    crm = ready / "blank.csv"
+    crm.write_text("account_id,name,domain\nA1,,\nA2,  ,\n", encoding="utf-8")
+    result = run_failing(ready, crm=crm)
+    assert_cli_error(
+        result,
+        1,
+        f"crm file {crm}: none of its 2 rows has a `name` or a `domain`; matching needs at "
+        "least one of them per account",
     )
 
 
@@ -254,25 +273,25 @@ def test_confirmed_pairs_without_the_decision_column(ready: Path) -> None:
 
 
 def test_a_review_threshold_above_the_threshold(ready: Path) -> None:
-    result = run_failing(ready, "--threshold", "85", "--review-threshold", "90")
+    result = run_failing(ready, "--threshold", "0.85", "--review-threshold", "0.9")
     assert_cli_error(
-        result, 2, "the review threshold (90) must not be above the match threshold (85)"
+        result, 2, "the review threshold (0.9) must not be above the match threshold (0.85)"
     )
 
 
 def test_a_threshold_out_of_range(ready: Path) -> None:
-    result = run_failing(ready, "--threshold", "150")
+    result = run_failing(ready, "--threshold", "1.5")
     assert result.exit_code == 2
-    assert "'--threshold': 150.0 is not in the range 0<=x<=100" in result.stderr
+    assert "'--threshold': 1.5 is not in the range 0<=x<=1" in result.stderr
 
 
 def test_a_lower_threshold_matches_more(ready: Path) -> None:
-    assert invoke(match_args(ready, ready / "strict", "--threshold", "100")).exit_code == 0
-    assert invoke(match_args(ready, ready / "loose", "--threshold", "80")).exit_code == 0
+    assert invoke(match_args(ready, ready / "strict", "--threshold", "0.9999")).exit_code == 0
+    assert invoke(match_args(ready, ready / "loose", "--threshold", "0.01")).exit_code == 0
     strict = pl.read_csv(ready / "strict" / "matches.csv", infer_schema=False)
     loose = pl.read_csv(ready / "loose" / "matches.csv", infer_schema=False)
     assert strict["account_id"].to_list() == ["A1"]
-    assert loose["account_id"].to_list() == ["A1", "A2", "A3"]
+    assert len(loose) > len(strict)
 
 
 # --- build --confirmed ----------------------------------------------------------------------

@@ -288,10 +288,10 @@ def test_a_pulled_snapshot_feeds_build(crm: FakeCRM, tmp_path: Path) -> None:
     assert crm_input["path"] == str(source)
     assert crm_input["rows"] == N_COMPANIES
     assert crm_input["bad_values"] == {"country": N_COMPANIES // 4}
-    assert "bad_values" not in summary["inputs"]["companies"]  # a plain file, not a mapping
+    assert summary["inputs"]["companies"]["bad_values"] == {}  # checked too, all readable
     assert result.stderr == (
         f"warning: crm input {source}: 586 values of `country` could not be read and are "
-        "treated as empty\n"
+        "treated as empty, e.g. 'Narnia'\n"
     )
 
 
@@ -375,12 +375,16 @@ def test_unreadable_values_are_counted_in_the_summary_and_warned(tmp_path: Path)
     where = tmp_path / "vendor.toml"
     assert result.stderr == (
         f"warning: companies input {where}: 2 values of `employees` could not be read and "
-        "are treated as empty\n"
+        "are treated as empty, e.g. 'lots', 'a few'\n"
         f"warning: companies input {where}: 1 value of `country` could not be read and is "
-        "treated as empty\n"
+        "treated as empty, e.g. 'Narnia'\n"
         "warning: no CRM: customers and open opportunities cannot be suppressed, so the lists "
         "may include them; pass --crm (or set [inputs] crm)\n"
     )
+    assert summary["inputs"]["companies"]["bad_value_examples"] == {
+        "employees": ["lots", "a few"],
+        "country": ["Narnia"],
+    }
     listed = pl.read_parquet(out / "core.parquet").sort("company_id")
     assert listed.select("company_id", "employees", "country").rows() == [
         ("v1", 51, "US"),

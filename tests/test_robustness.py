@@ -103,8 +103,8 @@ COMMANDS: dict[str, dict[str, list[str]]] = {
         "--companies": [VALID["--companies"]],
         "--crm": [VALID["--crm"]],
         "--out": [VALID["--out"]],
-        "--threshold": ["90", *NUMBERS],
-        "--review-threshold": ["70", *NUMBERS],
+        "--threshold": ["0.9", *NUMBERS],
+        "--review-threshold": ["0.5", *NUMBERS],
         "--confirmed": [VALID["--confirmed"]],
     },
     "profile": {

@@ -111,6 +111,8 @@ class CrmMatch:
     method: str
     score: float
     suppresses: bool
+    # Each field's weight in words, as in matches.csv ("domain same +18.9; ...").
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -488,6 +490,7 @@ def _crm_matches(company: dict[str, Any], crm: pl.DataFrame, rules: Rules) -> tu
                 status=status,
                 method=r["method"],
                 score=float(r["score"]),
+                evidence=r.get("evidence") or "",
                 suppresses=(status or "").lower() in rules.exclude_status,
             )
         )
@@ -532,8 +535,10 @@ def format_explanation(e: Explanation) -> str:
             effect = " -> suppresses" if m.suppresses else ""
             lines.append(
                 f"  {m.account_id} {m.name!r} ({m.domain or 'no domain'}), status "
-                f"{m.status or 'none'}, by {m.method}, score {m.score:g}{effect}"
+                f"{m.status or 'none'}, by {m.method}, match probability {m.score:.4f}{effect}"
             )
+            if m.evidence:
+                lines.append(f"    evidence: {m.evidence}")
     return "\n".join(lines)
 
 

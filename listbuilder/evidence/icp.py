@@ -41,7 +41,7 @@ from listbuilder.evidence.proposal import (
     wrap,
 )
 from listbuilder.evidence.scorecard import Fit, design, fit_scorecard, predict_log_odds
-from listbuilder.rules import Rules, SignalCriterion, parse_rules, score_companies
+from listbuilder.rules import EventCriterion, Rules, parse_rules, score_companies
 
 MIN_CLOSED_DEALS = 50
 """Below this many closed deals ``profile`` proposes nothing: any pattern would be noise."""
@@ -274,7 +274,7 @@ def _fit_rows(
 def render_rules(
     plans: Sequence[SegmentPlan],
     header: Sequence[str],
-    probes: dict[str, SignalCriterion],
+    probes: dict[str, EventCriterion],
     note: str,
 ) -> str:
     """The whole rules file, segments in priority order."""
@@ -384,7 +384,7 @@ def propose_icp(
     evidence: Evidence,
     units: pl.DataFrame,
     long: pl.DataFrame,
-    probes: Sequence[SignalCriterion],
+    probes: Sequence[EventCriterion],
     mask: np.ndarray,
     split: Split,
     table_of: TableFn,

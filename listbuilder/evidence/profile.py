@@ -16,7 +16,7 @@ rest, tiers set on the held-out deals. The same comparison of best and worst acc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,12 +59,13 @@ from listbuilder.evidence.values import (
     FIRMOGRAPHICS,
     WIDEST_DAYS,
     long_values,
+    measure_columns,
     rule_text,
     signal_probes,
 )
 from listbuilder.files import atomic_directory, check_output_dir, write_csv
-from listbuilder.inputs import read_source
-from listbuilder.rules import Rules, SignalCriterion, attach_signals_at
+from listbuilder.inputs import read_event_tables, read_source
+from listbuilder.rules import EventCriterion, Rules, attach_signals_at
 
 HOLDOUT = 0.25
 TABLE_REPLICATES = 400
@@ -133,7 +134,7 @@ class Profile:
     table: pl.DataFrame
     best_worst: BestWorst | None
     best_worst_note: str
-    probes: tuple[SignalCriterion, ...]
+    probes: tuple[EventCriterion, ...]
     proposal: Proposal
 
     @property
@@ -158,7 +159,7 @@ class Profile:
 
 
 def deal_values(
-    evidence: Evidence, probes: list[SignalCriterion]
+    evidence: Evidence, probes: list[EventCriterion]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every deal with ``_row`` (0 .. n - 1) and ``_won``, and its values in long form."""
     deals = evidence.deals
@@ -334,7 +335,7 @@ def _proposed(table: pl.DataFrame, proposal: Proposal) -> pl.Series:
 
 
 def _compare(
-    units: pl.DataFrame, probes: Sequence[SignalCriterion], min_n: int
+    units: pl.DataFrame, probes: Sequence[EventCriterion], min_n: int
 ) -> tuple[pl.DataFrame, float]:
     """Per attribute value: units, positives, rate, interval, lift; and the overall rate.
 
@@ -749,21 +750,31 @@ def run_profile(
     min_deals: int = MIN_DEALS,
     holdout: float = HOLDOUT,
     matches: str | Path | None = None,
+    events_paths: Mapping[str, str | Path] | None = None,
 ) -> Profile:
     """Read the inputs, profile the closed deals and write the profile directory.
 
     ``matches`` is a stored ``listbuilder match`` run directory used instead of matching
-    the CRM to the companies again.
+    the CRM to the companies again. ``events_paths`` are further event tables by name
+    (``exec_hires``, ``headcount``...); each becomes signals as of every deal's created
+    date (see ``values.signal_probes``).
     """
     check_output_dir(out, "profile")
+    tables = read_event_tables(jobs_path, funding_path, events_paths)
+    # A measurement's "then" may lie before any window, so growth tables keep their history.
+    growth = frozenset(
+        name
+        for name, source in tables.items()
+        if name not in ("hiring", "funding") and measure_columns(source.frame.collect_schema())
+    )
     evidence = gather_evidence(
         read_source(companies_path, "companies"),
         read_source(crm_path, "crm"),
         read_source(opportunities_path, "opportunities"),
-        read_source(jobs_path, "jobs") if jobs_path else None,
-        read_source(funding_path, "funding") if funding_path else None,
         widest_days=WIDEST_DAYS,
         matches=matches,
+        events=tables,
+        whole_history=growth,
     )
     profile = profile_evidence(evidence, min_deals=min_deals, holdout=holdout)
     write_profile(profile, out)

@@ -34,9 +34,10 @@ from listbuilder.evidence.values import (
     condition,
     condition_value,
     contiguous,
+    probe_keys,
     toml_value,
 )
-from listbuilder.rules import Condition, SignalCriterion
+from listbuilder.rules import Condition, EventCriterion, SignalCriterion
 
 NO_WIN_DEALS = 30  # no win in this many deals is a filter
 EXTREME_LIFT = 0.5  # ... and so is a lift below this ...
@@ -272,7 +273,7 @@ def filter_lines(filters: Sequence[Filter]) -> list[Line]:
     return lines
 
 
-def term_lines(term: Term, probes: dict[str, SignalCriterion]) -> list[Line]:
+def term_lines(term: Term, probes: dict[str, EventCriterion]) -> list[Line]:
     """One ``[[segments.score]]`` block: the value's test and its points, commented."""
     sign = "+" if term.coef > 0 else ""
     kept = f"kept in {term.selected:.0%} of refits"
@@ -288,13 +289,9 @@ def term_lines(term: Term, probes: dict[str, SignalCriterion]) -> list[Line]:
     if term.attribute == "signal":
         probe = probes[term.value]
         lines.append(Line(f"label = {toml_value(term.value)}", "as of each deal's created date"))
-        lines.append(Line(f'signal = "{probe.signal}"'))
-        if probe.departments:
-            lines.append(Line(f"departments = {toml_value(list(probe.departments))}"))
-        if probe.round_types:
-            lines.append(Line(f"round_types = {toml_value(list(probe.round_types))}"))
-        lines.append(Line(f"within_days = {probe.within_days}"))
-        lines.append(Line("min_count = 1", "one event in the window, as tested"))
+        lines += [Line(key) for key in probe_keys(probe)]
+        if isinstance(probe, SignalCriterion):
+            lines.append(Line("min_count = 1", "one event in the window, as tested"))
     else:
         cond = condition(term.attribute, [term.value], "proposed")
         value = condition_value(term.attribute, [term.value])

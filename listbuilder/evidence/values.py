@@ -13,13 +13,26 @@ from typing import Any
 
 import polars as pl
 
-from listbuilder.rules import Condition, SignalCriterion, SignalName
+from listbuilder.rules import (
+    Condition,
+    EventCriterion,
+    GrowthCriterion,
+    SignalCriterion,
+    SignalName,
+)
 
 MISSING = "(missing)"
 HIRING_WINDOWS = (30, 60, 90)
 FUNDING_WINDOWS = (90, 180, 365)
 ROUND_TYPE_WINDOW = 365
-WIDEST_DAYS = max(*HIRING_WINDOWS, *FUNDING_WINDOWS, ROUND_TYPE_WINDOW)
+# Any other event table (exec_hires, intent, layoffs...): any event in these windows.
+EVENT_WINDOWS = (30, 90)
+# A table with one of these numeric columns holds dated measurements of a company
+# attribute (headcount's employees): its probe is growth over GROWTH_DAYS, bucketed.
+MEASURES = ("employees", "revenue_usd")
+GROWTH_DAYS = 180
+GROWTH_MIN_PERCENT = 20.0
+WIDEST_DAYS = max(*HIRING_WINDOWS, *FUNDING_WINDOWS, ROUND_TYPE_WINDOW, *EVENT_WINDOWS)
 # Lower bound (inclusive), upper bound (inclusive), label. Bounds are whole units.
 EMPLOYEE_BANDS: tuple[tuple[int | None, int | None, str], ...] = (
     (None, 9, "<10"),
@@ -52,13 +65,21 @@ ATTRIBUTE_ORDER = (
 FIRMOGRAPHICS = ("industry", "employees", "revenue_usd", "country", "funding_stage")
 
 
-def signal_probes(events: dict[str, pl.LazyFrame]) -> list[SignalCriterion]:
-    """The signals the profile tests: hiring by department and window, funding by window.
+def measure_columns(schema: pl.Schema) -> list[str]:
+    """The ``MEASURES`` columns of an event table that hold numbers: growth is tested on them."""
+    return [c for c in MEASURES if c in schema and schema[c].is_numeric()]
+
+
+def signal_probes(events: dict[str, pl.LazyFrame]) -> list[EventCriterion]:
+    """The signals the profile tests: hiring by department and window, funding by window,
+    any event of every other table in ``EVENT_WINDOWS``, and for a table of measurements
+    (see ``measure_columns``) growth of at least ``GROWTH_MIN_PERCENT`` in ``GROWTH_DAYS``.
 
     Departments and round types come from the events themselves, so a vendor's own
-    vocabulary is tested as it is.
+    vocabulary is tested as it is. Tables are taken in name order, so the probes (and
+    the proposal) do not depend on the order the tables were given in.
     """
-    probes: list[SignalCriterion] = []
+    probes: list[EventCriterion] = []
 
     def add(
         signal: SignalName,
@@ -98,6 +119,25 @@ def signal_probes(events: dict[str, pl.LazyFrame]) -> list[SignalCriterion]:
                 ROUND_TYPE_WINDOW,
                 round_types=[round_type],
             )
+    for name in sorted(set(events) - {"hiring", "funding"}):
+        measures = measure_columns(events[name].collect_schema())
+        for column in measures:
+            probes.append(
+                GrowthCriterion(
+                    label=f"{name}: {column} up {GROWTH_MIN_PERCENT:g}%+ in {GROWTH_DAYS} days",
+                    points=0,
+                    table=name,
+                    column=column,
+                    within_days=GROWTH_DAYS,
+                    min_percent=GROWTH_MIN_PERCENT,
+                    max_percent=None,
+                    key=f"_probe{len(probes)}",
+                    path="profile",
+                )
+            )
+        if not measures:
+            for days in EVENT_WINDOWS:
+                add(name, f"{name}: any event, {days} days", days)
     return probes
 
 
@@ -120,7 +160,7 @@ def band_expr(column: str, bands: Sequence[tuple[int | None, int | None, str]]) 
 
 
 def long_values(
-    units: pl.LazyFrame, schema: pl.Schema, probes: Sequence[SignalCriterion]
+    units: pl.LazyFrame, schema: pl.Schema, probes: Sequence[EventCriterion]
 ) -> pl.LazyFrame:
     """Long form: one row per unit and attribute value it has (``attribute``, ``value``)."""
     base = ("_row", "_pos", "_amount")
@@ -156,7 +196,7 @@ def long_values(
         )
     for probe in probes:
         parts.append(
-            units.filter(pl.col(f"{probe.key}_n").fill_null(0) >= 1).select(
+            units.filter(probe.fired()).select(
                 *base, attribute=pl.lit("signal"), value=pl.lit(probe.label)
             )
         )
@@ -209,20 +249,31 @@ def condition_value(attribute: str, values: Sequence[str]) -> Any:
     return list(values)
 
 
-def rule_text(attribute: str, value: str, probes: dict[str, SignalCriterion]) -> str:
+def rule_text(attribute: str, value: str, probes: dict[str, EventCriterion]) -> str:
     if attribute == "signal":
         return signal_text(probes[value])
     return f"{attribute} = {toml_value(condition_value(attribute, [value]))}"
 
 
-def signal_text(probe: SignalCriterion) -> str:
-    parts = [f'signal = "{probe.signal}"']
+def probe_keys(probe: EventCriterion) -> list[str]:
+    """The rules-file keys (``key = value``) that test exactly what ``probe`` tested."""
+    if isinstance(probe, GrowthCriterion):
+        parts = [f"growth = {toml_value(probe.table)}", f"column = {toml_value(probe.column)}"]
+        parts.append(f"within_days = {probe.within_days}")
+        if probe.min_percent is not None:
+            parts.append(f"min_percent = {toml_value(probe.min_percent)}")
+        return parts
+    parts = [f"signal = {toml_value(probe.signal)}"]
     if probe.departments:
         parts.append(f"departments = {toml_value(list(probe.departments))}")
     if probe.round_types:
         parts.append(f"round_types = {toml_value(list(probe.round_types))}")
     parts.append(f"within_days = {probe.within_days}")
-    return ", ".join(parts)
+    return parts
+
+
+def signal_text(probe: EventCriterion) -> str:
+    return ", ".join(probe_keys(probe))
 
 
 def condition(attribute: str, values: Sequence[str], where: str) -> Condition:

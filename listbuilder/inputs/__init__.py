@@ -7,22 +7,37 @@ from listbuilder.inputs.domains import (
     SHARED_DOMAINS,
     domain_expr,
     domain_label_expr,
+    host_expr,
+    is_own_domain_expr,
     normalise_domain,
     normalise_domains,
     registrable_domain_expr,
 )
+from listbuilder.inputs.events import input_key, read_event_tables, read_events
 from listbuilder.inputs.http import Answer, Client, Refused
 from listbuilder.inputs.oauth import access_token
-from listbuilder.inputs.parsers import band, band_bounds, country, domain, funding_stage
+from listbuilder.inputs.parsers import (
+    band,
+    band_bounds,
+    country,
+    country_code,
+    domain,
+    funding_stage,
+)
+from listbuilder.inputs.plainfiles import (
+    PLAIN_PARSERS,
+    VENDOR_EXPORTS,
+    implied_definition,
+    read_plain,
+    read_source,
+    vendor_export,
+)
 from listbuilder.inputs.sourcefiles import (
+    BadValues,
     bad_value_counts,
     check_values,
-    input_key,
     load_source_def,
     open_source,
-    read_event_tables,
-    read_events,
-    read_source,
 )
 from listbuilder.inputs.tables import (
     EVENT_DATE_COLUMNS,
@@ -36,9 +51,12 @@ from listbuilder.inputs.tables import (
 __all__ = [
     "EVENT_DATE_COLUMNS",
     "FORMATS",
+    "PLAIN_PARSERS",
     "ROLES",
     "SHARED_DOMAINS",
+    "VENDOR_EXPORTS",
     "Answer",
+    "BadValues",
     "Client",
     "PullError",
     "PullResult",
@@ -50,12 +68,16 @@ __all__ = [
     "band_bounds",
     "check_values",
     "country",
+    "country_code",
     "domain",
     "domain_expr",
     "domain_label_expr",
     "event_date_column",
     "funding_stage",
+    "host_expr",
+    "implied_definition",
     "input_key",
+    "is_own_domain_expr",
     "load_source_def",
     "normalise_domain",
     "normalise_domains",
@@ -63,7 +85,9 @@ __all__ = [
     "pull",
     "read_event_tables",
     "read_events",
+    "read_plain",
     "read_source",
     "registrable_domain_expr",
     "resolve_files",
+    "vendor_export",
 ]

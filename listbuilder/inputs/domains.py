@@ -208,6 +208,35 @@ def domain_expr(column: str | pl.Expr) -> pl.Expr:
     return _col(column).map_batches(_domains, return_dtype=pl.String, is_elementwise=True)
 
 
+def is_own_domain_expr(column: str | pl.Expr) -> pl.Expr:
+    """True where a value certainly is already its own company domain (``domain_expr``
+    would return it unchanged): a lower-case ASCII name of two or three labels that is
+    one label under a public suffix (``acme.com``, ``acme.co.uk``), not itself a suffix,
+    and no shared domain.
+
+    A handful of set lookups, against ``domain_expr``'s dozens of per-label steps: most
+    domains in a clean file are like this, so only the rest need the full parse. False
+    means "not sure", never "not a domain"; null for null.
+    """
+    exact, wild, exceptions, tlds, _depth = _suffix_rules()
+    shared = pl.Series(sorted(SHARED_DOMAINS), dtype=pl.String).implode()
+    value = _col(column)
+    parts = value.str.extract_groups(
+        r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)?([a-z]{2,63}))$"
+    )
+    # The suffix below the first label, and the top-level domain (the same for two labels).
+    rest, tld = parts.struct.field("1"), parts.struct.field("2")
+    return (
+        tld.is_in(tlds).fill_null(False)
+        & ((rest == tld) | rest.is_in(exact))
+        & ~rest.is_in(wild)
+        & ~rest.is_in(exceptions)
+        & ~value.is_in(exact)
+        & ~value.is_in(shared)
+        & ~rest.is_in(shared)
+    )
+
+
 def domain_label_expr(domain: str | pl.Expr) -> pl.Expr:
     """The label a registrable domain adds to its public suffix (``acme.co.uk`` -> ``acme``)."""
     return _col(domain).str.extract(r"^([^.]+)")

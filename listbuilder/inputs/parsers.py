@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 import pycountry
 
-from listbuilder.inputs.domains import domain_expr
+from listbuilder.inputs.domains import domain_expr, host_expr, is_own_domain_expr
 
 BAND_POINTS = ("min", "mid", "max")
 MAX_EMPLOYEES = 100_000_000
@@ -327,9 +327,28 @@ def country_lookup(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def country(expr: pl.Expr, options: Mapping[str, Any]) -> pl.Expr:
-    """Country names, ISO 3166 alpha-3 or alpha-2 codes, in any case, to alpha-2."""
+    """Country names, ISO 3166 alpha-3 or alpha-2 codes, in any case, to alpha-2.
+
+    A country column has a few hundred distinct spellings among millions of rows, so each
+    batch's distinct values are looked up once and the batch mapped through them.
+    """
     table = country_lookup(options.get("aliases"))
-    return _key(expr).replace_strict(table, default=None, return_dtype=pl.String)
+    lookup = _key(pl.col("v")).replace_strict(table, default=None, return_dtype=pl.String)
+
+    def convert(batch: pl.Series) -> pl.Series:
+        batch = batch.cast(pl.String)
+        distinct = batch.drop_nulls().unique()
+        codes = distinct.to_frame("v").select(lookup).to_series()
+        return batch.replace_strict(distinct, codes, default=None, return_dtype=pl.String)
+
+    return expr.map_batches(convert, return_dtype=pl.String(), is_elementwise=True)
+
+
+def country_code(value: str) -> str | None:
+    """One country name or code to ISO 3166 alpha-2 (``"United States"`` -> ``"US"``),
+    as ``country`` reads a column; None when it is not a country."""
+    found = pl.select(country(pl.lit(value, pl.String), {})).item()
+    return found if isinstance(found, str) else None
 
 
 # --- funding stages -----------------------------------------------------------------------
@@ -424,8 +443,50 @@ def _tidy_list(items: pl.Expr, *, lowercase: bool = False) -> pl.Expr:
 def domain(expr: pl.Expr, options: Mapping[str, Any]) -> pl.Expr:
     """A URL or domain to a bare domain (``listbuilder.inputs.domains.domain_expr``); anything
     that does not then look like a domain (``n/a``, ``localhost``) is a bad value."""
-    host = domain_expr(expr)
-    return pl.when(host.str.contains(_DOMAIN)).then(host).otherwise(None)
+    return expr.map_batches(_domain_batch, return_dtype=pl.String(), is_elementwise=True)
+
+
+def _full_domain(values: pl.Series) -> pl.Series:
+    host = domain_expr(pl.col("v"))
+    found = pl.when(host.str.contains(_DOMAIN)).then(host).otherwise(None)
+    return values.to_frame("v").select(found).to_series()
+
+
+def _domain_batch(values: pl.Series) -> pl.Series:
+    """``domain`` for one batch: a column of clean domains (``acme.com``) is checked
+    cheaply and returned as it is; only the other values, each once, are fully parsed.
+    A file already in the canonical schema then costs little more than reading it."""
+    values = values.cast(pl.String)
+    done = values.to_frame("v").select(is_own_domain_expr(pl.col("v"))).to_series()
+    todo = values.filter(~done.fill_null(True)).unique()
+    if todo.is_empty():
+        return values
+    return values.replace(todo, _full_domain(todo))
+
+
+def host(expr: pl.Expr, options: Mapping[str, Any]) -> pl.Expr:
+    """A URL, e-mail address or domain to its lower-case host name
+    (``listbuilder.inputs.domains.host_expr``): ``https://www.Acme.com/about`` gives
+    ``acme.com``, ``shop.acme.co.uk`` stays as it is. Unlike ``domain`` it keeps
+    subdomains and shared domains; what is no host name (``n/a``, ``Acme Inc``) is a bad
+    value."""
+    return expr.map_batches(_host_batch, return_dtype=pl.String(), is_elementwise=True)
+
+
+# A host name as ``host_expr`` leaves it: lower case, no scheme, path or ``www.``.
+_BARE_HOST = r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)+$"
+
+
+def _host_batch(values: pl.Series) -> pl.Series:
+    """``host`` for one batch: bare host names are returned as they are; only the other
+    values, each once, go through the full parse."""
+    values = values.cast(pl.String)
+    done = values.str.contains(_BARE_HOST) & ~values.str.starts_with("www")
+    todo = values.filter(~done.fill_null(True)).unique()
+    if todo.is_empty():
+        return values
+    hosts = todo.to_frame("v").select(host_expr(pl.col("v"))).to_series()
+    return values.replace(todo, hosts)
 
 
 def date(expr: pl.Expr, options: Mapping[str, Any]) -> pl.Expr:
@@ -538,6 +599,7 @@ NORMALISERS: Mapping[str, Normaliser] = {
             takes_list=True,
         ),
         Normaliser("domain", domain, pl.String(), "URL or domain to a bare domain"),
+        Normaliser("host", host, pl.String(), "URL or domain to its host name"),
         Normaliser(
             "date",
             date,

@@ -44,7 +44,7 @@ from listbuilder.inputs.parsers import (
     date,
     number,
 )
-from listbuilder.inputs.tables import ROLES, Role, Source, event_date_column, read_plain
+from listbuilder.inputs.tables import ROLES, Role, Source
 
 FORMAT_SUFFIXES: Mapping[str, tuple[str, ...]] = {
     "parquet": (".parquet", ".pq"),
@@ -105,7 +105,10 @@ class ColumnSpec:
 
     Exactly one of ``sources`` (coalesced left to right), ``constant`` or ``absent``.
     ``optional`` sources may be missing from the data (the column is then null).
-    ``dtype`` is the canonical type, or None for an ``[extra]`` column.
+    ``dtype`` is the canonical type, or None for an ``[extra]`` column. ``bounds`` says
+    whether a band adds its ``_min``/``_max`` columns, ``empty_is_null`` whether empty text
+    is missing, ``clean`` whether text is cleaned at all (all three off only in a plain
+    file's implied definition).
     """
 
     name: str
@@ -118,6 +121,9 @@ class ColumnSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     null_values: tuple[str, ...] = ()
     dtype: pl.DataType | None = None
+    bounds: bool = True
+    empty_is_null: bool = True
+    clean: bool = True
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,7 @@ class SourceDef:
         names: list[str] = []
         for spec in (*self.columns, *self.extra):
             names.append(spec.name)
-            if spec.normaliser == "band":
+            if spec.normaliser == "band" and spec.bounds:
                 names += [f"{spec.name}_min", f"{spec.name}_max"]
         return names
 
@@ -628,8 +634,10 @@ def open_source(
             f"{role} input; use a source file with role = {role!r}"
         )
     files, fmt = _data_files(defn, data)
-    _scan_frame, frame, _checks = _compile(defn, files, fmt)
-    return Source(defn.role, str(defn.path), (defn.path, *files), frame)
+    staged, frame, checks = _compile(defn, files, fmt)
+    return Source(
+        defn.role, str(defn.path), (defn.path, *files), frame, checks=checks, staged=staged
+    )
 
 
 def bad_value_counts(source: Source) -> dict[str, int]:
@@ -637,19 +645,16 @@ def bad_value_counts(source: Source) -> dict[str, int]:
 
     A bad value is a non-empty source value that the column's normaliser or type could not
     read (a band like ``lots``, a country like ``Narnia``, a date like ``soon``): it becomes
-    null in the frame and is counted here. Sources read without a definition give ``{}``.
+    null in the frame and is counted here. A plain file is read through an implied
+    definition (``listbuilder.inputs.plainfiles``), so its values are counted the same way.
     """
     return {name: bad.count for name, bad in check_values(source, examples=0).items()}
 
 
 def check_values(source: Source, examples: int = 3) -> dict[str, BadValues]:
     """Like ``bad_value_counts``, with up to ``examples`` distinct bad values per column."""
-    if not source.path.endswith(".toml"):
-        return {}
-    defn = load_source_def(source.path)
-    files = [Path(p) for p in source.files[1:]]
-    scan, _frame, checks = _compile(defn, files, _format_of(files, defn))
-    if not checks:
+    checks, scan = source.checks, source.staged
+    if not checks or scan is None:
         return {}
     exprs = []
     for name, (bad, text) in checks.items():
@@ -660,7 +665,7 @@ def check_values(source: Source, examples: int = 3) -> dict[str, BadValues]:
         row = scan.select(exprs).collect(engine="streaming").row(0, named=True)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise DataError(
-            f"cannot read {defn.role} data for {defn.path}: {_first_line(exc)}"
+            f"cannot read {source.role} data {source.path}: {_first_line(exc)}"
         ) from None
     out: dict[str, BadValues] = {}
     for name in checks:
@@ -754,8 +759,7 @@ def _scan(defn: SourceDef, files: list[Path], fmt: str) -> pl.LazyFrame:
 def _compile(
     defn: SourceDef, files: list[Path], fmt: str
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, dict[str, tuple[pl.Expr, pl.Expr]]]:
-    """The scan, the canonical frame over it, and per fallible column its (bad-value mask,
-    source text) over the scan."""
+    """``compile_mapping`` over the definition's own scan of ``files``."""
     scan = _scan(defn, files, fmt)
     try:
         schema = scan.collect_schema()
@@ -764,6 +768,20 @@ def _compile(
             f"cannot read {defn.role} data for {defn.path}: {_first_line(exc)}"
         ) from None
     data_name = files[0] if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
+    return compile_mapping(defn, scan, schema, str(data_name), f"source file {defn.path}")
+
+
+def compile_mapping(
+    defn: SourceDef, scan: pl.LazyFrame, schema: pl.Schema, data_name: str, subject: str
+) -> tuple[pl.LazyFrame, pl.LazyFrame, dict[str, tuple[pl.Expr, pl.Expr]]]:
+    """The cleaned source values over ``scan``, the canonical frame over those, and per
+    fallible column its (bad-value mask, source text) over the cleaned values.
+
+    ``subject`` names what the mapping comes from in errors (``source file x.toml``).
+
+    Raises:
+        ConfigError: A mapped column is not in ``schema``, or cannot be converted.
+    """
     problems = _Problems()
     specs = [_present(spec, schema) for spec in (*defn.columns, *defn.extra)]
     for spec in specs:
@@ -775,7 +793,7 @@ def _compile(
     if problems.items:
         lines = "\n".join(f"  - {p}" for p in problems.items)
         raise ConfigError(
-            f"source file {defn.path} does not fit its data:\n{lines}\n"
+            f"{subject} does not fit its data:\n{lines}\n"
             f"  the data has: {', '.join(schema) or '(no columns)'}"
         )
     # Two stages: the first reads and cleans each source value once into a temporary
@@ -802,7 +820,7 @@ def _compile(
             checks[spec.name] = check
     if problems.items:
         lines = "\n".join(f"  - {p}" for p in problems.items)
-        raise ConfigError(f"source file {defn.path} does not fit its data:\n{lines}")
+        raise ConfigError(f"{subject} does not fit its data:\n{lines}")
     if defn.keep_other_columns:
         taken = set(defn.output_names)
         kept = [c for c in schema if c not in taken]
@@ -822,10 +840,28 @@ def _present(spec: ColumnSpec, schema: pl.Schema) -> ColumnSpec:
     return dataclasses.replace(spec, sources=(), absent=True)
 
 
-def _clean(expr: pl.Expr, null_values: tuple[str, ...]) -> pl.Expr:
-    """Text, stripped; empty and the column's ``null_values`` (any case) become null."""
+def _clean(expr: pl.Expr, null_values: tuple[str, ...], empty_is_null: bool = True) -> pl.Expr:
+    """Text, stripped; empty (unless not ``empty_is_null``) and the column's
+    ``null_values`` (any case) become null."""
+    if not null_values and empty_is_null:
+        return expr.cast(pl.String).map_batches(
+            _clean_batch, return_dtype=pl.String(), is_elementwise=True
+        )
+    return _cleaned(expr, null_values, empty_is_null)
+
+
+def _clean_batch(values: pl.Series) -> pl.Series:
+    """``_clean`` for one batch: a batch with no padded or empty value (most of a clean
+    file) is returned as it is, without copying every string to strip it."""
+    padded = values.str.contains(r"^\s|\s$") | (values.str.len_bytes() == 0)
+    if not padded.any():
+        return values
+    return values.to_frame("v").select(_cleaned(pl.col("v"), (), True)).to_series()
+
+
+def _cleaned(expr: pl.Expr, null_values: tuple[str, ...], empty_is_null: bool) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
-    empty = text.str.len_chars() == 0
+    empty = text.str.len_chars() == 0 if empty_is_null else pl.lit(False)
     if null_values:
         empty = empty | text.str.to_lowercase().is_in([v.strip().lower() for v in null_values])
     return pl.when(empty).then(None).otherwise(text)
@@ -858,7 +894,7 @@ def _column(
             value = raw
         out = normaliser.func(value, options)
         have, fallible = normaliser.dtype, normaliser.fallible
-        if normaliser.name == "band":
+        if normaliser.name == "band" and spec.bounds:
             lower, upper = band_bounds(value)
             outputs += [lower.alias(f"{spec.name}_min"), upper.alias(f"{spec.name}_max")]
     else:
@@ -889,9 +925,9 @@ def _raw(spec: ColumnSpec, schema: pl.Schema) -> tuple[pl.Expr, pl.DataType]:
         # A typed column that needs no conversion keeps its type (parquet in our schema,
         # or an [extra] column passed through).
         as_is = spec.normaliser is None and spec.dtype in (None, dtype)
-        if dtype != pl.String and as_is and not spec.null_values:
+        if (dtype != pl.String or not spec.clean) and as_is and not spec.null_values:
             return pl.col(src), dtype
-        return _clean(pl.col(src), spec.null_values), pl.String()
+        return _clean(pl.col(src), spec.null_values, spec.empty_is_null), pl.String()
     parts = [
         _clean(
             pl.col(s).cast(pl.List(pl.String)).list.join(LIST_SEPARATOR)
@@ -970,109 +1006,3 @@ def _describe(dtype: pl.DataType) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def read_source(path: str | Path, role: Role) -> Source:
-    """Open ``path`` as the ``role`` table, checking it is readable and has what it must.
-
-    A ``.toml`` path is a source definition: its declared role must be ``role``, and its
-    mapping turns the vendor's columns into ours. Any other path is a plain data file or
-    a folder of them.
-
-    Raises:
-        DataError: The path is missing or unreadable, or a required column is absent.
-        ConfigError: A source definition is invalid or declares another role.
-    """
-    if str(path).endswith(".toml"):
-        return read_source_file(path, role)
-    return read_plain(path, role)
-
-
-_EVENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NOT_EVENT_NAMES = {"companies", "crm", "rules", "confirmed", "opportunities", "jobs", "events"}
-
-
-def read_events(path: str | Path, name: str) -> Source:
-    """Open ``path`` as the event table called ``name``, its date column as a ``Date``.
-
-    ``hiring`` reads as the jobs table (date ``posted_date``) and ``funding`` as the
-    funding table (``announced_date``); any other name needs ``company_id`` and ``date``,
-    or a source file with ``role = "events"`` whose ``date_column`` names the date.
-
-    Raises:
-        ConfigError: A bad table name, or a source file of another role.
-        DataError: The data is unreadable, or has no company id or date column.
-    """
-    if not _EVENT_NAME.match(name) or name in _NOT_EVENT_NAMES:
-        raise ConfigError(
-            f"event table name {name!r}: use letters, digits and `_`, and none of "
-            f"{sorted(_NOT_EVENT_NAMES)}"
-        )
-    roles: dict[str, Role] = {"hiring": "jobs", "funding": "funding"}
-    role = roles.get(name, "events")
-    target = event_date_column(name)
-    given = target
-    if str(path).endswith(".toml"):
-        defn = load_source_def(path)
-        if defn.role not in (role, "events"):
-            raise ConfigError(
-                f"source file {defn.path} declares role = {defn.role!r}, but it was given as "
-                f'the event table {name}; use a source file with role = "events"'
-            )
-        given = defn.date_column or target
-        source = open_source(defn)
-    else:
-        source = read_plain(path, role)
-    schema = source.schema
-    if given not in schema:
-        where = "its source file's date_column" if given != target else f"column `{target}`"
-        raise DataError(
-            f"event table {name} ({source.path}) has no date column: expected {where}, "
-            f"the date of each event; it has: {', '.join(schema)}"
-        )
-    frame = source.frame
-    if given != target:
-        if target in schema:
-            raise DataError(
-                f"event table {name} ({source.path}) has both `{given}` (its date_column) "
-                f"and `{target}`; rename one"
-            )
-        frame = frame.rename({given: target})
-    have = schema[given]
-    if have == pl.String:
-        frame = frame.with_columns(pl.col(target).str.to_date("%Y-%m-%d", strict=True))
-    elif isinstance(have, pl.Datetime):
-        frame = frame.with_columns(pl.col(target).dt.date())
-    elif have != pl.Date:
-        raise DataError(
-            f"event table {name} ({source.path}): date column `{given}` holds {have}, "
-            "expected dates"
-        )
-    return Source(source.role, source.path, source.files, frame, name=input_key(name))
-
-
-def input_key(table: str) -> str:
-    """The name an event table goes by among a run's inputs: ``jobs`` for ``hiring``."""
-    return {"hiring": "jobs"}.get(table, table)
-
-
-def read_event_tables(
-    jobs_path: str | Path | None,
-    funding_path: str | Path | None,
-    events_paths: Mapping[str, str | Path] | None,
-) -> dict[str, Source]:
-    """Every event table by name; ``--jobs`` is ``hiring`` and ``--funding`` ``funding``.
-
-    Raises:
-        ConfigError: A table is given twice.
-    """
-    paths: dict[str, str | Path] = {}
-    for name, path in (("hiring", jobs_path), ("funding", funding_path)):
-        if path:
-            paths[name] = path
-    for name, path in (events_paths or {}).items():
-        if name in paths:
-            flag = "--jobs" if name == "hiring" else "--funding"
-            raise ConfigError(f"event table {name} given twice: by {flag} and by --events")
-        paths[name] = path
-    return {name: read_events(path, name) for name, path in paths.items()}

@@ -1,9 +1,8 @@
-"""Input sources: where each table lives, read lazily into the canonical schema.
+"""Input tables: the roles, their canonical schemas, and where a table's files are.
 
-A source is a file (parquet, CSV or newline-delimited JSON), a directory of such files or
-a glob. Reading checks only what it can without scanning data (the files exist, the schema
-parses, the required columns are there) and casts the known columns to canonical types
-lazily, so a large table streams rather than loads.
+A table is a file (parquet, CSV or newline-delimited JSON), a directory of such files or
+a glob. ``listbuilder.inputs.plainfiles`` reads one as a role's table, and
+``listbuilder.inputs.sourcefiles`` through a source definition.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Literal
 import polars as pl
 
 from listbuilder.errors import DataError
-from listbuilder.files import LIST_SEPARATOR
 
 Role = Literal["companies", "jobs", "funding", "crm", "opportunities", "events"]
 FORMATS = {
@@ -113,6 +111,10 @@ class Source:
     """One input table: its role, where it was read from, and the lazy, typed frame.
 
     ``name`` is an event table's name (``exec_hires``); other tables go by their role.
+    ``checks`` holds, per column whose values can fail to parse, a (bad-value mask,
+    source text) pair of expressions over ``staged``, the cleaned source values; reading
+    them is a separate pass (``check_values``), so a build counts bad values beside its
+    own query.
     """
 
     role: Role
@@ -120,6 +122,10 @@ class Source:
     files: tuple[Path, ...]
     frame: pl.LazyFrame
     name: str | None = None
+    checks: Mapping[str, tuple[pl.Expr, pl.Expr]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    staged: pl.LazyFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -161,22 +167,6 @@ def resolve_files(path: str | Path) -> tuple[list[Path], str]:
     return files, formats.pop()  # type: ignore[return-value]
 
 
-def _scan(files: list[Path], fmt: str, role: Role) -> pl.LazyFrame:
-    if fmt == "parquet":
-        return pl.scan_parquet(files)
-    if fmt == "ndjson":
-        return pl.scan_ndjson(files)
-    # Identifiers must stay text: "00123" is not the number 123.
-    text_cols = {c: pl.String for c in ("company_id", "account_id", "domain", "name")}
-    return pl.scan_csv(
-        files,
-        separator=_separator(files),
-        schema_overrides=text_cols,
-        infer_schema_length=10_000,
-        try_parse_dates=True,
-    )
-
-
 SEPARATORS = (",", ";", "\t", "|")
 SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 
@@ -203,7 +193,12 @@ def csv_separator(path: Path) -> str:
     return best if counts[best] else ","
 
 
-def _separator(files: list[Path]) -> str:
+def files_separator(files: list[Path]) -> str:
+    """The one delimiter of several CSV files (``csv_separator``).
+
+    Raises:
+        DataError: The files use different delimiters; the message groups them.
+    """
     found = {f: csv_separator(f) for f in files}
     if len(set(found.values())) > 1:
         groups = _grouped({f: SEPARATOR_NAMES[s] for f, s in found.items()})
@@ -211,7 +206,7 @@ def _separator(files: list[Path]) -> str:
     return next(iter(found.values()))
 
 
-def _check_same_columns(files: list[Path], fmt: str, text: str) -> None:
+def check_same_columns(files: list[Path], fmt: str, text: str) -> None:
     """Refuse a folder or glob whose files have different columns, naming each file's."""
     if len(files) < 2 or fmt == "ndjson":
         return
@@ -220,7 +215,7 @@ def _check_same_columns(files: list[Path], fmt: str, text: str) -> None:
             # Parquet is read by column name, so only the set of names has to agree.
             columns = {f: ", ".join(sorted(pl.read_parquet_schema(f))) for f in files}
         else:
-            sep = _separator(files)
+            sep = files_separator(files)
             columns = {f: ", ".join(pl.scan_csv(f, separator=sep).collect_schema()) for f in files}
     except (pl.exceptions.PolarsError, OSError):
         return  # reading reports the unreadable file itself
@@ -243,52 +238,3 @@ def _grouped(by_file: dict[Path, str], verbs: tuple[str, str] = ("uses", "use"))
         listed = ", ".join(shown[:-1]) + " and " + shown[-1] if many else shown[0]
         parts.append(f"{listed} {verbs[1] if many else verbs[0]} {what}")
     return "; ".join(parts)
-
-
-def _cast(frame: pl.LazyFrame, schema: pl.Schema, role: Role, fmt: str) -> pl.LazyFrame:
-    casts = []
-    for column, dtype in ROLES[role].dtypes.items():
-        if column not in schema or schema[column] == dtype:
-            continue
-        have = schema[column]
-        expr = pl.col(column)
-        if isinstance(dtype, pl.List) and have == pl.String:
-            # CSV has no list type; lists travel as "a;b;c". An empty cell or a stray
-            # separator is no item: "" reads as [], "a;;b;" as [a, b].
-            expr = expr.str.split(LIST_SEPARATOR).list.eval(
-                pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
-            )
-        elif dtype == pl.Date and have == pl.String:
-            expr = expr.str.to_date("%Y-%m-%d", strict=True)
-        else:
-            expr = expr.cast(dtype, strict=True)
-        casts.append(expr.alias(column))
-    return frame.with_columns(casts) if casts else frame
-
-
-def read_plain(path: str | Path, role: Role) -> Source:
-    """Open a plain data file (or a folder of them) as the ``role`` table.
-
-    Raises:
-        DataError: The path is missing or unreadable, or a required column is absent.
-    """
-    files, fmt = resolve_files(path)
-    _check_same_columns(files, fmt, str(path))
-    try:
-        frame = _scan(files, fmt, role)
-        schema = frame.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"cannot read {role} file {path}: {_first_line(exc)}") from None
-    missing = [c for c in ROLES[role].required if c not in schema]
-    if missing:
-        raise DataError(
-            f"{role} file {path} lacks required column(s) {', '.join(missing)}; "
-            f"it has: {', '.join(schema) or '(no columns)'}"
-        )
-    typed = _cast(frame, schema, role, fmt)
-    return Source(role, str(path), tuple(files), typed)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

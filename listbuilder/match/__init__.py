@@ -3,6 +3,8 @@ command's run. Takes companies and CRM accounts; gives scored pairs and the best
 """
 
 from listbuilder.match.blocking import candidate_pairs
+from listbuilder.match.compare import compare, prepare
+from listbuilder.match.linkage import FIELDS, Model, estimate, prior_model, score
 from listbuilder.match.model import (
     DEFAULT_REVIEW_THRESHOLD,
     DEFAULT_THRESHOLD,
@@ -10,7 +12,6 @@ from listbuilder.match.model import (
     MatchSettings,
     match_crm,
     match_frames,
-    prepare,
 )
 from listbuilder.match.names import (
     LEGAL_FORMS,
@@ -24,12 +25,16 @@ from listbuilder.match.run import check_confirmed, format_match_summary, read_co
 __all__ = [
     "DEFAULT_REVIEW_THRESHOLD",
     "DEFAULT_THRESHOLD",
+    "FIELDS",
     "LEGAL_FORMS",
     "MatchResult",
     "MatchSettings",
+    "Model",
     "candidate_pairs",
     "check_confirmed",
+    "compare",
     "core_name_expr",
+    "estimate",
     "format_match_summary",
     "match_crm",
     "match_frames",
@@ -37,6 +42,8 @@ __all__ = [
     "normalise_name",
     "normalise_names",
     "prepare",
+    "prior_model",
     "read_confirmed",
     "run_match",
+    "score",
 ]

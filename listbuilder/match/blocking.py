@@ -12,10 +12,15 @@ kinds of key (``KINDS``):
   intact;
 - ``c`` the first two distinctive words, one whole and the other by those affixes, so a
   typo in either still meets its twin when each word alone is too common to block on;
+- ``w`` the whole name without spaces ("Sea-World" and "Seaworld"; also the key of a
+  name of one or two letters, whose words are too short to be keys);
+- ``x`` the deletion neighbourhood of a one-word name of five letters or more: the word
+  and each spelling of it with one letter deleted, so a typo or two letters swapped
+  ("Zentrix", "Zetnrix") still meet;
 - ``d`` the domain's own label (``acme`` of ``acme.co.uk``), for the same brand under
-  another suffix;
-- ``a1``/``a2`` initials against a one-word name (``IBM`` and "International Business
-  Machines"), in both directions.
+  another suffix, and a brand's own top-level domain (``bmw`` of ``global.bmw``);
+- ``a1``/``a2`` initials against a one-word name or a domain label (``IBM``, ``ibm.com``
+  and "International Business Machines"), in both directions.
 
 A key shared by too many records identifies nothing and would bring back the quadratic
 cost, so a key is dropped when it would pair more than ``max_block_pairs`` records (scaled
@@ -41,6 +46,8 @@ PAIR_AFFIX_MIN_LENGTH = 5
 # affixes and initials are weak, so theirs must be small.
 BLOCK_FACTORS = {
     "n": 20.0,
+    "w": 20.0,
+    "x": 0.05,
     "t": 1.0,
     "d": 1.0,
     "c": 1.0,
@@ -61,7 +68,9 @@ class Blocks:
 
 
 # Kinds of key, each hashed with its own seed so equal text of two kinds never meets.
-KINDS = {"n": 1, "t": 2, "p": 3, "s": 4, "d": 5, "a1": 6, "a2": 7, "c": 8}
+KINDS = {"n": 1, "t": 2, "p": 3, "s": 4, "d": 5, "a1": 6, "a2": 7, "c": 8, "w": 9, "x": 10}
+# The deletion neighbourhood covers words of this many letters.
+DELETION_LENGTHS = (5, 16)
 
 
 def _key(kind: str, text: pl.Expr) -> dict[str, pl.Expr]:
@@ -72,7 +81,8 @@ def blocking_keys(side: pl.LazyFrame, *, crm_side: bool) -> pl.LazyFrame:
     """Every blocking key of every record: ``idx`` (row number), ``kind`` and ``key``.
 
     ``side`` has ``idx``, ``norm`` (normalised name), ``core`` (its distinctive words),
-    ``label`` (the domain's own label) and ``initials``. A key is the 64-bit hash of its
+    ``label`` (the domain's own label), ``brand`` (a brand's top-level domain),
+    ``initials`` and ``initials_short``. A key is the 64-bit hash of its
     text; two texts sharing a hash only make a pair more to compare. Acronym keys are
     written so that one side's initials meet the other side's one-word names.
     """
@@ -106,8 +116,32 @@ def blocking_keys(side: pl.LazyFrame, *, crm_side: bool) -> pl.LazyFrame:
         for affix in affixes(other)
     ]
     two_words = side.filter(words.list.len() >= 2).select("idx", k=pl.concat_list(paired))
+    low, high = DELETION_LENGTHS
+    # One-word names only: a longer name has other words to meet on.
+    deletable = side.filter(
+        pl.col("core").str.len_chars().is_between(low, high)
+        & ~pl.col("core").str.contains(" ", literal=True)
+    ).select("idx", w="core")
+    # The word itself, and the word with letter i deleted for each i.
+    deletions = [pl.col("w")] + [
+        pl.col("w").str.slice(0, i) + pl.col("w").str.slice(i + 1) for i in range(high)
+    ]
+    neighbourhood = (
+        deletable.select("idx", k=pl.concat_list(deletions))
+        .explode("k")
+        .filter(pl.col("k").str.len_chars() >= low - 1)
+    )
+    label_single = pl.col("label").str.len_chars().is_between(2, 6)
     parts = [
         two_words.explode("k").drop_nulls("k").select("idx", **_key("c", pl.col("k"))),
+        named.select("idx", **_key("w", pl.col("norm").str.replace_all(" ", "", literal=True))),
+        neighbourhood.select("idx", **_key("x", pl.col("k"))),
+        side.filter(pl.col("brand").is_not_null()).select("idx", **_key("d", pl.col("brand"))),
+        side.filter(label_single).select("idx", **_key(single_kind, pl.col("label"))),
+        named.filter(
+            pl.col("initials_short").is_not_null()
+            & (pl.col("initials_short") != pl.col("initials"))
+        ).select("idx", **_key(initials_kind, pl.col("initials_short"))),
         named.select("idx", **_key("n", pl.col("norm"))),
         tokens.select("idx", **_key("t", tok)),
         long.select("idx", **_key("p", tok.str.slice(0, AFFIX_LENGTH) + tok.str.slice(-1))),

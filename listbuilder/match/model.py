@@ -1,39 +1,28 @@
 """Matching companies to CRM accounts.
 
 ``match_crm`` is the entry point the rest of the package uses: it takes companies
-(``company_id``, ``name``, ``domain``, optionally ``country``) and CRM accounts
-(``account_id``, ``name``, ``domain``, optionally ``country``) and returns every matched
-pair with how it matched and how strongly. ``match_frames`` does the same work and also
-returns the pairs a person should review and the counts behind them; ``run_match`` (in
-``listbuilder.match.run``) reads files and writes a run directory around it.
+(``company_id``, ``name``, ``domain``, optionally ``country``, ``city``, ``region``) and
+CRM accounts (the same with ``account_id``) and returns every matched pair with how it
+matched, its match probability and the evidence. ``match_frames`` does the same work and
+also returns the pairs a person should review and the counts behind them; ``run_match``
+(in ``listbuilder.match.run``) reads files and writes a run directory around it.
 
-How a pair is decided (every number is a constant below; docs/matching.md explains them):
+How a pair is decided (``docs/matching-model.md`` works one pair through, from fields to
+probability; ``docs/matching.md`` is the guide to the ``match`` command):
 
 1. A pair a person decided is never second-guessed: ``match`` makes a match
-   (``method = confirmed``) and ``no_match`` removes the pair, whatever the engine thinks.
-2. The same registrable domain on both sides is a match (``method = domain``, score 100).
-   An account matched by domain takes no match by name: the domain said who it is.
-3. Otherwise names are compared, over the candidate pairs blocking lets through
-   (``listbuilder.match.blocking``). The *core* of a name is its distinctive words (generic
-   ones such as "Group" or "Solutions" removed); a name made only of generic words
-   never matches by name. The name score is the better of
-   ``0.3 * whole + 0.7 * core`` and ``core - GENERIC_EXTRA`` (when only one side has
-   generic words), where *whole* is the rapidfuzz ``ratio`` of the normalised names and
-   *core* the optimal-string-alignment similarity of the cores, capped by that of their
-   first words (so "Zentrix Labs" is not "Zentrax Labs"). Each is also computed on the
-   words sorted, less ``ORDER_DIFFERS``. Cores that differ only in spacing ("Wal-Mart",
-   "Walmart") score 100. One name's words all inside the other's ("Brightwave",
-   "Brightwave Analytics") scores at least ``SUBSET_SCORE`` (``SUBSET_SCORE_MULTI``
-   for two words or more) and a one-word name that is the other's initials ("IBM")
-   ``ACRONYM_SCORE``: below the default threshold, so a person confirms them.
-4. Evidence moves the score: the same country adds ``COUNTRY_AGREES`` and two different
-   countries subtract ``COUNTRY_DIFFERS``; the same domain label under another suffix
-   (``acme.com``, ``acme.de``) adds ``LABEL_AGREES`` and two unrelated company domains
-   subtract ``DOMAIN_DIFFERS``; each side having a trade word the other lacks
-   ("... Systems", "... Associates") subtracts ``DESCRIPTOR_DIFFERS``.
-5. Each account keeps its best-scoring company: a match at or above ``threshold``,
+   (``method = confirmed``) and ``no_match`` removes the pair, whatever the model thinks.
+2. Candidate pairs: every pair with the same registrable domain, and for accounts without
+   one, the pairs blocking lets through (``listbuilder.match.blocking``).
+3. Each candidate is compared field by field (``listbuilder.match.compare``) and weighed
+   by a Fellegi-Sunter model (``listbuilder.match.linkage``) estimated on the run's own
+   records: the summed weights give a match probability (``score``, 0-1), and the
+   evidence says which field gave how much (``domain differs -9.1; name 0.97 +6.2``).
+4. Each account keeps its best company: a match when its probability is at least
+   ``threshold`` and no veto stops it (numbers that differ, two countries, a name that
+   is only words inside the other or an acronym without a domain that agrees);
    otherwise its best candidates at or above ``review_threshold`` go to review. When
-   several companies share the best score, nothing tells them apart: ``match_frames``
+   several companies share the best weight, nothing tells them apart: ``match_frames``
    sends them to review, ``match_crm`` (for suppression, where missing a customer is the
    worse mistake) matches them all.
 """
@@ -45,13 +34,11 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from listbuilder.errors import ConfigError
-from listbuilder.inputs import country, domain_expr, domain_label_expr
 from listbuilder.match.blocking import candidate_pairs
-from listbuilder.match.names import GENERIC_WORDS, core_name_expr, name_expr
+from listbuilder.match.compare import compare, prepare
+from listbuilder.match.linkage import FIELDS, U_SAMPLE, Model, estimate, prior_model, score
 from listbuilder.progress import QUIET, Progress
 
 MATCH_SCHEMA = {
@@ -59,12 +46,16 @@ MATCH_SCHEMA = {
     "account_id": pl.String,
     "method": pl.String,
     "score": pl.Float64,
+    "weight": pl.Float64,
+    "evidence": pl.String,
 }
 PAIR_COLUMNS = (
     "company_id",
     "account_id",
     "method",
     "score",
+    "weight",
+    "evidence",
     "company_name",
     "crm_name",
     "company_domain",
@@ -72,22 +63,13 @@ PAIR_COLUMNS = (
 )
 METHODS = ("confirmed", "domain", "name", "fuzzy", "acronym")
 
-# Chosen on the labelled benchmark in tests/data: 90 is where precision passes 0.99 on
-# both it and the sample CRM with recall above 0.95; from 80 the review file holds nearly
-# every true pair the threshold misses, with few pairs per account to read.
-DEFAULT_THRESHOLD = 90.0
-DEFAULT_REVIEW_THRESHOLD = 80.0
-WHOLE_NAME_WEIGHT = 0.3
-SUBSET_SCORE = 85.0
-SUBSET_SCORE_MULTI = 88.0
-ACRONYM_SCORE = 80.0
-COUNTRY_AGREES = 3.0
-COUNTRY_DIFFERS = 15.0
-DOMAIN_DIFFERS = 15.0
-ORDER_DIFFERS = 15.0
-DESCRIPTOR_DIFFERS = 10.0
-GENERIC_EXTRA = 5.0
-LABEL_AGREES = 5.0
+# Match probabilities. Chosen on the labelled training set (tests/data, the sample CRM) and
+# checked on held-out real names (tests/test_match_benchmark.py): docs/matching-model.md.
+DEFAULT_THRESHOLD = 0.85
+DEFAULT_REVIEW_THRESHOLD = 0.001
+# ``match_crm`` serves suppression, where pitching a customer is the worse mistake: a pair
+# more likely than not one organisation (and not vetoed) counts there.
+SUPPRESSION_THRESHOLD = 0.5
 # Pairs per blocking key before the key counts as too common to identify anything.
 MAX_BLOCK_PAIRS = 2_000
 REVIEW_CANDIDATES = 3
@@ -101,9 +83,10 @@ class MatchSettings:
     """The thresholds and limits of one matching run.
 
     Args:
-        threshold: A pair scoring at least this (0-100) is a match.
-        review_threshold: A pair scoring at least this but below ``threshold`` goes to
-            review, for an account with no match.
+        threshold: A pair whose match probability is at least this (0-1), and which no
+            veto stops, is a match.
+        review_threshold: A pair with at least this probability goes to review, for an
+            account with no match.
         max_block_pairs: A blocking key that would pair more records than this (scaled
             by its kind, see ``listbuilder.match.blocking``) is dropped as too common.
         review_candidates: At most this many candidates per account go to review.
@@ -117,8 +100,8 @@ class MatchSettings:
     def __post_init__(self) -> None:
         for name in ("threshold", "review_threshold"):
             value = getattr(self, name)
-            if not 0 <= value <= 100:
-                raise ConfigError(f"`{name}` must be between 0 and 100, got {value}")
+            if not 0 <= value <= 1:
+                raise ConfigError(f"`{name}` must be a probability between 0 and 1, got {value}")
         if self.review_threshold > self.threshold:
             raise ConfigError(
                 f"the review threshold ({self.review_threshold:g}) must not be above the "
@@ -142,209 +125,39 @@ class MatchResult:
     counts: dict[str, Any] = field(default_factory=dict)
 
 
-# Generic words that name a trade ("Systems", "Partners"), not connectors ("and", "of"):
-# each side having one the other lacks marks two different businesses.
-TRADE_WORDS = tuple(sorted(GENERIC_WORDS - {"and", "of", "the", "for"}))
+def _scored_schema() -> dict[str, Any]:
+    return {
+        "ci": pl.UInt32,
+        "ai": pl.UInt32,
+        **dict.fromkeys(FIELDS, pl.Int8),
+        "sim": pl.Float64,
+        "method": pl.String,
+    }
 
 
-def prepare(frame: pl.DataFrame | pl.LazyFrame, id_column: str) -> pl.LazyFrame:
-    """One side's records with everything matching compares, normalised once.
+def _compare_all(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """``compare`` in slices, so memory stays flat however many pairs there are."""
+    parts = [
+        compare(pairs.slice(start, SCORING_SLICE), left, right)
+        for start in range(0, pairs.height, SCORING_SLICE)
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=_scored_schema())
 
-    Columns: ``idx`` (row number), ``id``, the raw ``name``/``domain``/``country``;
-    ``norm`` (normalised name), ``core`` (its distinctive words), ``first`` (the first of
-    them), ``sorted_norm``/``sorted_core`` (words in order, for order-free similarity),
-    ``trade`` (a bit per trade word present), ``words`` (distinct words), ``long_core``
-    (a distinctive word of four letters or more), ``initials`` (of a name of several
-    words); ``dom`` (registrable company domain), ``label`` (its own label) and ``iso``
-    (ISO 3166 country code).
+
+def random_pairs(n_left: int, n_right: int, size: int = U_SAMPLE) -> pl.DataFrame:
+    """``size`` pairs of row numbers drawn uniformly at random, with a fixed seed.
+
+    The seed is fixed so the same inputs give the same model and the same outputs.
     """
-    lf = frame.lazy()
-    schema = lf.collect_schema()
-
-    def text(column: str) -> pl.Expr:
-        if column in schema:
-            return pl.col(column).cast(pl.String)
-        return pl.lit(None, pl.String)
-
-    bits = {word: 1 << i for i, word in enumerate(TRADE_WORDS)}
-    words = pl.col("norm").str.split(" ")
-    core_words = pl.col("core").str.split(" ")
-    return (
-        lf.select(
-            id=pl.col(id_column).cast(pl.String),
-            name=text("name"),
-            domain=text("domain"),
-            country=text("country"),
-        )
-        .with_row_index("idx")
-        .with_columns(
-            norm=name_expr("name"),
-            dom=domain_expr("domain"),
-            iso=country(pl.col("country").str.strip_chars().replace("", None), {}),
-        )
-        .with_columns(core=core_name_expr("norm"), label=domain_label_expr("dom"))
-        .with_columns(
-            sorted_norm=words.list.sort().list.join(" "),
-            sorted_core=core_words.list.sort().list.join(" "),
-            first=core_words.list.first(),
-            trade=words.list.eval(
-                pl.element().replace_strict(bits, default=0, return_dtype=pl.Int64)
-            )
-            .list.unique()
-            .list.sum(),
-            words=words.list.n_unique(),
-            long_core=core_words.list.eval(pl.element().str.len_chars() >= 4).list.any(),
-            initials=pl.when(words.list.len() >= 2).then(
-                words.list.eval(pl.element().str.slice(0, 1)).list.join("")
-            ),
-        )
-    )
-
-
-def _similarity(left: pl.Series, right: pl.Series, scorer: Any) -> np.ndarray:
-    """A rapidfuzz similarity (0-100) of each pair of strings; 0 where either is null."""
-    scores = process.cpdist(
-        left.fill_null("").to_list(),
-        right.fill_null("").to_list(),
-        scorer=scorer,
-        workers=-1,
-        dtype=np.float64,
-    )
-    if scorer is OSA.normalized_similarity:
-        scores *= 100.0
-    missing = (left.is_null() | right.is_null() | (left == "") | (right == "")).to_numpy()
-    scores[missing] = 0.0
-    return scores
-
-
-def score_pairs(pairs: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
-    """Score name-based candidate pairs ``ci``/``ai`` of prepared ``left``/``right``.
-
-    Returns ``ci``, ``ai``, ``score`` (0-100, evidence included) and ``method`` (``name``
-    for equal normalised names, ``acronym``, else ``fuzzy``).
-    """
-    cols = ["norm", "core", "first", "sorted_norm", "sorted_core", "trade", "words"]
-    cols += ["long_core", "initials", "dom", "label", "iso"]
-    both = pl.concat(
-        [
-            pairs,
-            left.select(cols).rename(lambda c: f"{c}_c").gather(pairs["ci"]),
-            right.select(cols).rename(lambda c: f"{c}_a").gather(pairs["ai"]),
-        ],
-        how="horizontal",
-    )
-    same = (both["norm_c"] == both["norm_a"]).fill_null(False).to_numpy()
-    todo = np.flatnonzero(~same)
-    rest = both[todo]
-    # Word order matters only where some name's words are out of order.
-    unsorted = (
-        (rest["sorted_norm_c"] != rest["norm_c"]) | (rest["sorted_norm_a"] != rest["norm_a"])
-    ).to_numpy()
-    shuffled = np.flatnonzero(unsorted)
-
-    def similarity(
-        column: str, scorer: Any, rows: np.ndarray, *, default: float = 100.0
-    ) -> pl.Series:
-        out = np.full(both.height, default)
-        out[todo[rows]] = _similarity(rest[f"{column}_c"][rows], rest[f"{column}_a"][rows], scorer)
-        return pl.Series(out)
-
-    every = np.arange(rest.height)
-    both = both.with_columns(
-        _whole=similarity("norm", fuzz.ratio, every),
-        _core=similarity("core", OSA.normalized_similarity, every),
-        _first=similarity("first", OSA.normalized_similarity, every),
-        _set=similarity("norm", fuzz.token_set_ratio, every),
-        _whole_sorted=similarity("sorted_norm", fuzz.ratio, shuffled, default=0.0),
-        _core_sorted=similarity("sorted_core", OSA.normalized_similarity, shuffled, default=0.0),
-    )
-    # Whole names, and distinctive words (a name only as close as its first distinctive
-    # word: "Zentrix Labs" is not "Zentrax Labs"), each also compared out of order.
-    whole = pl.max_horizontal("_whole", pl.col("_whole_sorted") - ORDER_DIFFERS)
-    core = pl.max_horizontal(
-        pl.min_horizontal("_core", "_first"), pl.col("_core_sorted") - ORDER_DIFFERS
-    )
-    # "Wal-Mart" and "Walmart", "Blue Harbor" and "Blueharbor": only the spacing differs.
-    compact_c = pl.col("core_c").str.replace_all(" ", "", literal=True)
-    compact_a = pl.col("core_a").str.replace_all(" ", "", literal=True)
-    core = pl.when(compact_c == compact_a).then(100.0).otherwise(core)
-    # Generic words on one side only ("Sony" and "Sony Group") cost little; each side
-    # having its own trade word ("Okafor & Thornton Systems" and "Okafor & Thornton
-    # Associates") says they share a name but not a business.
-    trade_c, trade_a = pl.col("trade_c"), pl.col("trade_a")
-    extra_c = (trade_c & ~trade_a) != 0
-    extra_a = (trade_a & ~trade_c) != 0
-    generic_extra = pl.when(extra_c | extra_a).then(GENERIC_EXTRA).otherwise(0.0)
-    descriptor_adj = pl.when(extra_c & extra_a).then(-DESCRIPTOR_DIFFERS).otherwise(0.0)
-    # One name's words all inside the other's ("Brightwave", "Brightwave Analytics").
-    c_shorter = pl.col("words_c") < pl.col("words_a")
-    subset = (
-        (pl.col("_set") == 100.0)
-        & (pl.col("words_c") != pl.col("words_a"))
-        & pl.when(c_shorter).then(pl.col("long_core_c")).otherwise(pl.col("long_core_a"))
-    ).fill_null(False)
-    shorter_words = pl.when(c_shorter).then(pl.col("words_c")).otherwise(pl.col("words_a"))
-    subset_score = (
-        pl.when(subset & (shorter_words >= 2))
-        .then(SUBSET_SCORE_MULTI)
-        .when(subset)
-        .then(SUBSET_SCORE)
-        .otherwise(0.0)
-    )
-    # A one-word name that is the other's initials ("IBM").
-    acronym = (
-        ((pl.col("words_c") == 1) & (pl.col("norm_c") == pl.col("initials_a")))
-        | ((pl.col("words_a") == 1) & (pl.col("norm_a") == pl.col("initials_c")))
-    ).fill_null(False)
-    name_score = (
-        pl.when(pl.col("core_c").is_null() | pl.col("core_a").is_null())
-        .then(0.0)
-        .otherwise(
-            pl.max_horizontal(
-                WHOLE_NAME_WEIGHT * whole + (1 - WHOLE_NAME_WEIGHT) * core,
-                core - generic_extra,
-            )
-        )
-    )
-    name_score = pl.max_horizontal(
-        name_score, subset_score, pl.when(acronym).then(ACRONYM_SCORE).otherwise(0.0)
-    )
-    both_countries = pl.col("iso_c").is_not_null() & pl.col("iso_a").is_not_null()
-    country_adj = (
-        pl.when(both_countries & (pl.col("iso_c") == pl.col("iso_a")))
-        .then(COUNTRY_AGREES)
-        .when(both_countries)
-        .then(-COUNTRY_DIFFERS)
-        .otherwise(0.0)
-    )
-    # The same label under another suffix (acme.com, acme.de) is the same brand; labels
-    # that share nothing (acme.com, zenith.io) are two organisations.
-    domain_adj = (
-        pl.when(pl.col("label_c") == pl.col("label_a"))
-        .then(LABEL_AGREES)
-        .when(
-            pl.col("dom_c").is_not_null()
-            & pl.col("dom_a").is_not_null()
-            & ~pl.col("label_c").str.contains(pl.col("label_a"), literal=True)
-            & ~pl.col("label_a").str.contains(pl.col("label_c"), literal=True)
-        )
-        .then(-DOMAIN_DIFFERS)
-        .otherwise(0.0)
-    )
-    score = (name_score + country_adj + domain_adj + descriptor_adj).clip(0.0, 100.0).round(1)
-    method = (
-        pl.when(pl.col("norm_c") == pl.col("norm_a"))
-        .then(pl.lit("name"))
-        .when(acronym & (name_score == ACRONYM_SCORE))
-        .then(pl.lit("acronym"))
-        .otherwise(pl.lit("fuzzy"))
-    )
-    return both.select("ci", "ai", score=score, method=method)
-
-
-def _empty_pairs() -> pl.DataFrame:
+    if n_left == 0 or n_right == 0:
+        return pl.DataFrame(schema={"ci": pl.UInt32, "ai": pl.UInt32})
+    rng = np.random.default_rng(20261129)
+    size = min(size, n_left * n_right)
     return pl.DataFrame(
-        schema={"ci": pl.UInt32, "ai": pl.UInt32, "score": pl.Float64, "method": pl.String}
+        {
+            "ci": rng.integers(0, n_left, size, dtype=np.uint32),
+            "ai": rng.integers(0, n_right, size, dtype=np.uint32),
+        }
     )
 
 
@@ -356,20 +169,23 @@ def match_frames(
     confirmed: pl.DataFrame | None = None,
     collapse_duplicates: bool = False,
     ambiguous_match: bool = False,
+    model: Model | None = None,
     progress: Progress = QUIET,
 ) -> MatchResult:
     """Match companies to CRM accounts: matches, pairs to review and the counts.
 
     Args:
-        companies: ``company_id``, ``name``, ``domain`` and optionally ``country``.
-        crm: ``account_id``, ``name``, optionally ``domain`` and ``country``.
+        companies: ``company_id``, ``name``, ``domain`` and optionally ``country``,
+            ``city``, ``region``.
+        crm: ``account_id``, ``name``, optionally the same columns.
         settings: Thresholds and limits (defaults: ``MatchSettings()``).
         confirmed: A person's decisions (``company_id``, ``account_id``, ``decision`` of
             ``match`` or ``no_match``); pairs naming records not given are ignored.
         collapse_duplicates: Companies sharing a registrable domain take part once, as the
             first of them by ``company_id``; the others are listed in ``duplicates``.
-        ambiguous_match: An account whose best score (at or above the threshold) several
+        ambiguous_match: An account whose best weight (at or above the threshold) several
             companies share matches all of them; without it, they go to review.
+        model: Use these parameters instead of estimating them on the inputs.
         progress: Where to announce each stage (with its time under ``--verbose``).
     """
     settings = settings or MatchSettings()
@@ -390,13 +206,13 @@ def match_frames(
 
     decisions = _decisions(confirmed, left, right)
     rejected = decisions.filter(pl.col("decision") == "no_match").select("ci", "ai")
-    accepted = decisions.filter(pl.col("decision") == "match").select(
-        "ci", "ai", score=pl.lit(100.0), method=pl.lit("confirmed")
-    )
+    accepted = decisions.filter(pl.col("decision") == "match").select("ci", "ai")
 
     with progress.stage("matching domains") as stage:
-        by_domain = _by_domain(active, right, rejected)
+        by_domain = _by_domain(active, right).join(rejected, on=["ci", "ai"], how="anti")
         stage.rows = by_domain.height
+    # An account with a company of the same domain is compared with those companies only:
+    # the domain says who it is.
     resolved = pl.concat([accepted.select("ai"), by_domain.select("ai")]).unique()
     named_left = active.filter(pl.col("norm").is_not_null())
     named_right = right.filter(pl.col("norm").is_not_null()).join(
@@ -406,22 +222,32 @@ def match_frames(
         blocks = candidate_pairs(
             named_left.lazy(), named_right.lazy(), max_block_pairs=settings.max_block_pairs
         )
-        candidates = blocks.pairs.join(rejected, on=["ci", "ai"], how="anti")
+        candidates = (
+            pl.concat([by_domain, blocks.pairs])
+            .unique(maintain_order=True)
+            .join(rejected, on=["ci", "ai"], how="anti")
+        )
         stage.rows = candidates.height
     with progress.stage(SCORING_STAGE) as stage:
-        # In slices, so memory stays flat however many pairs blocking lets through.
-        scored = pl.concat(
-            [
-                score_pairs(candidates.slice(start, SCORING_SLICE), left, right)
-                for start in range(0, candidates.height, SCORING_SLICE)
-            ]
-            or [_empty_pairs()]
-        )
+        levels = _compare_all(candidates, left, right)
+        if model is None:
+            sample = random_pairs(active.height, right.height)
+            sample_levels = _compare_all(
+                sample.with_columns(ci=active["idx"].gather(sample["ci"])), left, right
+            )
+            model = estimate(
+                levels,
+                sample_levels,
+                active.height * right.height,
+                prior_model(),
+                exact_name_pairs=_equal_name_pairs(active, right),
+                larger_side=max(active.height, right.height),
+            )
+        scored = score(levels, model)
         stage.rows = candidates.height
 
     with progress.stage("choosing matches") as stage:
-        engine = pl.concat([by_domain, scored.select(by_domain.columns)])
-        matched, review, ambiguous = _choose(engine, accepted, settings, ambiguous_match)
+        matched, review, ambiguous = _choose(scored, accepted, settings, ambiguous_match)
         matches = _describe(matched, left, right).sort(["company_id", "account_id"])
         review_out = (
             _describe(review, left, right, extra=("rank", "_best"))
@@ -438,15 +264,44 @@ def match_frames(
         review_out,
         duplicates,
         blocks,
-        candidates.height,
+        candidates,
         decisions,
         collapse_duplicates,
     )
+    counts["model"] = _model_summary(model, scored)
     return MatchResult(matches, review_out, duplicates, counts)
 
 
+def _equal_name_pairs(left: pl.DataFrame, right: pl.DataFrame) -> int:
+    """How many (company, account) pairs have the same normalised name: a join of counts."""
+    counts = [
+        side.filter(pl.col("core").is_not_null()).group_by("norm").len(name)
+        for side, name in ((left, "nc"), (right, "na"))
+    ]
+    joined = counts[0].join(counts[1], on="norm")
+    return int((joined["nc"].cast(pl.Int64) * joined["na"]).sum())
+
+
+def _model_summary(model: Model, scored: pl.DataFrame) -> dict[str, Any]:
+    """The parameters used, each level's weight, and how many pairs each veto stopped."""
+    weights = model.weights()
+    vetoed = scored["veto"].drop_nulls()
+    return {
+        **model.to_dict(),
+        "prior_weight": round(model.prior_weight(), 3),
+        "weights": {
+            f: {lv: round(w, 3) for lv, w in zip(FIELDS[f], weights[f], strict=True)}
+            for f in FIELDS
+        },
+        "vetoed_pairs": {
+            v: int(vetoed.str.contains(v, literal=True).sum())
+            for v in ("numbers differ", "countries differ", "name alone too weak")
+        },
+    }
+
+
 def _choose(
-    engine: pl.DataFrame,
+    scored: pl.DataFrame,
     accepted: pl.DataFrame,
     settings: MatchSettings,
     ambiguous_match: bool,
@@ -454,45 +309,55 @@ def _choose(
     """Each account's match (its best company) and its candidates for review.
 
     Returns the matched pairs, the review pairs (with ``rank`` and the account's best
-    score ``_best``) and how many accounts were tied between companies.
+    probability ``_best``) and how many accounts were tied between companies.
     """
-    # A person's match for an account replaces whatever the engine found for it.
-    engine = engine.join(accepted.select("ai"), on="ai", how="anti")
-    top = pl.col("score") == pl.col("_best")
-    ranked = engine.with_columns(_best=pl.col("score").max().over("ai")).with_columns(
-        _tied=top.sum().over("ai")
-    )
-    # An account whose best score several companies share cannot tell them apart.
-    tied = (pl.col("_best") >= settings.threshold) & (pl.col("_tied") > 1)
+    cols = ["ci", "ai", "method", "score", "weight", "evidence"]
+    engine = scored.join(accepted.select("ai"), on="ai", how="anti")
+    top = pl.col("weight") == pl.col("_top")
+    auto = (pl.col("score") >= settings.threshold) & pl.col("veto").is_null()
+    ranked = engine.with_columns(
+        _top=pl.col("weight").max().over("ai"),
+        _best=pl.col("score").max().over("ai"),
+    ).with_columns(_tied=top.sum().over("ai"), _auto=(top & auto).any().over("ai"))
+    # An account whose best weight several companies share cannot tell them apart.
+    tied = pl.col("_auto") & (pl.col("_tied") > 1)
     ranked = ranked.with_columns(_ambiguous=tied & pl.lit(not ambiguous_match))
+    confirmed = accepted.join(scored.select(cols), on=["ci", "ai"], how="left").with_columns(
+        method=pl.lit("confirmed"),
+        score=pl.lit(1.0),
+        weight=pl.col("weight").cast(pl.Float64),
+        evidence=pl.format("confirmed by a person; {}", pl.col("evidence").fill_null("")),
+    )
     matched = pl.concat(
         [
-            accepted,
-            ranked.filter(
-                top & (pl.col("score") >= settings.threshold) & ~pl.col("_ambiguous")
-            ).select(accepted.columns),
+            confirmed.select(cols).cast({"weight": pl.Float64}),
+            ranked.filter(top & auto & ~pl.col("_ambiguous")).select(cols),
         ]
     )
-    below = (pl.col("_best") < settings.threshold) & (pl.col("score") >= settings.review_threshold)
+    below = ~pl.col("_auto") & (pl.col("score") >= settings.review_threshold)
     review = (
         ranked.filter(below | (top & pl.col("_ambiguous")))
-        .sort(["ai", "score", "ci"], descending=[False, True, False])
+        .sort(["ai", "weight", "ci"], descending=[False, True, False])
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("ai"))
         .filter((pl.col("rank") <= settings.review_candidates) | pl.col("_ambiguous"))
+        .select(*cols, "rank", "_best")
     )
     ambiguous = ranked.filter(top & pl.col("_ambiguous"))["ai"].n_unique()
-    return matched, review, ambiguous
+    return (
+        matched.with_columns(weight=pl.col("weight").round(2)),
+        review.with_columns(weight=pl.col("weight").round(2)),
+        ambiguous,
+    )
 
 
-def _by_domain(left: pl.DataFrame, right: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
-    """Pairs with the same registrable domain on both sides, less those a person rejected."""
+def _by_domain(left: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """Pairs with the same registrable domain (or unlisted host) on both sides."""
     return (
         left.lazy()
         .filter(pl.col("dom").is_not_null())
         .select(ci="idx", dom="dom")
         .join(right.lazy().select(ai="idx", dom="dom"), on="dom", how="inner")
-        .select("ci", "ai", score=pl.lit(100.0), method=pl.lit("domain"))
-        .join(rejected.lazy(), on=["ci", "ai"], how="anti")
+        .select("ci", "ai")
         .collect()
     )
 
@@ -535,14 +400,13 @@ def _decisions(
 
 
 SCORE_BANDS = (
-    (100.0, "100"),
-    (95.0, "95-99.9"),
-    (90.0, "90-94.9"),
-    (85.0, "85-89.9"),
-    (80.0, "80-84.9"),
-    (75.0, "75-79.9"),
-    (70.0, "70-74.9"),
-    (0.0, "below 70"),
+    (0.999, "0.999-1"),
+    (0.99, "0.99-0.999"),
+    (0.9, "0.9-0.99"),
+    (0.5, "0.5-0.9"),
+    (0.1, "0.1-0.5"),
+    (0.01, "0.01-0.1"),
+    (0.0, "below 0.01"),
 )
 
 
@@ -564,7 +428,7 @@ def _counts(
     review: pl.DataFrame,
     duplicates: pl.DataFrame,
     blocks: Any,
-    compared: int,
+    candidates: pl.DataFrame,
     decisions: pl.DataFrame,
     collapsed: bool,
 ) -> dict[str, Any]:
@@ -616,7 +480,10 @@ def _counts(
             "crm_unusable_domains": unusable(right),
         },
         "blocking": {
-            "candidate_pairs": compared,
+            "candidate_pairs": candidates.height,
+            # Of the pairs a person confirmed as matches, the share blocking (or the
+            # same domain) put forward: blocking recall where the truth is known.
+            "recall_on_confirmed": _recall(decisions, candidates),
             "all_pairs": named_left * named_right,
             "keys_used": blocks.keys_kept,
             "keys_dropped_as_too_common": blocks.keys_dropped,
@@ -624,17 +491,28 @@ def _counts(
     }
 
 
+def _recall(decisions: pl.DataFrame, candidates: pl.DataFrame) -> float | None:
+    true = decisions.filter(pl.col("decision") == "match").select("ci", "ai")
+    if true.height == 0:
+        return None
+    found = true.join(candidates, on=["ci", "ai"], how="semi").height
+    return round(found / true.height, 4)
+
+
 def match_crm(
     companies: pl.DataFrame,
     crm: pl.DataFrame,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = SUPPRESSION_THRESHOLD,
     confirmed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Return every (company, CRM account) pair that refers to the same organisation.
 
     Columns: ``company_id``, ``account_id``, ``method`` (``confirmed``, ``domain``,
-    ``name``, ``fuzzy`` or ``acronym``) and ``score`` (0-100). Each account keeps its best
+    ``name``, ``fuzzy`` or ``acronym``), ``score`` (the match probability, 0-1),
+    ``weight`` (the match weight in bits) and ``evidence`` (each field's weight in
+    words). The model is estimated on the inputs, or the shipped prior for a small input
+    (one company in ``explain``). Each account keeps its best
     company (several if they tie); a company may match several accounts, and callers
     decide what that means (a customer among them suppresses the company). Companies that
     share a domain each keep their match. ``confirmed`` decisions override the engine.

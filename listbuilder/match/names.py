@@ -8,9 +8,14 @@ by polars, never Python per row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
+from cleanco.termdata import terms_by_country, terms_by_type
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 
 def _words(text: str) -> list[str]:
@@ -135,8 +140,24 @@ LEGAL_FORMS: tuple[str, ...] = (
     "the",
 )
 
-# Forms written in front of the name: "PT Bank Central Asia", "OOO Romashka".
-LEADING_FORMS: tuple[str, ...] = ("the", "pt", "ooo", "oao", "zao", "pao")
+# Forms written in front of the name: "PT Bank Central Asia", "OOO Romashka",
+# "Kabushiki Kaisha Toshiba".
+LEADING_FORMS: tuple[str, ...] = (
+    *_words("the pt ooo oao zao pao tov uab"),
+    "kabushiki kaisha",
+    "yugen kaisha",
+    "godo kaisha",
+)
+
+# cleanco's list of legal forms by type and country (maintained, MIT) is taken whole, less
+# the terms that are also ordinary words or places at the end of a company name ("UK",
+# "Private"): stripping those would make "Acme UK" the same company as "Acme".
+NOT_LEGAL_FORMS: frozenset[str] = frozenset(
+    [
+        *_words("uk ok at et private unlimited sem etat ent sogepa tapui eg ps ei pp sp"),
+        "suc de descendants",
+    ]
+)
 
 # Words too common in company names to identify one. A name made only of these never
 # matches on its name ("Global Solutions Group"), and two names that share only these
@@ -167,6 +188,7 @@ ABBREVIATIONS: dict[str, str] = {
     "tech": "technologies",
     "technology": "technologies",
     "bros": "brothers",
+    "und": "and",
     "assoc": "associates",
     "assn": "association",
     "dept": "department",
@@ -225,37 +247,162 @@ def _alternation(words: Sequence[str]) -> str:
     return "|".join(sorted(set(words), key=lambda w: (-len(w), w)))
 
 
-def name_expr(column: str | pl.Expr) -> pl.Expr:
-    """A company name normalised for comparison; null when nothing is left.
+# British and American spellings of words common in company names, one spelling kept.
+NATIONAL_SPELLINGS: dict[str, str] = {
+    "organisation": "organization",
+    "organisations": "organizations",
+    "theatre": "theater",
+    "labour": "labor",
+    "colour": "color",
+    "harbour": "harbor",
+    "defence": "defense",
+    "programme": "program",
+    "jewellery": "jewelry",
+    "aluminium": "aluminum",
+    "tyre": "tire",
+    "tyres": "tires",
+    "favour": "favor",
+    "neighbour": "neighbor",
+    "honour": "honor",
+    "metre": "meter",
+    "catalogue": "catalog",
+    "licence": "license",
+    "analyse": "analyze",
+    "analysers": "analyzers",
+}
 
-    Folds Unicode (accents, full-width forms), case and punctuation; ``&`` becomes
-    ``and``; a web suffix on a name goes (``Salesforce.com`` -> ``salesforce``);
-    abbreviations get one spelling (``Intl`` -> ``international``); a leading "The" and
-    legal forms at the end (Inc, Ltd, GmbH, S.A., Pty Ltd, ...) go, unless nothing would
-    be left. Idempotent: normalising a normalised name changes nothing.
+# Legal and generic words long enough that one or two typos still identify them
+# ("Corporaton", "Hodlings", "Soultions"): a word of TYPO_MIN_LENGTH letters or more this
+# close to one of them is read as it.
+TYPO_MIN_LENGTH = 7
+TYPO_WORDS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            *_words(
+                """corporation incorporated company limited holdings holding solutions
+                technologies international services enterprises industries worldwide
+                consulting associates ventures management partners systems
+                manufacturing laboratories aktiengesellschaft aktiebolag association
+                engineering department university brothers national group"""
+            )
+        }
+    )
+)
+
+
+def _typo_map(words: Sequence[str]) -> dict[str, str]:
+    """Each word within one typo (7-8 letters) or two (9+) of a ``TYPO_WORDS`` word."""
+    vocab = [w for w in TYPO_WORDS if len(w) >= TYPO_MIN_LENGTH]
+    candidates = [w for w in words if len(w) >= TYPO_MIN_LENGTH and w not in vocab]
+    if not candidates:
+        return {}
+    dist = process.cdist(
+        candidates, vocab, scorer=OSA.distance, score_cutoff=2, dtype=np.int32, workers=-1
+    )
+    best = dist.argmin(axis=1)
+    out = {}
+    for i, word in enumerate(candidates):
+        d = int(dist[i, best[i]])
+        if d <= (1 if len(word) <= 8 else 2):
+            out[word] = vocab[best[i]]
+    return out
+
+
+def _fix_typos(values: pl.Series) -> pl.Series:
+    """Long words one or two typos from a legal or generic word, respelled as it.
+
+    Vectorised: the distinct long words of the whole batch are compared with the
+    vocabulary once (rapidfuzz), then replaced by one Aho-Corasick pass.
+    """
+    words = values.str.split(" ").explode().drop_nulls().unique()
+    words = words.filter(words.str.len_chars() >= TYPO_MIN_LENGTH)
+    fixes = _typo_map(words.sort().to_list())
+    if not fixes:
+        return values
+    padded = pl.select(pl.format(" {} ", pl.lit(values)).alias("v")).to_series()
+    padded = padded.str.replace_many(
+        [f" {w} " for w in fixes], [f"  {v}  " for v in fixes.values()]
+    )
+    padded = padded.str.replace_many(
+        [f" {w} " for w in fixes], [f"  {v}  " for v in fixes.values()]
+    )
+    return padded.str.replace_all(r"\s+", " ").str.strip_chars().alias(values.name)
+
+
+# A comma written as a word of its own, so a legal form followed by a place
+# ("Philips N.V., Eindhoven, NL") can still be told from one inside a name.
+_COMMA = "\u2063"
+
+
+def tokens_expr(column: str | pl.Expr) -> pl.Expr:
+    """A name folded into words, before any word is dropped.
+
+    Folds Unicode, case and punctuation; ``&`` becomes ``and``; a web suffix on a name
+    goes; single letters written apart ("N. V.", "B V", "A.B.C.") join into one word;
+    abbreviations, British spellings and long legal or generic words with a typo get one
+    spelling. A comma is kept as the word ``_COMMA``.
     """
     text = (
         fold_expr(column)
         .str.replace_all(r"(\p{L})\.(?:com|net|org|io|ai)\b", "${1}")
         .str.replace_all("&", " and ")
+        .str.replace_all(",", f" {_COMMA} ")
         # Dots, slashes and apostrophes inside a word: "s.p.a." -> "spa", "a/s" -> "as",
         # "macy's" -> "macys". Twice, as each pass can only join every other letter.
         .str.replace_all(r"(\p{L})[./'\x{2019}](\p{L})", "${1}${2}")
         .str.replace_all(r"(\p{L})[./'\x{2019}](\p{L})", "${1}${2}")
-        .str.replace_all(r"[^\p{L}\p{N}]+", "  ")
+        .str.replace_all(rf"[^\p{{L}}\p{{N}}{_COMMA}]+", "  ")
     )
     # Words are now separated by two spaces, so each word's pattern (with one space on
-    # each side) can match next to another's.
-    text = pl.format("  {}  ", text).str.replace_many(
-        [f" {short} " for short in ABBREVIATIONS], [f" {long} " for long in ABBREVIATIONS.values()]
+    # each side) can match next to another's. Single letters are marked, then runs of
+    # them joined: "n  v" -> "nv", "a  b  c" -> "abc".
+    text = pl.format("  {}  ", text).str.replace_all(r" (\p{L}) ", " ${1}# ")
+    for _ in range(2):
+        text = text.str.replace_all(r"#\s+(\p{L}+)#", "${1}#")
+    text = text.str.replace_all("#", "", literal=True)
+    text = pl.format(" {} ", text).str.replace_all(r"\s+", "  ")
+    spellings = {**ABBREVIATIONS, **NATIONAL_SPELLINGS}
+    text = text.str.replace_many(
+        [f" {short} " for short in spellings], [f" {long} " for long in spellings.values()]
     )
     text = text.str.replace_all(r"\s+", " ").str.strip_chars()
+    return text.map_batches(_fix_typos, return_dtype=pl.String, is_elementwise=True)
+
+
+def name_expr(column: str | pl.Expr) -> pl.Expr:
+    """A company name normalised for comparison; null when nothing is left.
+
+    ``tokens_expr`` first; then a leading "The" or legal form ("Kabushiki Kaisha") goes,
+    and so do legal forms at the end (Inc, Ltd, GmbH, S.A., "N. V.", Pty Ltd, ... from
+    cleanco's maintained list and ``LEGAL_FORMS``), also when a place follows them after
+    a comma (", DELFT, NL"); unless nothing would be left. Idempotent: normalising a
+    normalised name changes nothing.
+    """
+    text = tokens_expr(column)
     leading = _alternation(LEADING_FORMS)
-    trailing = _alternation(LEGAL_FORMS)
-    text = text.str.replace(rf"^(?:(?:{leading}) )+(\S)", "${1}").str.replace(
-        rf"^(.*?\S)(?: (?:{trailing}))+$", "${1}"
+    trailing = _alternation(legal_forms())
+    # A legal form, then a comma and at most five words of place: "nv , delft , nl".
+    # One chain, each step used once: an expression used twice would be computed twice,
+    # the typo pass of ``tokens_expr`` with it.
+    return (
+        text.str.replace(rf"^(.*?\S)(?: (?:{trailing}))+ {_COMMA}(?: [^ ]+){{1,5}}$", "${1}")
+        .str.replace_all(rf" ?{_COMMA}", "")
+        .str.strip_chars()
+        .str.replace(rf"^(?:(?:{leading}) )+(\S)", "${1}")
+        .str.replace(rf"^(.*?\S)(?: (?:{trailing}))+$", "${1}")
+        .replace("", None)
     )
-    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+@functools.cache
+def legal_forms() -> tuple[str, ...]:
+    """``LEGAL_FORMS`` with cleanco's terms, each written as ``tokens_expr`` leaves it."""
+    raw = {t for terms in terms_by_type.values() for t in terms}
+    raw |= {t for terms in terms_by_country.values() for t in terms}
+    frame = pl.DataFrame({"v": sorted(raw)}, schema={"v": pl.String})
+    folded = frame.select(tokens_expr("v")).to_series().drop_nulls().to_list()
+    keep = {f for f in folded if f and f not in NOT_LEGAL_FORMS and _COMMA not in f}
+    return tuple(sorted(keep | set(LEGAL_FORMS)))
 
 
 def core_name_expr(normalised: str | pl.Expr) -> pl.Expr:

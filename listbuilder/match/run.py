@@ -22,6 +22,8 @@ from listbuilder.match.model import MatchResult, MatchSettings, match_frames
 from listbuilder.progress import QUIET, Progress
 
 DECISIONS = ("match", "no_match")
+# The columns the model compares, each used when the file has it.
+MATCH_FIELDS = ("name", "domain", "country", "city", "region")
 CONFIRMED_COLUMNS = ("company_id", "account_id", "decision")
 _SHOWN = 5
 
@@ -78,14 +80,15 @@ def _check_ids(frame: pl.DataFrame, column: str, what: str, path: str) -> None:
 
 
 def read_crm(path: str | Path) -> tuple[pl.DataFrame, list[Path]]:
-    """The CRM accounts to match: ``account_id``, ``name``, ``domain``, ``country``.
+    """The CRM accounts to match: ``account_id``, ``name``, ``domain``, ``country``, ``city``,
+    ``region``.
 
-    Only ``account_id`` and ``name`` are required; without ``domain`` or ``country`` the
-    match uses what there is. A ``.toml`` path is a source definition.
+    Only ``account_id`` and ``name`` are required; without the others the match uses what
+    there is. A ``.toml`` path is a source definition.
 
     Raises:
         DataError: The file is missing, unreadable or not UTF-8, lacks a required column,
-            or has a row without an id or an id twice.
+            has a row without an id or an id twice, or no row with a name or a domain.
     """
     if str(path).endswith(".toml"):
         source = read_source(path, "crm")
@@ -103,10 +106,27 @@ def read_crm(path: str | Path) -> tuple[pl.DataFrame, list[Path]]:
             f"crm file {path} lacks required column(s) {', '.join(missing)}; "
             f"it has: {', '.join(schema) or '(no columns)'}"
         )
-    keep = [c for c in ("account_id", "name", "domain", "country") if c in schema]
+    keep = [c for c in ("account_id", *MATCH_FIELDS) if c in schema]
     crm = _collect(frame.select(pl.col(keep).cast(pl.String)), "crm", str(path), files)
     _check_ids(crm, "account_id", "crm", str(path))
+    _check_something_to_match(crm, str(path))
     return crm, files
+
+
+def _check_something_to_match(crm: pl.DataFrame, path: str) -> None:
+    """At least one account has a name or a domain: otherwise nothing could ever match."""
+
+    def given(column: str) -> pl.Expr:
+        if column not in crm.columns:
+            return pl.lit(False)
+        return pl.col(column).str.strip_chars().fill_null("") != ""
+
+    usable = crm.select((given("name") | given("domain")).sum()).item()
+    if crm.height and not usable:
+        raise DataError(
+            f"crm file {path}: none of its {crm.height:,} rows has a `name` or a `domain`; "
+            "matching needs at least one of them per account"
+        )
 
 
 def read_companies(path: str | Path) -> tuple[pl.DataFrame, list[Path]]:
@@ -117,7 +137,7 @@ def read_companies(path: str | Path) -> tuple[pl.DataFrame, list[Path]]:
             row without an id or an id twice.
     """
     source = read_source(path, "companies")
-    keep = [c for c in ("company_id", "name", "domain", "country") if c in source.schema]
+    keep = [c for c in ("company_id", *MATCH_FIELDS) if c in source.schema]
     companies = _collect(source.frame.select(keep), "companies", str(path), list(source.files))
     _check_ids(companies, "company_id", "companies", str(path))
     return companies, list(source.files)

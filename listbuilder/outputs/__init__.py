@@ -3,6 +3,7 @@ and its charts. Takes a ``BuildResult``; gives files.
 """
 
 from listbuilder.outputs.csvsafe import (
+    FORMULA_LOOKALIKES,
     FORMULA_PREFIXES,
     csv_records,
     encode_csv,
@@ -20,6 +21,7 @@ from listbuilder.outputs.exports import (
     text,
     write_exports,
 )
+from listbuilder.outputs.facts import bad_value_warnings
 from listbuilder.outputs.report import (
     ADS_MIN,
     ADS_RECOMMENDED,
@@ -33,7 +35,6 @@ from listbuilder.outputs.report import (
     write_report,
 )
 from listbuilder.outputs.run import (
-    bad_value_warnings,
     crm_warnings,
     date_warnings,
     format_summary,
@@ -43,6 +44,7 @@ from listbuilder.outputs.run import (
 __all__ = [
     "ADS_MIN",
     "ADS_RECOMMENDED",
+    "FORMULA_LOOKALIKES",
     "FORMULA_PREFIXES",
     "ICP_MAX",
     "REGISTRY",

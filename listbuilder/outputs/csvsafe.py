@@ -3,9 +3,12 @@
 Exports are built from scraped company data, and their files are opened in spreadsheets
 as often as they are uploaded. Two things keep them safe:
 
-- ``neutralise``: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
-  carriage return is prefixed with ``'``, so a spreadsheet shows it as text instead of
-  evaluating it (OWASP "CSV Injection").
+- ``neutralise``: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab, a
+  carriage return or a NUL (OWASP ASVS 5.3.10) is prefixed with ``'``, so a spreadsheet
+  shows it as text instead of evaluating it (OWASP "CSV Injection"). So is one where such
+  a character, or a full-width or small form of one (U+FF1D, U+FE62), follows leading
+  spaces, non-breaking spaces, control or invisible formatting characters: spreadsheets
+  skip some of those, and fold some of these forms, before they look for a formula.
 - ``csv_records``/``encode_csv``: RFC 4180 written by hand as polars expressions rather
   than by a CSV writer, so that the byte size of every record is known before the file is
   written (files are split at byte limits exactly) and the bytes do not depend on a
@@ -20,17 +23,25 @@ from collections.abc import Sequence
 
 import polars as pl
 
-# OWASP's list: the four formula starters, and tab and carriage return, which some
-# spreadsheets skip before looking for one.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# OWASP ASVS's list: the four formula starters, and tab, carriage return and NUL.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\x00")
+# Every other character whose compatibility form (NFKC) is a formula starter: full-width
+# and small forms, superscript and subscript signs. Checked against unicodedata by a test.
+FORMULA_LOOKALIKES = (
+    "\u207a\u207c\u208a\u208c\ufb29\ufe62\ufe63\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20"
+)
 CRLF = "\r\n"
 _NEEDS_QUOTES = r'[,"\r\n]'
+_TRIGGER = "".join(f"\\x{{{ord(c):x}}}" for c in (*FORMULA_PREFIXES, *FORMULA_LOOKALIKES))
+# Anything a spreadsheet may skip before the first character it reads: white space
+# (non-breaking and ideographic spaces included), control and invisible format characters.
+_RISKY = rf"^[\s\p{{Cc}}\p{{Cf}}]*[{_TRIGGER}]"
 
 
 def neutralise(expr: pl.Expr) -> pl.Expr:
     """Prefix ``'`` to each text value a spreadsheet would read as a formula."""
     text = expr.cast(pl.String)
-    risky = pl.any_horizontal([text.str.starts_with(p) for p in FORMULA_PREFIXES])
+    risky = text.str.contains(_RISKY)
     return pl.when(risky.fill_null(False)).then(pl.lit("'") + text).otherwise(text)
 
 

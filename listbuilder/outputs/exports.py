@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +37,9 @@ from listbuilder.outputs.csvsafe import (
 )
 
 MANIFEST = "export.json"
-MB = 1024 * 1024
+# The tools state their limits in megabytes of 1,000,000 bytes: "20 MB" is 20,000,000
+# bytes, and a file of 20 MiB (20,971,520 bytes) is over it.
+MB = 1_000_000
 
 # The helper columns every destination can read, besides the list's own.
 PREPARED = {
@@ -79,6 +81,7 @@ _HOST = rf"^(?:{_LABEL}\.)+(?:\p{{L}}{{2,63}}|xn--[a-z0-9-]{{1,59}})$"
 # Account Ids have the key prefix 001; 15 characters, or 18 with the checksum suffix.
 _SALESFORCE_ACCOUNT_ID = r"^001[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LIST_COLUMNS = ("segment", "tier", "company_id", "name", "domain", "crm_account_id")
 
 
@@ -148,8 +151,15 @@ class Destination:
         max_rows: Data rows per file; a longer list is split into numbered parts.
         max_bytes: Bytes per file, header included; a larger list is split likewise.
         min_rows_warning: Warn when a list has fewer rows, saying ``min_rows_reason``.
+        min_rows: The tool refuses a file with fewer rows: the file is still written (to
+            combine with others), with a warning that says so in ``min_rows_refusal``.
         key: Header of the tool's dedupe key: rows where it is empty are left out, and
             of rows sharing a value only the best-ranked is kept.
+        required: Headers the tool needs a value in on every row: rows without one are
+            left out, and counted in a warning.
+        max_chars: Headers the tool limits in length (characters): rows with a longer
+            value are left out rather than cut (the tool would reject them, and a cut
+            value would overwrite a good one), and counted in a warning.
         lines: Write the first column's values one per line (no header, no quoting).
         suffix: File name suffix.
         notes: Extra warnings about a prepared list, e.g. values the tool cannot take.
@@ -163,7 +173,11 @@ class Destination:
     max_bytes: int | None = None
     min_rows_warning: int | None = None
     min_rows_reason: str = ""
+    min_rows: int | None = None
+    min_rows_refusal: str = ""
     key: str | None = None
+    required: tuple[str, ...] = ()
+    max_chars: Mapping[str, int] = field(default_factory=dict)
     lines: bool = False
     suffix: str = ".csv"
     notes: Callable[[pl.DataFrame], list[str]] | None = field(default=None, compare=False)
@@ -176,11 +190,23 @@ class Destination:
     def rows(self, prepared: pl.DataFrame) -> pl.DataFrame:
         """The destination's rows for a prepared list, typed, in rank order."""
         df = prepared.select(c.expr.alias(c.header) for c in self.columns)
+        if self.required or self.max_chars:
+            df = df.filter(self.acceptable())
         if self.key is not None:
             df = df.filter(pl.col(self.key).is_not_null()).unique(
                 self.key, keep="first", maintain_order=True
             )
         return df
+
+    def acceptable(self) -> pl.Expr:
+        """Over the destination's columns: the row has every ``required`` value and no
+        value over its ``max_chars``."""
+        ok = [_present(pl.col(h)) for h in self.required]
+        ok += [
+            pl.col(h).cast(pl.String).str.len_chars().fill_null(0) <= n
+            for h, n in self.max_chars.items()
+        ]
+        return pl.all_horizontal(ok) if ok else pl.lit(True)
 
     def cells(self, rows: pl.DataFrame) -> pl.DataFrame:
         """``rows`` as the text that goes in the file, safe to open in a spreadsheet."""
@@ -192,6 +218,11 @@ class Destination:
             ).alias(c.header)
             for c in self.columns
         )
+
+
+def _present(value: pl.Expr) -> pl.Expr:
+    """A value that is there: not null, and not only white space."""
+    return value.cast(pl.String).str.strip_chars().str.len_chars().fill_null(0) > 0
 
 
 REGISTRY: dict[str, Destination] = {}
@@ -240,7 +271,8 @@ def check_destinations(names: Sequence[str]) -> list[str]:
 # LinkedIn Campaign Manager, Matched Audiences company list. Headers: the company list
 # template Campaign Manager offers for download (its headers must not be changed);
 # country as a 2-letter code. A list is at most 20 MB or 300,000 records; LinkedIn
-# recommends at least 1,000 companies and an audience under 300 matches does not serve.
+# refuses a list of fewer than 300 companies, recommends at least 1,000, and an audience
+# under 300 matches does not serve.
 # https://www.linkedin.com/help/lms/answer/a1489764 (template rules, 20 MB / 300,000)
 # https://learn.microsoft.com/en-us/linkedin/marketing/usecases/matched-audiences/company-lists
 register(
@@ -265,6 +297,9 @@ register(
         min_rows_warning=1_000,
         min_rows_reason="LinkedIn recommends at least 1,000 companies, and an audience "
         "with fewer than 300 matched companies does not serve",
+        min_rows=300,
+        min_rows_refusal="LinkedIn will refuse this file: a company list needs at least 300 "
+        "companies",
     )
 )
 
@@ -317,7 +352,9 @@ def _foreign_crm_ids(prepared: pl.DataFrame) -> list[str]:
 # matched on Id: a row with an Id updates that account, a row without one is inserted;
 # blank cells overwrite nothing unless Data Loader's "Insert null values" is on.
 # BillingCountryCode needs State and Country/Territory Picklists (it is then the ISO
-# code). Rating (standard picklist Hot, Warm, Cold) carries the tier.
+# code). Rating (standard picklist Hot, Warm, Cold) carries the tier. Name is at most 255
+# characters: Data Loader rejects a longer one, so such rows are left out and counted
+# rather than cut short (an upsert would overwrite the account's name with the cut one).
 # https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_account.htm
 # https://developer.salesforce.com/docs/atlas.en-us.dataLoader.meta/dataLoader/data_loader.htm
 register(
@@ -336,6 +373,8 @@ register(
             text("BillingCountryCode", "_country"),
             text("Rating", tier_value(["Hot", "Warm", "Cold"])),
         ),
+        required=("Name",),
+        max_chars={"Name": 255},
         notes=_foreign_crm_ids,
     )
 )
@@ -385,6 +424,7 @@ register(
             text("CRM ID", "crm_account_id"),
         ),
         key="Domain",
+        required=("Account Name",),
     )
 )
 
@@ -501,9 +541,13 @@ def load_run(run_dir: str | Path) -> Run:
         raise DataError(f"{path}: key `segments`: expected a list of the run's segments")
     segments = [_segment(item, f"segments[{i}]", path) for i, item in enumerate(raw)]
     rules = summary.get("rules")
+    as_of = summary.get("as_of")
+    # It is part of every export's file name: a date, nothing else.
+    if not isinstance(as_of, str) or not _ISO_DATE.match(as_of):
+        raise DataError(f"{path}: key `as_of`: expected the run's date (YYYY-MM-DD), got {as_of!r}")
     return Run(
         path=run,
-        as_of=str(summary.get("as_of", "")),
+        as_of=as_of,
         rules_sha256=rules.get("sha256") if isinstance(rules, dict) else None,
         segments=tuple(segments),
     )
@@ -593,16 +637,34 @@ def _bounds(
     return parts
 
 
-def _write_destination(
-    dest: Destination, prepared: pl.DataFrame, out: Path, label: str
-) -> tuple[dict[str, int], list[str]]:
-    """Write one list for one destination; returns rows per file and warnings."""
-    rows = dest.rows(prepared)
-    warnings = [f"{label}: {note}" for note in (dest.notes(prepared) if dest.notes else [])]
+_ID = "\x00company_id"  # a name no destination header can take
+
+
+def _left_out(dest: Destination, prepared: pl.DataFrame, label: str, kept: int) -> list[str]:
+    """Say how many rows the destination leaves out, and why; ``kept`` rows remain."""
+    df = prepared.select(
+        *(c.expr.alias(c.header) for c in dest.columns), pl.col("company_id").alias(_ID)
+    )
+    warnings = []
+    for header in dest.required:
+        missing = df.filter(~_present(pl.col(header)))
+        if missing.height:
+            warnings.append(
+                f"{label}: {_count(missing.height, 'account')} left out: no {header}, which "
+                f"the tool requires on every row (e.g. company_id {missing[0, _ID]!r})"
+            )
+    for header, limit in dest.max_chars.items():
+        long = df.filter(pl.col(header).cast(pl.String).str.len_chars() > limit)
+        if long.height:
+            warnings.append(
+                f"{label}: {_count(long.height, 'account')} left out: {header} longer than "
+                f"the tool's {limit:,} characters (e.g. company_id {long[0, _ID]!r}); "
+                "they stay in the run's lists"
+            )
     if dest.key is not None:
-        keyed = prepared.select(dest.columns[dest.headers.index(dest.key)].expr.alias("k"))
-        blank = keyed["k"].null_count()
-        repeats = prepared.height - blank - rows.height
+        acceptable = df.filter(dest.acceptable())
+        blank = acceptable[dest.key].null_count()
+        repeats = acceptable.height - blank - kept
         if blank:
             warnings.append(f"{label}: {_count(blank, 'account')} left out: no valid {dest.key}")
         if repeats:
@@ -610,7 +672,22 @@ def _write_destination(
                 f"{label}: {_count(repeats, 'account')} left out: same {dest.key} as a "
                 "higher-ranked account"
             )
-    if dest.min_rows_warning is not None and rows.height < dest.min_rows_warning:
+    return warnings
+
+
+def _write_destination(
+    dest: Destination, prepared: pl.DataFrame, out: Path, label: str, stem: str
+) -> tuple[dict[str, int], list[str]]:
+    """Write one list for one destination into ``stem``-named files; returns rows per file
+    and warnings (each prefixed with ``label``)."""
+    rows = dest.rows(prepared)
+    warnings = [f"{label}: {note}" for note in (dest.notes(prepared) if dest.notes else [])]
+    warnings += _left_out(dest, prepared, label, rows.height)
+    if dest.min_rows is not None and rows.height < dest.min_rows:
+        warnings.append(
+            f"{label}: {_count(rows.height, 'company', 'companies')}; {dest.min_rows_refusal}"
+        )
+    elif dest.min_rows_warning is not None and rows.height < dest.min_rows_warning:
         warnings.append(
             f"{label}: {_count(rows.height, 'company', 'companies')}; {dest.min_rows_reason}"
         )
@@ -627,7 +704,7 @@ def _write_destination(
     parts = _bounds(sizes, len(header.encode("utf-8")) + len(eol) if header else 0, dest, label)
     written = {}
     for k, (start, end) in enumerate(parts, start=1):
-        name = f"{label}.part{k}{dest.suffix}" if len(parts) > 1 else f"{label}{dest.suffix}"
+        name = f"{stem}.part{k}{dest.suffix}" if len(parts) > 1 else f"{stem}{dest.suffix}"
         chunk = records.slice(start, end - start)
         if dest.lines:
             data = (chunk.str.join(eol).item() + eol if len(chunk) else "").encode("utf-8")
@@ -653,8 +730,9 @@ def write_exports(
     """Write one file (or numbered parts) per segment and destination into ``out``.
 
     Not atomic by itself: ``export_run`` and the build call it on a temporary directory.
-    Files are named ``<segment>.<destination>.csv`` (``.txt`` for domains), and
-    ``<segment>.<destination>.partN.csv`` where a destination's limits split a list.
+    Files are named ``<segment>.<destination>.<as-of date>.csv`` (``.txt`` for domains),
+    and ``<segment>.<destination>.<as-of date>.partN.csv`` where a destination's limits
+    split a list: last month's file cannot pass for this month's.
     ``export.json`` records what was written, for the next ``export_run`` to recognise.
 
     Args:
@@ -681,8 +759,9 @@ def write_exports(
             listed = listed.filter(pl.col("tier").is_in(list(tiers)))
         prepared = _prepare(listed, seg.tiers)
         for name in names:
+            label = f"{seg.name}.{name}"
             written, notes = _write_destination(
-                REGISTRY[name], prepared, target, f"{seg.name}.{name}"
+                REGISTRY[name], prepared, target, label, f"{label}.{run.as_of}"
             )
             files.update(written)
             warnings += notes

@@ -82,6 +82,7 @@ class RunInfo:
     segments: tuple[SegmentInfo, ...]
     previous: dict[str, Any] | None
     changes: dict[str, dict[str, int]] | None
+    warnings: tuple[str, ...] = ()
 
 
 class _Checker:
@@ -173,7 +174,54 @@ def load_run_info(run_dir: str | Path) -> RunInfo:
         segments=tuple(segments),
         previous=previous,
         changes=changes,
+        warnings=_warnings(c, top),
     )
+
+
+def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
+    """One line per input column with values its parser could not read.
+
+    Such values (a band like ``lots``, a country like ``Narnia``) are read as empty rather
+    than failing the run; the counts are in ``summary.json`` under
+    ``inputs.<role>.bad_values``, a few of them under ``inputs.<role>.bad_value_examples``.
+    """
+    lines = []
+    for role, entry in summary["inputs"].items():
+        examples = entry.get("bad_value_examples") or {}
+        for column, count in (entry.get("bad_values") or {}).items():
+            shown = ", ".join(repr(v) for v in examples.get(column) or [])
+            lines.append(
+                f"{role} input {entry['path']}: {count:,} value{'s' if count != 1 else ''} "
+                f"of `{column}` could not be read and {'are' if count != 1 else 'is'} "
+                f"treated as empty{f', e.g. {shown}' if shown else ''}"
+            )
+    return lines
+
+
+def _warnings(c: _Checker, top: dict[str, Any]) -> tuple[str, ...]:
+    """The run's warnings: values its inputs could not read, and what its exports'
+    tools would refuse or leave out."""
+    inputs = {}
+    for role, spec in c.obj(c.get(top, "inputs", ""), "inputs").items():
+        spec = c.obj(spec, f"inputs.{role}")
+        where = f"inputs.{role}.bad_values"
+        counts = c.obj(spec.get("bad_values", {}), where)
+        examples = c.obj(spec.get("bad_value_examples", {}), f"inputs.{role}.bad_value_examples")
+        inputs[role] = {
+            "path": str(spec.get("path", "")),
+            "bad_values": {k: c.integer(n, f"{where}.{k}") for k, n in counts.items()},
+            "bad_value_examples": {
+                k: [str(v) for v in c.array(x, f"inputs.{role}.bad_value_examples.{k}")]
+                for k, x in examples.items()
+            },
+        }
+    lines = bad_value_warnings({"inputs": inputs})
+    exported = top.get("exports")
+    if exported is not None:
+        found = c.get(c.obj(exported, "exports"), "warnings", "exports")
+        items = c.array(found, "exports.warnings")
+        lines += [c.string(w, f"exports.warnings[{i}]") for i, w in enumerate(items)]
+    return tuple(lines)
 
 
 def _segment_info(c: _Checker, seg: dict[str, Any], i: int) -> SegmentInfo:

@@ -22,6 +22,7 @@ h3 { font-size: 15px; margin: 0 0 8px; }
 a { color: var(--t2); }
 .meta, .desc, .hint, .more, .legend, .read { color: var(--muted); margin: 2px 0 8px; }
 .hint { font-size: 12px; }
+.warnings li { color: #991b1b; margin: 2px 0; }
 .figures { display: flex; gap: 12px; margin: 16px 0; flex-wrap: wrap; }
 .figure { border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px;
   min-width: 170px; }

@@ -39,7 +39,7 @@ from listbuilder.outputs.facts import (
 )
 from listbuilder.outputs.htmlpage import full_page
 from listbuilder.outputs.panels import DASH
-from listbuilder.outputs.sections import about, header, segment_section
+from listbuilder.outputs.sections import about, header, segment_section, warnings_section
 from listbuilder.outputs.sizes import (
     ADS_MIN,
     ADS_RECOMMENDED,
@@ -109,7 +109,7 @@ def render_report(run_dir: str | Path) -> str:
         first = seg.tiers[0].name if seg.tiers else None
         facts = _list_facts(run.path / seg.file, seg.name, first)
         sections.append(segment_section(run, seg, fired.get(seg.name, []), reasons, facts))
-    body = header(run) + "".join(sections) + about(run)
+    body = header(run) + warnings_section(run) + "".join(sections) + about(run)
     return full_page(f"List run as of {run.as_of}", body)
 
 

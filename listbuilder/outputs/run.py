@@ -34,7 +34,7 @@ from listbuilder.files import (
     write_csv,
     write_marker,
 )
-from listbuilder.inputs import Source, bad_value_counts, read_event_tables, read_source
+from listbuilder.inputs import BadValues, Source, check_values, read_event_tables, read_source
 from listbuilder.match import check_confirmed, read_confirmed
 from listbuilder.outputs.exports import check_destinations, write_exports
 from listbuilder.outputs.report import segment_size_check, write_report
@@ -94,11 +94,10 @@ def run_build(
     # Hashing hundreds of MB is I/O the query does not need to wait for.
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = {s.key: pool.submit(sha256_of, list(s.files)) for s in sources}
-        # Values a source file's mapping could not read became null; counting them is one
-        # more streaming pass over that input, also beside the build.
-        bad_values = {
-            s.key: pool.submit(bad_value_counts, s) for s in sources if _from_definition(s)
-        }
+        # Values no parser could read became null; counting them is one more streaming
+        # pass over that input (none for a file already in the canonical types), also
+        # beside the build.
+        bad_values = {s.key: pool.submit(check_values, s) for s in sources if s.checks}
         try:
             crm_df = crm.frame.collect() if crm else None
             confirmed = _confirmed(confirmed_path, companies, crm_df)
@@ -152,17 +151,23 @@ def _add_input_details(
     summary: dict[str, Any],
     confirmed_path: str | Path | None,
     confirmed: pl.DataFrame | None,
-    bad_values: dict[str, Future[dict[str, int]]],
+    bad_values: dict[str, Future[dict[str, BadValues]]],
 ) -> None:
-    """Add the confirmed pairs as an input, and each input's values it could not read."""
+    """Add the confirmed pairs as an input, and each input's values it could not read
+    (counts, and a few examples where there are any)."""
     if confirmed_path and confirmed is not None:
         summary["inputs"]["confirmed"] = {
             "path": str(confirmed_path),
             "rows": confirmed.height,
             "sha256": sha256_of([Path(confirmed_path)]),
         }
-    for role, counts in bad_values.items():
-        summary["inputs"][role]["bad_values"] = {c: n for c, n in counts.result().items() if n}
+    for role, found in bad_values.items():
+        bad = {c: v for c, v in found.result().items() if v.count}
+        summary["inputs"][role]["bad_values"] = {c: v.count for c, v in bad.items()}
+        if bad:
+            summary["inputs"][role]["bad_value_examples"] = {
+                c: list(v.examples) for c, v in bad.items()
+            }
 
 
 def _record_paths_from_run(summary: dict[str, Any], out: str | Path) -> None:
@@ -293,29 +298,6 @@ def write_run(
             )
         # The report reads the finished files, so it comes last, inside the atomic write.
         write_report(tmp)
-
-
-def _from_definition(source: Source) -> bool:
-    """Whether ``source`` was read through a source definition file (``sources/*.toml``)."""
-    return source.path.endswith(".toml")
-
-
-def bad_value_warnings(summary: dict[str, Any]) -> list[str]:
-    """One line per input column with values its source file could not normalise.
-
-    Such values (a band like ``lots``, a country like ``Narnia``) are read as empty rather
-    than failing the run; the counts are in ``summary.json`` under
-    ``inputs.<role>.bad_values``.
-    """
-    lines = []
-    for role, entry in summary["inputs"].items():
-        for column, count in (entry.get("bad_values") or {}).items():
-            lines.append(
-                f"{role} input {entry['path']}: {count:,} value{'s' if count != 1 else ''} "
-                f"of `{column}` could not be read and {'are' if count != 1 else 'is'} "
-                "treated as empty"
-            )
-    return lines
 
 
 def date_warnings(summary: dict[str, Any]) -> list[str]:

@@ -149,6 +149,15 @@ def segment_section(
     )
 
 
+def warnings_section(run: RunInfo) -> str:
+    """The run's warnings (unreadable input values, what export tools would refuse), or
+    nothing when there are none."""
+    if not run.warnings:
+        return ""
+    items = "".join(f"<li>{esc(w)}</li>" for w in run.warnings)
+    return f'<section class="warnings" id="warnings"><h2>Warnings</h2><ul>{items}</ul></section>'
+
+
 def about(run: RunInfo) -> str:
     """The footer: the run's inputs with their row counts, the rules and any previous run."""
     inputs = "".join(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from listbuilder.errors import RulesError
+from listbuilder.inputs import country_code
 from listbuilder.rules.conditions import Condition, OperatorName
 from listbuilder.rules.definitions import (
     DEFAULT_EXCLUDE_STATUS,
@@ -237,8 +238,11 @@ class _Parser:
             if not value or not all(_is_scalar(v) for v in value):
                 self.fail(where, "expected a non-empty list of values to match one of")
                 return None
-            return Condition(column, "in", tuple(value), where)
+            return Condition(column, "in", _with_country_codes(column, value), where)
         if _is_scalar(value):
+            values = _with_country_codes(column, [value])
+            if len(values) > 1:
+                return Condition(column, "in", values, where)
             return Condition(column, "equals", value, where)
         if not isinstance(value, Mapping):
             self.fail(where, f"expected a list, a value or a table, got {_kind(value)}")
@@ -556,6 +560,23 @@ class _Parser:
                     f"tiers must be listed highest first with strictly descending {kind}; "
                     f"{low:g} is not below {high:g} ({above.name})",
                 )
+
+
+def _with_country_codes(column: str, values: list[Any]) -> tuple[Any, ...]:
+    """The values, plus the ISO code of each country name among them for ``country``.
+
+    Input parsers read country names into ISO 3166 alpha-2 codes (``United States`` ->
+    ``US``), so a rule written with names must match the codes too; the names stay, for
+    data read without a country parser.
+    """
+    if column != "country":
+        return tuple(values)
+    out = list(values)
+    for value in values:
+        code = country_code(value) if isinstance(value, str) else None
+        if code is not None and code.lower() not in {str(v).lower() for v in out}:
+            out.append(code)
+    return tuple(out)
 
 
 def _is_scalar(value: Any) -> bool:
