@@ -204,6 +204,43 @@ def prepare_deals(
         DataError: No closed deal at all, none left once the unusable ones are set
             aside, or only won or only lost deals (no rate can be compared then).
     """
+    opps = _closed_opportunities(opportunities, source)
+    read = opps.height
+    opps = _classify(opps, crm.get_column("account_id"))
+    pairs = _account_pairs(opps, crm, companies, pairs)
+    several = (
+        pairs.group_by("account_id")
+        .agg(pl.col("company_id").n_unique().alias("n"))
+        .filter(pl.col("n") > 1)
+        .height
+    )
+    best = _best_company(pairs)
+    opps = opps.join(best, on="account_id", how="left", maintain_order="left").with_columns(
+        _problem=pl.when(pl.col("_problem").is_null() & pl.col("company_id").is_null())
+        .then(pl.lit("unmatched_account"))
+        .otherwise(pl.col("_problem"))
+    )
+    counts = dict(opps.get_column("_problem").drop_nulls().value_counts().iter_rows())
+    problems = {key: int(counts.get(key, 0)) for key in PROBLEMS}
+    deals = _usable_deals(opps, companies)
+    won = int(deals.get_column("is_won").sum())
+    quality = DealQuality(
+        source=source,
+        read=read,
+        problems=problems,
+        won=won,
+        lost=deals.height - won,
+        no_close_date=int(deals.get_column("close_date").null_count()),
+        several_companies=several,
+        first_created=_iso(deals.get_column("created_date").min()),
+        last_created=_iso(deals.get_column("created_date").max()),
+    )
+    _check_usable(quality)
+    return Evidence(deals, _deal_accounts(deals, crm), quality)
+
+
+def _closed_opportunities(opportunities: pl.DataFrame, source: str) -> pl.DataFrame:
+    """The opportunities with the optional columns added, once there is a closed deal."""
     if "created_date" not in opportunities.columns:
         raise DataError(
             f"opportunities file {source} has no created_date column; signals are "
@@ -221,7 +258,16 @@ def prepare_deals(
             f"opportunities file {source} has no closed deals ({read:,} opportunities, "
             "none with is_closed true); profile and backtest learn from won and lost deals"
         )
-    opps = _classify(opps, crm.get_column("account_id"))
+    return opps
+
+
+def _account_pairs(
+    opps: pl.DataFrame,
+    crm: pl.DataFrame,
+    companies: pl.LazyFrame,
+    pairs: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """Company-account matches for the accounts of the usable opportunities."""
     candidates = opps.filter(pl.col("_problem").is_null())
     wanted = candidates.select("account_id").unique()
     crm_keys = [c for c in ("account_id", "name", "domain", "country") if c in crm.columns]
@@ -232,58 +278,37 @@ def prepare_deals(
             for c in ("company_id", "name", "domain", "country")
             if c in companies.collect_schema()
         ]
-        pairs = match_crm(companies.select(company_keys).collect(), crm_part)
-    else:
-        pairs = pairs.join(wanted, on="account_id", how="semi")
-    several = (
-        pairs.group_by("account_id")
-        .agg(pl.col("company_id").n_unique().alias("n"))
-        .filter(pl.col("n") > 1)
-        .height
-    )
-    best = _best_company(pairs)
-    opps = opps.join(best, on="account_id", how="left", maintain_order="left").with_columns(
-        _problem=pl.when(pl.col("_problem").is_null() & pl.col("company_id").is_null())
-        .then(pl.lit("unmatched_account"))
-        .otherwise(pl.col("_problem"))
-    )
-    counts = dict(opps.get_column("_problem").drop_nulls().value_counts().iter_rows())
-    problems = {key: int(counts.get(key, 0)) for key in PROBLEMS}
+        return match_crm(companies.select(company_keys).collect(), crm_part)
+    return pairs.join(wanted, on="account_id", how="semi")
+
+
+def _usable_deals(opps: pl.DataFrame, companies: pl.LazyFrame) -> pl.DataFrame:
+    """The opportunities without a problem, with their company's attributes."""
     used = opps.filter(pl.col("_problem").is_null()).select(DEAL_COLUMNS)
     ids = used.select("company_id").unique()
     attributes = companies.join(ids.lazy(), on="company_id", how="semi").collect()
-    deals = used.join(
+    return used.join(
         attributes.unique("company_id", keep="first", maintain_order=True),
         on="company_id",
         how="inner",
         maintain_order="left",
         suffix="_company",
     ).sort("created_date", "opportunity_id")
-    won = int(deals.get_column("is_won").sum())
-    quality = DealQuality(
-        source=source,
-        read=read,
-        problems=problems,
-        won=won,
-        lost=deals.height - won,
-        no_close_date=int(deals.get_column("close_date").null_count()),
-        several_companies=several,
-        first_created=_iso(deals.get_column("created_date").min()),
-        last_created=_iso(deals.get_column("created_date").max()),
-    )
-    _check_usable(quality)
+
+
+def _deal_accounts(deals: pl.DataFrame, crm: pl.DataFrame) -> pl.DataFrame:
+    """One row per account with a usable deal: its company and lower-cased CRM status."""
     status = (
         crm.select("account_id", status=pl.col("status").cast(pl.String).str.to_lowercase())
         if "status" in crm.columns
         else crm.select("account_id", status=pl.lit(None, pl.String))
     )
-    accounts = (
+    return (
         deals.select("account_id", "company_id")
         .unique("account_id", keep="first", maintain_order=True)
         .join(status.unique("account_id"), on="account_id", how="left", maintain_order="left")
         .sort("account_id")
     )
-    return Evidence(deals, accounts, quality)
 
 
 _OPTIONAL: dict[str, pl.DataType] = {

@@ -404,6 +404,15 @@ def best_versus_worst(evidence: Evidence, min_n: int) -> tuple[BestWorst | None,
     worst = worst.join(best.select("account_id"), on="account_id", how="anti")
     if best.height == 0 or worst.height == 0:
         return None, f"{best.height} best and {worst.height} worst accounts: nothing to compare"
+    table = _best_worst_table(deals, best, worst, min_n)
+    note = f"best: {best_rule}; worst: {worst_rule}"
+    return BestWorst(best_rule, worst_rule, best.height, worst.height, table), note
+
+
+def _best_worst_table(
+    deals: pl.DataFrame, best: pl.DataFrame, worst: pl.DataFrame, min_n: int
+) -> pl.DataFrame:
+    """Per attribute value, how many best and worst accounts have it, and the lift."""
     companies = deals.drop("amount").unique("company_id", keep="first", maintain_order=True)
     units = (
         pl.concat(
@@ -442,8 +451,7 @@ def best_versus_worst(evidence: Evidence, min_n: int) -> tuple[BestWorst | None,
             dtype=pl.String,
         )
     )
-    note = f"best: {best_rule}; worst: {worst_rule}"
-    return BestWorst(best_rule, worst_rule, best.height, worst.height, table), note
+    return table
 
 
 # --------------------------------------------------------------------------------------

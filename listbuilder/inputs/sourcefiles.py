@@ -305,14 +305,7 @@ def parse_source_def(data: Mapping[str, Any], path: str | Path = "<source>") -> 
     problems = _Problems()
     problems.unknown(data, "", TOP_KEYS)
 
-    role = data.get("role")
-    if role is None:
-        problems.add("role", f"required; valid roles are {sorted(ROLES)}")
-    elif role not in ROLES:
-        hint = difflib.get_close_matches(str(role), list(ROLES), n=1)
-        also = f" (did you mean `{hint[0]}`?)" if hint else ""
-        problems.add("role", f"unknown role {role!r}{also}; valid roles are {sorted(ROLES)}")
-        role = None
+    role = _parse_role(data, problems)
     description = problems.string(data.get("description"), "description") or ""
     docs = problems.string(data.get("docs"), "docs") or ""
 
@@ -323,6 +316,48 @@ def parse_source_def(data: Mapping[str, Any], path: str | Path = "<source>") -> 
     if "input" not in data and "api" not in data:
         problems.add("input", "required: say where the data is ([input] path = ...)")
 
+    columns, extra = _parse_columns(data, role, problems)
+    keep = problems.boolean(data.get("keep_other_columns"), "keep_other_columns", False)
+    date_column = problems.string(data.get("date_column"), "date_column")
+    if date_column is not None and role is not None and role != "events":
+        problems.add("date_column", f"only an events source names its date column, not {role}")
+
+    _check_band_outputs((*columns, *extra), problems)
+
+    if problems.items:
+        lines = "\n".join(f"  - {p}" for p in problems.items)
+        raise ConfigError(f"invalid source file {path}:\n{lines}")
+    return SourceDef(
+        path=path,
+        role=cast(Role, role),
+        description=description,
+        docs=docs,
+        input=input_spec,
+        api=api,
+        columns=columns,
+        extra=extra,
+        keep_other_columns=keep,
+        date_column=date_column,
+    )
+
+
+def _parse_role(data: Mapping[str, Any], problems: _Problems) -> str | None:
+    """The source's role, or None (with a problem noted) when missing or unknown."""
+    role = data.get("role")
+    if role is None:
+        problems.add("role", f"required; valid roles are {sorted(ROLES)}")
+    elif role not in ROLES:
+        hint = difflib.get_close_matches(str(role), list(ROLES), n=1)
+        also = f" (did you mean `{hint[0]}`?)" if hint else ""
+        problems.add("role", f"unknown role {role!r}{also}; valid roles are {sorted(ROLES)}")
+        role = None
+    return role
+
+
+def _parse_columns(
+    data: Mapping[str, Any], role: str | None, problems: _Problems
+) -> tuple[tuple[ColumnSpec, ...], tuple[ColumnSpec, ...]]:
+    """The ``[columns]`` (canonical) and ``[extra]`` specs; none without a valid role."""
     columns: tuple[ColumnSpec, ...] = ()
     extra: tuple[ColumnSpec, ...] = ()
     if "columns" not in data:
@@ -354,34 +389,18 @@ def parse_source_def(data: Mapping[str, Any], path: str | Path = "<source>") -> 
             elif (spec := _parse_column(name, value, f"extra.{name}", None, problems)) is not None:
                 extras.append(spec)
         extra = tuple(extras)
-    keep = problems.boolean(data.get("keep_other_columns"), "keep_other_columns", False)
-    date_column = problems.string(data.get("date_column"), "date_column")
-    if date_column is not None and role is not None and role != "events":
-        problems.add("date_column", f"only an events source names its date column, not {role}")
+    return columns, extra
 
+
+def _check_band_outputs(specs: tuple[ColumnSpec, ...], problems: _Problems) -> None:
+    """Note each band whose ``_min``/``_max`` outputs clash with another output column."""
     seen: set[str] = set()
-    for spec in (*columns, *extra):
+    for spec in specs:
         derived = [f"{spec.name}_min", f"{spec.name}_max"] if spec.normaliser == "band" else []
         for name in derived:
-            if name in seen or any(s.name == name for s in (*columns, *extra)):
+            if name in seen or any(s.name == name for s in specs):
                 problems.add(spec.key, f"the band adds `{name}`, which is already an output column")
         seen.update([spec.name, *derived])
-
-    if problems.items:
-        lines = "\n".join(f"  - {p}" for p in problems.items)
-        raise ConfigError(f"invalid source file {path}:\n{lines}")
-    return SourceDef(
-        path=path,
-        role=cast(Role, role),
-        description=description,
-        docs=docs,
-        input=input_spec,
-        api=api,
-        columns=columns,
-        extra=extra,
-        keep_other_columns=keep,
-        date_column=date_column,
-    )
 
 
 def _parse_input(
@@ -517,6 +536,34 @@ def _parse_column(
     if not isinstance(value, dict):
         problems.add(key, f"expected a source column name or a table, got {value!r}")
         return None
+    normaliser = _column_normaliser(value, key, problems)
+
+    origin = _column_origin(value, key, problems)
+    if origin is None:
+        return None
+    sources, constant, absent = origin
+
+    nulls = problems.strings(value.get("null_values"), f"{key}.null_values")
+    optional = problems.boolean(value.get("optional"), f"{key}.optional", False)
+    if optional and not sources:
+        problems.add(f"{key}.optional", "only a column read `from` the data can be optional")
+    options = _normaliser_options(name, value, key, normaliser, dtype, problems)
+    return ColumnSpec(
+        name,
+        key,
+        sources=sources,
+        constant=constant,
+        absent=absent,
+        optional=optional,
+        normaliser=normaliser.name if normaliser else None,
+        options=options,
+        null_values=nulls,
+        dtype=dtype,
+    )
+
+
+def _column_normaliser(value: dict[str, Any], key: str, problems: _Problems) -> Normaliser | None:
+    """The column's ``normalise`` (None if not given or unknown); notes unknown keys."""
     norm_name = value.get("normalise")
     normaliser: Normaliser | None = None
     if norm_name is not None:
@@ -532,7 +579,13 @@ def _parse_column(
     allowed = [*COLUMN_KEYS, *(normaliser.options if normaliser else ())]
     if norm_name is None or normaliser is not None:
         problems.unknown(value, key, allowed)
+    return normaliser
 
+
+def _column_origin(
+    value: dict[str, Any], key: str, problems: _Problems
+) -> tuple[tuple[str, ...], str | None, bool] | None:
+    """Where the column's values come from: (sources, constant, absent), or None if invalid."""
     given = [k for k in ("from", "value", "absent") if k in value]
     if len(given) != 1:
         problems.add(key, "give exactly one of `from` (source column), `value` or `absent = true`")
@@ -568,39 +621,36 @@ def _parse_column(
             problems.add(key, "an absent column takes no other keys")
             return None
         absent = True
+    return sources, constant, absent
 
-    nulls = problems.strings(value.get("null_values"), f"{key}.null_values")
-    optional = problems.boolean(value.get("optional"), f"{key}.optional", False)
-    if optional and not sources:
-        problems.add(f"{key}.optional", "only a column read `from` the data can be optional")
+
+def _normaliser_options(
+    name: str,
+    value: dict[str, Any],
+    key: str,
+    normaliser: Normaliser | None,
+    dtype: pl.DataType | None,
+    problems: _Problems,
+) -> dict[str, Any]:
+    """The normaliser's valid options; notes invalid or missing ones and a type clash."""
     options: dict[str, Any] = {}
-    if normaliser is not None:
-        for opt_name, option in normaliser.options.items():
-            if opt_name in value:
-                issue = option.check(value[opt_name])
-                if issue:
-                    problems.add(f"{key}.{opt_name}", issue)
-                else:
-                    options[opt_name] = value[opt_name]
-            elif option.required:
-                problems.add(f"{key}.{opt_name}", f"required by normalise = {normaliser.name!r}")
-        target = dtype if dtype is not None else normaliser.dtype
-        try:
-            _coerce(pl.lit(None), normaliser.dtype, target)
-        except ValueError as exc:
-            problems.add(f"{key}.normalise", str(exc).format(column=name))
-    return ColumnSpec(
-        name,
-        key,
-        sources=sources,
-        constant=constant,
-        absent=absent,
-        optional=optional,
-        normaliser=normaliser.name if normaliser else None,
-        options=options,
-        null_values=nulls,
-        dtype=dtype,
-    )
+    if normaliser is None:
+        return options
+    for opt_name, option in normaliser.options.items():
+        if opt_name in value:
+            issue = option.check(value[opt_name])
+            if issue:
+                problems.add(f"{key}.{opt_name}", issue)
+            else:
+                options[opt_name] = value[opt_name]
+        elif option.required:
+            problems.add(f"{key}.{opt_name}", f"required by normalise = {normaliser.name!r}")
+    target = dtype if dtype is not None else normaliser.dtype
+    try:
+        _coerce(pl.lit(None), normaliser.dtype, target)
+    except ValueError as exc:
+        problems.add(f"{key}.normalise", str(exc).format(column=name))
+    return options
 
 
 # --- reading and compiling ----------------------------------------------------------------

@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from listbuilder.errors import ConfigError
-from listbuilder.match.blocking import candidate_pairs
+from listbuilder.match.blocking import Blocks, candidate_pairs
 from listbuilder.match.compare import compare, prepare
 from listbuilder.match.linkage import FIELDS, U_SAMPLE, Model, estimate, prior_model, score
 from listbuilder.progress import QUIET, Progress
@@ -192,13 +192,7 @@ def match_frames(
     with progress.stage("normalising names and domains") as stage:
         left, right = pl.collect_all([prepare(companies, "company_id"), prepare(crm, "account_id")])
         stage.rows = left.height + right.height
-    dup_flags = (
-        left.filter(pl.col("dom").is_not_null())
-        .sort("id", "idx")
-        .with_columns(first=pl.col("id").first().over("dom"))
-        .filter(pl.col("id") != pl.col("first"))
-        .select("idx", company_id="id", duplicate_of="first", domain="dom")
-    )
+    dup_flags = _domain_duplicates(left)
     duplicates = dup_flags.drop("idx").sort("company_id")
     active = left
     if collapse_duplicates and dup_flags.height:
@@ -211,38 +205,13 @@ def match_frames(
     with progress.stage("matching domains") as stage:
         by_domain = _by_domain(active, right).join(rejected, on=["ci", "ai"], how="anti")
         stage.rows = by_domain.height
-    # An account with a company of the same domain is compared with those companies only:
-    # the domain says who it is.
-    resolved = pl.concat([accepted.select("ai"), by_domain.select("ai")]).unique()
-    named_left = active.filter(pl.col("norm").is_not_null())
-    named_right = right.filter(pl.col("norm").is_not_null()).join(
-        resolved, left_on="idx", right_on="ai", how="anti"
+    blocks, candidates = _candidate_pairs(
+        active, right, by_domain, accepted, rejected, settings, progress
     )
-    with progress.stage("blocking") as stage:
-        blocks = candidate_pairs(
-            named_left.lazy(), named_right.lazy(), max_block_pairs=settings.max_block_pairs
-        )
-        candidates = (
-            pl.concat([by_domain, blocks.pairs])
-            .unique(maintain_order=True)
-            .join(rejected, on=["ci", "ai"], how="anti")
-        )
-        stage.rows = candidates.height
     with progress.stage(SCORING_STAGE) as stage:
         levels = _compare_all(candidates, left, right)
         if model is None:
-            sample = random_pairs(active.height, right.height)
-            sample_levels = _compare_all(
-                sample.with_columns(ci=active["idx"].gather(sample["ci"])), left, right
-            )
-            model = estimate(
-                levels,
-                sample_levels,
-                active.height * right.height,
-                prior_model(),
-                exact_name_pairs=_equal_name_pairs(active, right),
-                larger_side=max(active.height, right.height),
-            )
+            model = _estimated_model(levels, active, left, right)
         scored = score(levels, model)
         stage.rows = candidates.height
 
@@ -270,6 +239,65 @@ def match_frames(
     )
     counts["model"] = _model_summary(model, scored)
     return MatchResult(matches, review_out, duplicates, counts)
+
+
+def _domain_duplicates(left: pl.DataFrame) -> pl.DataFrame:
+    """Companies sharing a registrable domain with an earlier one (by ``company_id``)."""
+    return (
+        left.filter(pl.col("dom").is_not_null())
+        .sort("id", "idx")
+        .with_columns(first=pl.col("id").first().over("dom"))
+        .filter(pl.col("id") != pl.col("first"))
+        .select("idx", company_id="id", duplicate_of="first", domain="dom")
+    )
+
+
+def _candidate_pairs(
+    active: pl.DataFrame,
+    right: pl.DataFrame,
+    by_domain: pl.DataFrame,
+    accepted: pl.DataFrame,
+    rejected: pl.DataFrame,
+    settings: MatchSettings,
+    progress: Progress,
+) -> tuple[Blocks, pl.DataFrame]:
+    """The blocks, and every pair to compare: domain matches and blocked name pairs."""
+    # An account with a company of the same domain is compared with those companies only:
+    # the domain says who it is.
+    resolved = pl.concat([accepted.select("ai"), by_domain.select("ai")]).unique()
+    named_left = active.filter(pl.col("norm").is_not_null())
+    named_right = right.filter(pl.col("norm").is_not_null()).join(
+        resolved, left_on="idx", right_on="ai", how="anti"
+    )
+    with progress.stage("blocking") as stage:
+        blocks = candidate_pairs(
+            named_left.lazy(), named_right.lazy(), max_block_pairs=settings.max_block_pairs
+        )
+        candidates = (
+            pl.concat([by_domain, blocks.pairs])
+            .unique(maintain_order=True)
+            .join(rejected, on=["ci", "ai"], how="anti")
+        )
+        stage.rows = candidates.height
+    return blocks, candidates
+
+
+def _estimated_model(
+    levels: pl.DataFrame, active: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame
+) -> Model:
+    """Parameters estimated on the candidate pairs and a random sample of all pairs."""
+    sample = random_pairs(active.height, right.height)
+    sample_levels = _compare_all(
+        sample.with_columns(ci=active["idx"].gather(sample["ci"])), left, right
+    )
+    return estimate(
+        levels,
+        sample_levels,
+        active.height * right.height,
+        prior_model(),
+        exact_name_pairs=_equal_name_pairs(active, right),
+        larger_side=max(active.height, right.height),
+    )
 
 
 def _equal_name_pairs(left: pl.DataFrame, right: pl.DataFrame) -> int:
