@@ -1,6 +1,14 @@
-"""The rules compiled to SQL (``compile``) and written for a warehouse (``query``)."""
+"""The rules compiled to SQL (``scored``) and written for a warehouse (``query``)."""
 
-from listbuilder.rules.sql.compile import (
+from listbuilder.rules.sql.query import (
+    DIALECTS,
+    candidates_sql,
+    parse_table_options,
+    reasons_sql,
+    render,
+    rules_sql,
+)
+from listbuilder.rules.sql.scored import (
     CANONICAL_SCHEMAS,
     DEFAULT_TABLES,
     PREVIOUS_TABLE,
@@ -9,14 +17,6 @@ from listbuilder.rules.sql.compile import (
     condition_sql,
     table_name,
     unsupported,
-)
-from listbuilder.rules.sql.query import (
-    DIALECTS,
-    candidates_sql,
-    parse_table_options,
-    reasons_sql,
-    render,
-    rules_sql,
 )
 
 __all__ = [

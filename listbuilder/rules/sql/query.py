@@ -19,7 +19,7 @@ from listbuilder.errors import ConfigError
 from listbuilder.rules.definitions import AttributeCriterion, Rules, Segment, SignalCriterion
 from listbuilder.rules.parse import load_rules
 from listbuilder.rules.scoring import fired_col
-from listbuilder.rules.sql.compile import (
+from listbuilder.rules.sql.scored import (
     _col,
     _concat,
     _hit_sql,
