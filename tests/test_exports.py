@@ -740,13 +740,6 @@ def test_a_users_destination_registers_like_the_built_ins(
         register(dataclasses.replace(exports.REGISTRY["crm-ids"], name="../x"))
 
 
-@given(st.text(max_size=30))
-def test_neutralise_leaves_no_formula_prefix_and_changes_nothing_else(value: str):
-    out = pl.select(neutralise(pl.lit(value, dtype=pl.String))).item()
-    assert not out.startswith(FORMULA_PREFIXES)
-    assert out == ("'" + value if value.startswith(FORMULA_PREFIXES) else value)
-
-
 @given(
     st.lists(
         st.tuples(st.one_of(st.none(), st.text(max_size=12)), st.text(max_size=12)),
