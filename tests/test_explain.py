@@ -101,7 +101,7 @@ def inputs(ws: Workspace) -> dict[str, Path]:
 
 
 def explain(inputs: dict[str, Path], query: str) -> Explanation:
-    from listbuilder.rules.parse import load_rules
+    from listbuilder.rules.reader import load_rules
 
     return explain_company(
         query,

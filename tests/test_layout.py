@@ -7,7 +7,7 @@ What is checked, over every ``.py`` file under ``listbuilder/``:
   unless its docstring has a sentence starting "Long because" that says why.
 - Module names: no two modules (a package counts by its own name) have names a newcomer
   could take for one another. Two names are confusable when they are
-  1. the same name in two places (``match/run.py`` and ``outputs/run.py``);
+  1. the same name in two places (``match/command.py`` and ``outputs/run.py``);
   2. one is a prefix of the other (``normalise`` and ``normalisers``, ``parse`` and
      ``parsers``);
   3. within edit distance 2 of each other when the shorter has at least
@@ -15,9 +15,8 @@ What is checked, over every ``.py`` file under ``listbuilder/``:
      shorter (``names``/``games``); two letters apart, short names still read differently
      (``files``/``rules``).
 
-Modules being rewritten elsewhere are listed in ``PENDING_LONG`` and ``PENDING_NAMES``:
-the strict tests skip them, and the ``xfail`` tests report what is left in them. Once
-those rewrites land, empty both sets and delete the ``xfail`` tests.
+``PENDING_LONG`` and ``PENDING_NAMES`` hold exemptions while a module is being rewritten;
+both are empty.
 """
 
 from __future__ import annotations
@@ -36,14 +35,9 @@ MAX_LINES = 80
 CLOSE_MIN_LENGTH = 6
 
 # Modules with functions over MAX_LINES, being rewritten in other branches right now.
-PENDING_LONG = {
-    "listbuilder.build.lists",
-}
+PENDING_LONG: set[str] = set()
 # Confusable pairs of module names whose modules are being rewritten elsewhere.
-PENDING_NAMES = {
-    frozenset({"listbuilder.inputs.parsers", "listbuilder.rules.parse"}),
-    frozenset({"listbuilder.match.run", "listbuilder.outputs.run"}),
-}
+PENDING_NAMES: set[frozenset[str]] = set()
 
 _REASON = re.compile(r"(?:^|[.!?:]\s+)Long because\s+\S+\s+\S+\s+\S+")
 
@@ -146,31 +140,9 @@ def test_no_function_is_long_without_a_reason() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="modules in PENDING_LONG are being rewritten in other branches; "
-    "empty PENDING_LONG and make this strict once they land",
-)
-def test_modules_being_rewritten_have_no_long_functions() -> None:
-    offenders = [f for f in package_long_functions(PACKAGE) if f.module in PENDING_LONG]
-    assert not offenders, f"functions over {MAX_LINES} lines:\n{_listing(offenders)}"
-
-
 def test_module_names_are_not_confusable() -> None:
     pairs = confusable_pairs(modules(PACKAGE)) - PENDING_NAMES
     assert not pairs, "module names a newcomer could confuse; rename one of each pair:\n" + (
-        _listing(sorted(_pair(p) for p in pairs))
-    )
-
-
-@pytest.mark.xfail(
-    strict=False,
-    reason="PENDING_NAMES are in modules being rewritten in other branches; "
-    "empty PENDING_NAMES and make this strict once they land",
-)
-def test_modules_being_rewritten_have_distinct_names() -> None:
-    pairs = confusable_pairs(modules(PACKAGE)) & PENDING_NAMES
-    assert not pairs, "module names a newcomer could confuse:\n" + (
         _listing(sorted(_pair(p) for p in pairs))
     )
 

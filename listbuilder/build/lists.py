@@ -167,20 +167,16 @@ def build_lists(
         rules: Parsed rules (check them against the data first with ``check_inputs``).
         companies: Companies in the canonical schema.
         as_of: Signal windows end on this date; later events are ignored.
-        jobs: Job postings, needed when a rule uses the ``hiring`` signal.
-        funding: Funding rounds, needed when a rule uses the ``funding`` signal.
-        events: Event tables by name (``hiring`` and ``funding`` may be given here too);
-            each is read once, however many criteria use it.
+        jobs, funding: The ``hiring`` and ``funding`` event tables, when rules use them.
+        events: Event tables by name, each read once however many criteria use it.
         crm: CRM accounts (``account_id``, ``name``, ``domain``, ``status``).
         confirmed: A person's match decisions (``company_id``, ``account_id``,
             ``decision``), which override the matching engine both ways.
         previous: The previous run, for tier stickiness and the changes report.
         progress: Where to announce each stage.
-        engine: Where the whole-dataset part runs (``listbuilder.engines``); None runs
-            it in polars. Either way CRM matching, suppression and tiers run here, on
-            the qualified accounts only.
-        scan: Parquet files an engine may scan itself, by table (``companies``,
-            ``hiring``, ``funding``), when they hold exactly the canonical schema.
+        engine: Where the whole-dataset part runs (None: polars); CRM matching,
+            suppression and tiers always run here, on the qualified accounts only.
+        scan: Parquet files an engine may scan itself, by table, when canonical.
     """
     company_columns = list(companies.collect_schema())
     given = {k: v for k, v in (("hiring", jobs), ("funding", funding)) if v is not None}
@@ -193,21 +189,14 @@ def build_lists(
         scored_input = companies.join(
             seats.lazy(), on="company_id", how="left", maintain_order="left"
         )
-    with progress.stage(
-        "scoring companies" if engine is None else f"scoring companies ({engine.name})"
-    ) as stage:
-        if engine is None:
-            scored = _score_polars(rules, companies, scored_input, events, as_of, sticky)
-        else:
-            scored = engine.score(
-                rules, _engine_tables(companies, events, scan), as_of, previous_seats=seats
-            )
-        counts, histograms = scored.counts, scored.histograms
-        candidates = scored.included.filter(pl.col("_seg").is_not_null())
-        not_qualified = _not_qualified(rules, scored.included)
-        event_rows, event_last = scored.event_rows, scored.event_last
-        del scored
-        stage.rows = counts["read"]
+    scored = _scored(
+        rules, companies, scored_input, events, as_of, sticky, seats, engine, scan, progress
+    )
+    counts, histograms = scored.counts, scored.histograms
+    candidates = scored.included.filter(pl.col("_seg").is_not_null())
+    not_qualified = _not_qualified(rules, scored.included)
+    event_rows, event_last = scored.event_rows, scored.event_last
+    del scored
     with progress.stage("matching qualified accounts against the CRM") as stage:
         candidates = _with_crm(candidates, crm, rules.exclude_status, confirmed)
         stage.rows = candidates.height
@@ -215,55 +204,12 @@ def build_lists(
     rest = [c for c in company_columns if c not in LEAD_COLUMNS]
     lists, suppressed_parts, account_parts = [], [], []
     for i, seg in enumerate(segs):
-        assigned = (
-            candidates.filter(pl.col("_seg") == i)
-            .with_columns(
-                score=pl.col(f"_score{i}"),
-                percent=pl.col(f"_pct{i}"),
-                fit_score=pl.col(f"_fit{i}"),
-                intent_score=pl.col(f"_int{i}"),
-                segment=pl.lit(seg.name),
-                reasons=reasons_expr(seg, i),
-                fired=fired_labels_expr(seg, i),
-            )
-            .with_columns(_pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32))
+        segment_list, suppressed, parts = _segment_list(
+            seg, i, candidates, counts, histograms[i], sticky=sticky, rest=rest
         )
-        suppressed = assigned.filter(pl.col("_excluded"))
-        ranked, duplicates = _one_per_domain(
-            assigned.filter(~pl.col("_excluded")).sort(
-                ["score", "company_id"], descending=[True, False], maintain_order=True
-            )
-        )
-        listed, plans = assign_tiers(
-            ranked, seg.tiers, seg.max_accounts, pinned="_pin" if sticky else None
-        )
-        if sticky:
-            listed = _only_real_holds(listed, ranked, seg)
-        not_listed = ranked.join(listed.select("company_id"), on="company_id", how="anti")
-        account_parts += [
-            listed.with_columns(status=pl.lit("listed")),
-            suppressed.with_columns(status=pl.lit("suppressed")),
-            not_listed.with_columns(status=pl.lit("not_listed")),
-            duplicates.with_columns(status=pl.lit("duplicate")),
-        ]
-        listed = listed.select(*LEAD_COLUMNS, *CRM_COLUMNS, *rest)
-        suppressed_parts.append(
-            suppressed.sort(["score", "company_id"], descending=[True, False]).select(
-                *SUPPRESSED_COLUMNS
-            )
-        )
-        funnel = {
-            "companies_read": counts["read"],
-            "eligible": counts[f"eligible{i}"],
-            "qualified": counts[f"qualified{i}"],
-            "taken_by_earlier_segment": counts[f"qualified{i}"] - assigned.height,
-            "suppressed_by_crm": suppressed.height,
-            "duplicate_domain": duplicates.height,
-            "listed": listed.height,
-            "not_listed_caps": not_listed.height,
-        }
-        disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclusions())}
-        lists.append(SegmentList(seg, listed, funnel, plans, disqualifiers, histograms[i]))
+        lists.append(segment_list)
+        suppressed_parts.append(suppressed)
+        account_parts += parts
     accounts = _accounts_frame(rules, [*account_parts, *not_qualified])
     changes = None
     if previous is not None:
@@ -280,6 +226,95 @@ def build_lists(
         changes=changes,
         previous=previous,
     )
+
+
+def _scored(
+    rules: Rules,
+    companies: pl.LazyFrame,
+    scored_input: pl.LazyFrame,
+    events: Mapping[str, pl.LazyFrame],
+    as_of: dt.date,
+    sticky: bool,
+    seats: pl.DataFrame | None,
+    engine: Engine | None,
+    scan: dict[str, tuple[Path, ...]] | None,
+    progress: Progress,
+) -> Scored:
+    """The whole-dataset stage: signals, eligibility, scores and segment choice, in polars
+    or in ``engine``; only companies that pass some segment's includes come back."""
+    label = "scoring companies" if engine is None else f"scoring companies ({engine.name})"
+    with progress.stage(label) as stage:
+        if engine is None:
+            scored = _score_polars(rules, companies, scored_input, events, as_of, sticky)
+        else:
+            scored = engine.score(
+                rules, _engine_tables(companies, events, scan), as_of, previous_seats=seats
+            )
+        stage.rows = scored.counts["read"]
+    return scored
+
+
+def _segment_list(
+    seg: Segment,
+    i: int,
+    candidates: pl.DataFrame,
+    counts: Mapping[str, int],
+    histogram: tuple[tuple[int, int], ...],
+    *,
+    sticky: bool,
+    rest: list[str],
+) -> tuple[SegmentList, pl.DataFrame, list[pl.DataFrame]]:
+    """One segment's list from the qualified candidates it won: suppress CRM accounts,
+    keep one account per domain, tier and cap; also its suppressed rows and every
+    account's status for ``accounts.parquet``."""
+    assigned = (
+        candidates.filter(pl.col("_seg") == i)
+        .with_columns(
+            score=pl.col(f"_score{i}"),
+            percent=pl.col(f"_pct{i}"),
+            fit_score=pl.col(f"_fit{i}"),
+            intent_score=pl.col(f"_int{i}"),
+            segment=pl.lit(seg.name),
+            reasons=reasons_expr(seg, i),
+            fired=fired_labels_expr(seg, i),
+        )
+        .with_columns(_pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32))
+    )
+    suppressed = assigned.filter(pl.col("_excluded"))
+    ranked, duplicates = _one_per_domain(
+        assigned.filter(~pl.col("_excluded")).sort(
+            ["score", "company_id"], descending=[True, False], maintain_order=True
+        )
+    )
+    listed, plans = assign_tiers(
+        ranked, seg.tiers, seg.max_accounts, pinned="_pin" if sticky else None
+    )
+    if sticky:
+        listed = _only_real_holds(listed, ranked, seg)
+    not_listed = ranked.join(listed.select("company_id"), on="company_id", how="anti")
+    account_parts = [
+        listed.with_columns(status=pl.lit("listed")),
+        suppressed.with_columns(status=pl.lit("suppressed")),
+        not_listed.with_columns(status=pl.lit("not_listed")),
+        duplicates.with_columns(status=pl.lit("duplicate")),
+    ]
+    listed = listed.select(*LEAD_COLUMNS, *CRM_COLUMNS, *rest)
+    suppressed_rows = suppressed.sort(["score", "company_id"], descending=[True, False]).select(
+        *SUPPRESSED_COLUMNS
+    )
+    funnel = {
+        "companies_read": counts["read"],
+        "eligible": counts[f"eligible{i}"],
+        "qualified": counts[f"qualified{i}"],
+        "taken_by_earlier_segment": counts[f"qualified{i}"] - assigned.height,
+        "suppressed_by_crm": suppressed.height,
+        "duplicate_domain": duplicates.height,
+        "listed": listed.height,
+        "not_listed_caps": not_listed.height,
+    }
+    disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclusions())}
+    segment_list = SegmentList(seg, listed, funnel, plans, disqualifiers, histogram)
+    return segment_list, suppressed_rows, account_parts
 
 
 def _score_polars(

@@ -3,6 +3,12 @@ command's run. Takes companies and CRM accounts; gives scored pairs and the best
 """
 
 from listbuilder.match.blocking import candidate_pairs
+from listbuilder.match.command import (
+    check_confirmed,
+    format_match_summary,
+    read_confirmed,
+    run_match,
+)
 from listbuilder.match.compare import compare, prepare
 from listbuilder.match.linkage import FIELDS, Model, estimate, prior_model, score
 from listbuilder.match.model import (
@@ -20,7 +26,6 @@ from listbuilder.match.names import (
     normalise_name,
     normalise_names,
 )
-from listbuilder.match.run import check_confirmed, format_match_summary, read_confirmed, run_match
 
 __all__ = [
     "DEFAULT_REVIEW_THRESHOLD",

@@ -5,7 +5,7 @@
 CRM accounts (the same with ``account_id``) and returns every matched pair with how it
 matched, its match probability and the evidence. ``match_frames`` does the same work and
 also returns the pairs a person should review and the counts behind them; ``run_match``
-(in ``listbuilder.match.run``) reads files and writes a run directory around it.
+(in ``listbuilder.match.command``) reads files and writes a run directory around it.
 
 How a pair is decided (``docs/matching-model.md`` works one pair through, from fields to
 probability; ``docs/matching.md`` is the guide to the ``match`` command):

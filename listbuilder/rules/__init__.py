@@ -15,7 +15,7 @@ from listbuilder.rules.definitions import (
     SignalName,
     Tier,
 )
-from listbuilder.rules.parse import load_rules, parse_rules
+from listbuilder.rules.reader import load_rules, parse_rules
 from listbuilder.rules.scoring import (
     evaluate_ids,
     exclude_col,

@@ -17,7 +17,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from listbuilder.errors import ConfigError
 from listbuilder.rules.definitions import AttributeCriterion, Rules, Segment, SignalCriterion
-from listbuilder.rules.parse import load_rules
+from listbuilder.rules.reader import load_rules
 from listbuilder.rules.scoring import fired_col
 from listbuilder.rules.sql.scored import (
     _col,
