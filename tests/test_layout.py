@@ -34,9 +34,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "listbuilder"
 MAX_LINES = 80
 CLOSE_MIN_LENGTH = 6
 
-# Modules with functions over MAX_LINES, being rewritten in other branches right now.
+# Modules exempt from the length check while they are rewritten (none now).
 PENDING_LONG: set[str] = set()
-# Confusable pairs of module names whose modules are being rewritten elsewhere.
+# Module-name pairs exempt from the name check while they are renamed (none now).
 PENDING_NAMES: set[frozenset[str]] = set()
 
 _REASON = re.compile(r"(?:^|[.!?:]\s+)Long because\s+\S+\s+\S+\s+\S+")
