@@ -242,3 +242,21 @@ def test_cli_pull_since_last_says_what_changed(crm: FakeCRM, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("0 records changed and 1 deleted since the previous pull\n")
     assert TOKEN not in result.output
+
+
+def test_a_pull_that_failed_after_its_last_page_reads_no_page_again(
+    crm: FakeCRM, session: requests.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
+    out = tmp_path / "companies.parquet"
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched, pytest.raises(OSError):
+        patched.setattr("listbuilder.inputs.crm_api._write_full", disk_full)
+        pull(source, out, session=session, sleep=Sleeps())
+    crm.requests.clear()
+    result = pull(source, out, session=session, sleep=Sleeps())
+    assert crm.requests == ["/crm/v3/properties/companies"]  # every page was already in
+    assert result.records == N_COMPANIES and result.resumed_pages == result.pages == 24

@@ -175,8 +175,9 @@ def _pull_into(
     request = _describe_request(api, since)
     partial = _Partial(out.with_name(f".{out.name}.partial"), request)
     resumed = partial.pages
-    for page in pages(client, api, partial.cursor or {}, since):
-        partial.add(page, api)
+    if not partial.complete:
+        for page in pages(client, api, partial.cursor or {}, since):
+            partial.add(page, api)
     columns = _columns(api)
     key = key_column(api)
     with atomic_file(meta_path) as meta_tmp, atomic_file(out) as parquet_tmp:
@@ -250,8 +251,11 @@ class _Partial:
             shutil.rmtree(path)
         elif path.exists():
             raise ConfigError(f"{path} is in the way of the pull and is not one of its own")
-        if self.cursor is None and self.pages:
-            self.cursor = {}
+
+    @property
+    def complete(self) -> bool:
+        """Every page is in (the last one left no cursor): only assembling is left."""
+        return self.pages > 0 and self.cursor is None
 
     def _read(self) -> dict[str, Any] | None:
         try:

@@ -95,7 +95,9 @@ def _hubspot_pages(client: Client, api: ApiSpec, cursor: Cursor) -> Iterator[Pag
     params["archived"] = "false"
     if api.associations:
         params["associations"] = ",".join(api.associations)
-    seen: set[str] = set(cursor.get("seen", []))
+    # Cursors seen in this pull, to stop a server that loops; kept in memory only, so the
+    # resume state stays one cursor, not a list that grows with every page.
+    seen: set[str] = set()
     after: str | None = cursor.get("after")
     while True:
         body = get(client, url, {**params, "after": after} if after else params)
@@ -108,7 +110,7 @@ def _hubspot_pages(client: Client, api: ApiSpec, cursor: Cursor) -> Iterator[Pag
             if after in seen:
                 raise PullError(f"{bare(url)} returned the paging cursor {after!r} twice")
             seen.add(after)
-        yield Page(records, [], None if after is None else {"after": after, "seen": sorted(seen)})
+        yield Page(records, [], None if after is None else {"after": after})
         if after is None:
             return
 
@@ -244,7 +246,7 @@ def _salesforce_pages(
     resource = "query" if since is None else "queryAll"
     url = cursor.get("next") or f"{api.base_url}/services/data/{api.api_version}/{resource}"
     params: dict[str, str] | None = None if cursor.get("next") else {"q": soql(api, since)}
-    seen: set[str] = set(cursor.get("seen", []))
+    seen: set[str] = set()  # in memory only, as for HubSpot
     expected: int | None = cursor.get("expected")
     received = int(cursor.get("received", 0))
     while True:
@@ -271,7 +273,7 @@ def _salesforce_pages(
             raise PullError(f"{bare(url)} returned the nextRecordsUrl {next_url} twice")
         seen.add(next_url)
         url, params = urljoin(f"{api.base_url}/", next_url), None
-        state = {"next": url, "seen": sorted(seen), "expected": expected, "received": received}
+        state = {"next": url, "expected": expected, "received": received}
         yield Page(kept, deleted, state)
 
 
