@@ -117,7 +117,7 @@ def candidates_sql(
     if totals:
         raise ConfigError(
             f"listbuilder sql cannot word the reasons of a min_total criterion yet "
-            f"({', '.join(totals)} in {rules.path}); build with --engine duckdb or spark instead"
+            f"({', '.join(totals)} in {rules.path}); `listbuilder build` words them"
         )
     plan = compile_rules(rules, as_of, tables=tables, target="listbuilder sql")
     segs = rules.segments
