@@ -298,12 +298,15 @@ def _event_test(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _criterion(draw: st.DrawFn, j: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["when", "when", "hiring", "funding", "event", "event"]))
+    kinds = ["when", "when", "hiring", "funding", "event", "event", "growth"]
+    kind = draw(st.sampled_from(kinds))
     found: dict[str, Any] = {"label": f"c{j}", "points": draw(st.sampled_from([-1, 1, 2, 3]))}
     if draw(st.booleans()):
         found["group"] = draw(st.sampled_from(["fit", "intent"]))
     if kind == "event":
         return found | _event_test(draw)
+    if kind == "growth":
+        return found | _growth_test(draw, draw(st.sampled_from([*WINDOWS, 30, 60])))
     if kind == "when":
         found["when"] = dict([_condition(draw)])
         return found
