@@ -3,8 +3,9 @@
 The tree computes, for every company, the same columns ``scoring.score_companies`` adds
 to a polars frame (``_incl{i}``, ``_exc{i}_{k}``, ``_f{i}_{j}``, ``_elig{i}``,
 ``_fit{i}``, ``_int{i}``, ``_score{i}``, ``_pct{i}``, ``_keep{i}``, ``_qual{i}``,
-``_seg`` and each event criterion's ``{key}_n`` / ``_t{k}`` / ``_type`` / ``_what`` /
-``_date``), so the build reads an engine's result exactly as it reads polars'. The
+``_seg``, each signal criterion's ``{key}_n`` / ``_d{k}`` / ``_values`` / ``_t{k}`` /
+``_type`` / ``_what`` / ``_date`` and each growth criterion's ``{key}_now`` / ``_then`` /
+``_g``), so the build reads an engine's result exactly as it reads polars'. The
 semantics are the rules reference's, to the letter:
 
 - a null makes every test false except ``missing`` (each test is wrapped in
