@@ -9,7 +9,7 @@ tables: 2N job postings and 0.34N funding rounds, as the 5M benchmark dataset ha
 200,000-account CRM (matching cost follows the qualified accounts, not N). With
 ``--tile-from DIR`` each size is instead copies of the dataset in DIR, re-keyed (see
 ``tile``): the way to reach 20M and 100M companies without hours of generation. Each engine
-then builds the sample rules (benchmarks/rules.toml) N times in a fresh process; the median
+then builds the sample rules (rules/hiring_funding.toml) N times in a fresh process; the median
 wall time and the peak resident memory of the process are printed as a Markdown table.
 Not part of the test suite: timings belong in a quiet machine's report.
 """
@@ -89,7 +89,7 @@ def one_run(engine: str, data: Path, out: Path) -> None:
 
     start = time.perf_counter()
     summary = run_build(
-        rules_path=ROOT / "benchmarks" / "rules.toml",
+        rules_path=ROOT / "rules" / "hiring_funding.toml",
         companies_path=data / "companies.parquet",
         jobs_path=data / "jobs.parquet",
         funding_path=data / "funding.parquet",

@@ -37,6 +37,10 @@ def build_sample_runs(workdir: Path) -> Path:
         "jobs_path": "data/jobs.parquet",
         "funding_path": "data/funding.parquet",
         "crm_path": "data/crm.csv",
+        "events_paths": {
+            name: f"data/{name}.parquet"
+            for name in ("exec_hires", "intent", "layoffs", "headcount")
+        },
     }
     cwd = Path.cwd()
     os.chdir(workdir)

@@ -17,9 +17,9 @@ from listbuilder.config import (
     PROJECT_FILE,
     as_of_problem,
     build_settings,
+    event_tables,
     find_project,
     init_project,
-    profile_events,
     run_with_settings,
 )
 from listbuilder.errors import ListbuilderError
@@ -137,7 +137,9 @@ def events_option(func: F) -> F:
         callback=parse_events,
         help="An event table for the rules' signals, by name (repeatable): "
         "--events exec_hires=data/exec_hires.parquet. --jobs is --events hiring=PATH and "
-        "--funding is --events funding=PATH.",
+        "--funding is --events funding=PATH. When --companies is the project file's "
+        "companies (without a project file, the sample's), its [inputs.events] (the "
+        "sample's event tables) are read too; --events of the same name replace them.",
     )(func)
 
 
@@ -591,8 +593,8 @@ def profile(
 
     For each industry, employee and revenue band, country, funding stage, technology and
     signal (as of each deal's created date): won, lost, win rate with a 95% Wilson
-    interval and lift over the overall win rate. Every event table (--events, or the
-    project file's [inputs.events] when --companies is the project's) is tested too: any
+    interval and lift over the overall win rate. Every event table (--events, and those
+    of --events' help) is tested too: any
     event in 30 and 90 days, or for measurements (employees) growth of 20% in 180 days.
     Writes the table, a one-page ICP draft and proposed_rules.toml, a rules file `build`
     accepts, every line commented with the figure it came from.
@@ -607,7 +609,7 @@ def profile(
         min_deals=min_deals,
         holdout=holdout,
         matches=matches,
-        events_paths=profile_events(find_project(None, Path.cwd()), companies, events),
+        events_paths=event_tables(find_project(None, Path.cwd()), companies, events),
     )
     click.echo(format_profile(result))
     click.echo(f"wrote {out}/")
@@ -689,7 +691,7 @@ def backtest(
         seed=seed,
         holdout=holdout,
         matches=matches,
-        events_paths=events,
+        events_paths=event_tables(find_project(None, Path.cwd()), companies, events),
     )
     click.echo(format_backtest(result))
     click.echo(f"wrote {out}/")
@@ -765,7 +767,7 @@ def explain(
             companies_path=str(companies),
             jobs_path=jobs,
             funding_path=funding,
-            events_paths=events,
+            events_paths=event_tables(find_project(None, Path.cwd()), companies, events),
             crm_path=crm,
             as_of=as_of,
         )

@@ -362,12 +362,9 @@ def build_settings(
             events=tables,
         )
     inputs = dict(given)
-    tables = dict(events or {})
+    tables = event_tables(None, given.get("companies"), events)
     if "companies" not in given:
         inputs = {**{k: v for k, v in SAMPLE_INPUTS.items()}, **given}
-        # The sample's other event tables, where they exist, unless replaced by a flag.
-        sample = {k: v for k, v in SAMPLE_EVENTS.items() if Path(v).exists()}
-        tables = {**sample, **tables}
     inputs.setdefault("rules", SAMPLE_INPUTS["rules"])
     _one_source_per_table(inputs, given, tables)
     return BuildSettings(
@@ -381,18 +378,24 @@ def build_settings(
     )
 
 
-def profile_events(
-    project: Project | None, companies: str, events: dict[str, str] | None
+def event_tables(
+    project: Project | None, companies: str | None, events: dict[str, str] | None
 ) -> dict[str, str]:
-    """The event tables ``profile`` reads: the project's ``[inputs.events]`` when
-    ``companies`` is the project's companies file, with ``--events`` of the same name
-    replacing them. Another companies file makes the project's tables about other
-    companies, so then only ``--events`` count.
+    """The named event tables a command reads besides ``--events``.
+
+    The project's ``[inputs.events]`` when ``companies`` is the project's companies file;
+    without a project file, the sample's event tables (those present in ``data/``) when
+    ``companies`` is the sample's or not given. Another companies file makes those tables
+    about other companies, so then only ``--events`` count. ``--events`` of the same name
+    replace them.
     """
     tables: dict[str, str] = {}
-    theirs = project.inputs.get("companies") if project is not None else None
-    if project is not None and theirs is not None and _same_file(theirs, companies):
-        tables = {k: str(v) for k, v in project.events.items()}
+    if project is not None:
+        theirs = project.inputs.get("companies")
+        if theirs is not None and companies is not None and _same_file(theirs, companies):
+            tables = {k: str(v) for k, v in project.events.items()}
+    elif companies is None or _same_file(SAMPLE_INPUTS["companies"], companies):
+        tables = {k: v for k, v in SAMPLE_EVENTS.items() if Path(v).exists()}
     tables.update(events or {})
     return tables
 
@@ -436,6 +439,10 @@ SAMPLE_FILES = {
     "data/jobs.parquet": "jobs.parquet",
     "data/funding.parquet": "funding.parquet",
     "data/crm.csv": "crm.csv",
+    "data/exec_hires.parquet": "exec_hires.parquet",
+    "data/intent.parquet": "intent.parquet",
+    "data/layoffs.parquet": "layoffs.parquet",
+    "data/headcount.parquet": "headcount.parquet",
     "rules/example.toml": "example.toml",
 }
 

@@ -253,7 +253,8 @@ def write_small_sample(root: Path) -> dict[str, Path]:
     pl.read_parquet(data / "opportunities.parquet").filter(
         pl.col("account_id").is_in(crm["account_id"].implode())
     ).write_parquet(paths["opportunities"])
-    paths["rules"].write_bytes((REPO / "rules" / "example.toml").read_bytes())
+    # The example ICP on jobs and funding: the event tables every command here is given.
+    paths["rules"].write_bytes((REPO / "rules" / "hiring_funding.toml").read_bytes())
     return paths
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from listbuilder.errors import RulesError
 from listbuilder.evidence import (
     Backtest,
     backtest_evidence,
@@ -27,7 +28,7 @@ from listbuilder.evidence import (
     roc_auc,
     write_backtest,
 )
-from listbuilder.inputs import read_source
+from listbuilder.inputs import read_events, read_source
 from listbuilder.rules import load_rules
 from tests.conftest import (
     Workspace,
@@ -267,8 +268,12 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             ("funding", "funding.parquet"),
         )
     }
+    events = {
+        name: read_events(DATA / f"{name}.parquet", name)
+        for name in ("exec_hires", "intent", "layoffs", "headcount")
+    }
     # One evidence table for both: the matching of 50,000 companies is done once.
-    evidence = gather_evidence(**source, widest_days=365)
+    evidence = gather_evidence(**source, events=events, widest_days=365)
     proposed = profile_evidence(evidence).rules
     example = load_rules(ROOT / "rules" / "example.toml")
     result = backtest_evidence([example, proposed], evidence, replicates=500)
@@ -322,3 +327,17 @@ def test_holdout_backtests_the_newest_deals_only() -> None:
     assert rows["not listed"]["deals"] == 4  # A3, retail
     assert rows["Tier 3"]["deals"] == 2  # A2
     assert "held out: created 2026-04-09 or later" in format_backtest(result)
+
+
+def test_rules_reading_an_event_table_not_gathered_are_refused_by_name() -> None:
+    evidence = prepare_deals(
+        opps_frame(DEALS), crm_frame(CRM), companies_frame(COMPANIES).lazy(), source="opps"
+    )
+    evidence = dataclasses.replace(evidence, events={"hiring": jobs_frame(JOBS).lazy()})
+    intent = RULES.replace('signal = "hiring"', 'signal = "intent"')
+    with pytest.raises(RulesError) as raised:
+        backtest_evidence([rules_from(intent, "intent.toml")], evidence, replicates=10)
+    assert raised.value.problems == [
+        "segments[0].score[1]: `intent` needs an event table of that name "
+        "(event tables given: hiring)"
+    ]

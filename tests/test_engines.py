@@ -48,6 +48,10 @@ def test_sample_run_is_identical_on_duckdb(tmp_path: Path, monkeypatch: pytest.M
     polars_files = _run_dir(tmp_path, monkeypatch, "polars")
     duckdb_files = _run_dir(tmp_path, monkeypatch, "duckdb")
     assert {"core_saas.csv", "emea_mid_market.parquet", "suppressed.csv"} <= set(polars_files)
+    # The example rules read every kind of signal: growth, min_distinct, min_total, where.
+    text = polars_files["core_saas.csv"].decode()
+    assert "headcount up 20% in six months +1: " in text
+    assert "researching our category +2: abm, outbound automation, sales engagement (" in text
     assert same_run(duckdb_files, polars_files, "duckdb")
 
 
@@ -81,7 +85,7 @@ def test_engine_from_the_project_file(tmp_path: Path, monkeypatch: pytest.Monkey
     project.write_text('[run]\nengine = "duckdb"\n', encoding="utf-8")
     out = tmp_path / "out"
     args = ["-q", "build", "--config", str(project), "--as-of", "2026-11-01"]
-    args += ["--companies", "data/companies.parquet", "--rules", "rules/example.toml"]
+    args += ["--companies", "data/companies.parquet", "--rules", "rules/hiring_funding.toml"]
     args += [*SAMPLE, "--out", str(out)]
     result = invoke(args)
     assert result.exit_code == 0, result.output
@@ -135,18 +139,6 @@ def test_behavioural_signals_are_identical_on_duckdb(total: bool) -> None:
     files = list_files(rules, tables, None)
     assert "researching abm +3: 2 events, latest " in files["intent_led.csv"].decode()
     assert list_files(rules, tables, get_engine("duckdb")) == files
-
-
-def test_signals_sample_run_is_identical_on_duckdb(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # rules/signals.toml: growth, min_distinct, min_total, named tables, on the sample data.
-    polars_files = _run_dir(tmp_path, monkeypatch, "polars", "rules/signals.toml")
-    duckdb_files = _run_dir(tmp_path, monkeypatch, "duckdb", "rules/signals.toml")
-    text = polars_files["core_saas.csv"].decode()
-    assert "headcount up 20% in six months +1: " in text
-    assert "researching our category +2: abm, outbound automation, sales engagement (" in text
-    assert same_run(duckdb_files, polars_files, "duckdb")
 
 
 def _reasons(files: dict[str, bytes], segment: str) -> dict[str, str]:

@@ -115,7 +115,7 @@ def test_init_sample_then_build_reproduces_the_documented_run(
     summary = json.loads((tmp_path / "out" / "2026-11" / "summary.json").read_text())
     assert summary["as_of"] == "2026-11-01"
     listed = {s["name"]: s["funnel"]["listed"] for s in summary["segments"]}
-    assert listed == {"core_saas": 1_452, "emea_mid_market": 677}
+    assert listed == {"core_saas": 1_464, "emea_mid_market": 183}
     # A second init would overwrite the data: refused.
     again = invoke(["init", "--sample"])
     assert again.exit_code == 2

@@ -326,6 +326,10 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "jobs_path": ROOT / "data" / "jobs.parquet",
         "funding_path": ROOT / "data" / "funding.parquet",
         "crm_path": ROOT / "data" / "crm.csv",
+        "events_paths": {
+            name: ROOT / "data" / f"{name}.parquet"
+            for name in ("exec_hires", "intent", "layoffs", "headcount")
+        },
     }
     run_build(**inputs, as_of=dt.date(2026, 10, 1), out=root / "2026-10")
     run_build(
@@ -467,9 +471,11 @@ def test_histograms_match_the_summary_with_thresholds(browser: Chromium, sample_
         for bar in drawn.values():
             assert abs(bar["h"] - bar["value"] * px_per_account) <= 1.0, bar
             assert abs(bar["bottom"] - tallest["bottom"]) <= 1.0, bar
-        # A dashed line at each tier's threshold, on the left edge of that score's bar.
+        # A dashed line at each tier's score threshold, on the left edge of that score's
+        # bar (a tier by percentage has none on the score axis).
         lines = {int(line["score"]): line["x"] for line in chart["lines"]}
-        assert sorted(lines) == sorted(t["min_score"] for t in seg["tier_plan"])
+        thresholds = [t["min_score"] for t in seg["tier_plan"] if t["min_score"] is not None]
+        assert sorted(lines) == sorted(thresholds)
         for score, x in lines.items():
             assert abs(drawn[score]["left"] - x) <= 2.0, (score, x, drawn[score])
 

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 import sqlglot
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from listbuilder.build import build_lists
-from listbuilder.errors import ConfigError
 from listbuilder.rules import (
     DIALECTS,
     Rules,
@@ -41,20 +41,16 @@ def test_every_dialect_parses_back(dialect: str) -> None:
     text = _sql("--dialect", dialect)
     parsed = sqlglot.parse_one(text, read=dialect)
     assert isinstance(parsed, sqlglot.exp.Select)
-    # The three tables it reads, by their default names.
-    assert {t.name for t in parsed.find_all(sqlglot.exp.Table)} == {"companies", "jobs", "funding"}
+    # Every table it reads, by its default name.
+    assert {t.name for t in parsed.find_all(sqlglot.exp.Table)} == {
+        "companies", "jobs", "funding", "exec_hires", "intent", "layoffs", "headcount",
+    }  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules_documents())
 def test_generated_rules_parse_back_in_every_dialect(document: dict) -> None:
     rules = parse_rules(document, "generated.toml")
-    totals = [c.path for c in rules.signals() if isinstance(c, SignalCriterion) and c.min_total]
-    if totals:
-        # Their reasons need a number format no dialect shares: refused, by name.
-        with pytest.raises(ConfigError, match=r"cannot word the reasons of a min_total"):
-            candidates_sql(rules, dt.date(2026, 11, 1))
-        return
     query = candidates_sql(rules, dt.date(2026, 11, 1))
     for dialect in DIALECTS:
         sqlglot.parse_one(render(query, dialect, rules), read=dialect)
@@ -83,6 +79,9 @@ def test_duckdb_query_gives_the_builds_candidates(
     con.execute("CREATE SCHEMA vendor")
     for name, table in (("companies", "firms"), ("jobs", "postings"), ("funding", "rounds")):
         con.execute(f"CREATE VIEW vendor.{table} AS SELECT * FROM 'data/{name}.parquet'")
+    # The other event tables under their default names.
+    for name in ("exec_hires", "intent", "layoffs", "headcount"):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM 'data/{name}.parquet'")
     text = _sql(
         "--dialect", "duckdb", "--table", "companies=vendor.firms",
         "--events", "hiring=vendor.postings", "--events", "funding=vendor.rounds",
@@ -280,3 +279,29 @@ min_score = 0
     result = invoke([*args, "--dialect", "postgres"])
     assert result.exit_code == 0, result.output
     assert "STRPOS" in result.stdout.upper() or "POSITION" in result.stdout.upper()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-999_999_999_999_999.0, 999_999_999_999_999.0, allow_nan=False),
+            st.integers(-(10**9), 10**9).map(lambda n: n + 0.5),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_totals_are_written_in_sql_as_polars_writes_them(values: list[float]) -> None:
+    # min_total reasons quote the total with thousands separators, rounded half to even:
+    # the SQL is arithmetic only, checked against the polars wording on DuckDB.
+    import duckdb
+    from sqlglot import exp
+
+    from listbuilder.rules.signals import _thousands
+    from listbuilder.rules.sql.aggregates import thousands_sql
+
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.Float64})
+    sql = thousands_sql(exp.column("v")).sql(dialect="duckdb")
+    got = duckdb.sql(f"SELECT {sql} AS t FROM frame").pl()["t"].to_list()
+    assert got == frame.select(_thousands(pl.col("v"))).to_series().to_list()

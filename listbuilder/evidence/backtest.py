@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from listbuilder.build import check_inputs
-from listbuilder.errors import ConfigError
+from listbuilder.errors import ConfigError, RulesError
 from listbuilder.evidence.deals import (
     Evidence,
     gather_evidence,
@@ -266,7 +266,19 @@ def backtest_evidence(
     ``holdout`` above 0 keeps only the newest share of deals by created date, split as
     ``profile`` splits them (``inference.temporal_split``): rules proposed by ``profile``
     with the same ``--holdout`` are then judged on deals they were not fitted on.
+
+    Raises:
+        RulesError: A rules file reads an event table the evidence was not gathered with.
     """
+    for rules in rules_list:
+        missing = [
+            f"{c.path}: `{c.table}` needs an event table of that name (event tables given: "
+            f"{', '.join(sorted(evidence.events)) or 'none'})"
+            for c in rules.event_reads()
+            if c.table not in evidence.events
+        ]
+        if missing:
+            raise RulesError(rules.path, list(dict.fromkeys(missing)))
     split = None
     if holdout > 0:
         mask, split = temporal_split(evidence.deals.get_column("created_date"), holdout)

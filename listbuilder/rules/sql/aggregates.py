@@ -207,6 +207,71 @@ def plain_number_sql(value: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=whole, true=as_int)], default=decimal)
 
 
+def _half_even(value: exp.Expression) -> exp.Expression:
+    """``value`` rounded to a whole number, halves to the even one, as polars rounds."""
+    low = exp.Floor(this=value.copy())
+    fraction = exp.paren(exp.Sub(this=value.copy(), expression=low.copy()))
+    half = exp.Literal.number("0.5")
+    up = exp.Add(this=low.copy(), expression=_num(1))
+    even = exp.EQ(
+        this=exp.Mul(
+            this=exp.Floor(this=exp.Div(this=low.copy(), expression=_num(2))),
+            expression=_num(2),
+        ),
+        expression=low.copy(),
+    )
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.GT(this=fraction, expression=half), true=up),
+            exp.If(this=exp.LT(this=fraction.copy(), expression=half.copy()), true=low.copy()),
+            exp.If(this=even, true=low.copy()),
+        ],
+        default=up.copy(),
+    )
+
+
+# Thousands groups written, below 10^15: beyond it a double no longer holds every whole
+# number, and no event table's total reaches it.
+_GROUPS = 5
+
+
+def thousands_sql(value: exp.Expression) -> exp.Expression:
+    """A total as ``signals`` writes it: rounded half to even, with thousands separators
+    (``120,000,000``). Arithmetic every dialect does alike: each group of three digits is
+    ``1000 + group`` written as text less its first character, so no dialect's number
+    formatting or padding function is used.
+    """
+    rounded = _half_even(value)
+    size = exp.Abs(this=rounded)
+
+    def above(k: int) -> exp.Expression:
+        return exp.Floor(this=exp.Div(this=size.copy(), expression=_num(1000**k)))
+
+    def group(k: int) -> exp.Expression:
+        within = exp.Sub(
+            this=above(k), expression=exp.Mul(this=above(k + 1), expression=_num(1000))
+        )
+        padded = _text(exp.cast(exp.Add(this=_num(1000), expression=within), "BIGINT"))
+        return exp.Substring(this=padded, start=_num(2))
+
+    def written(top: int) -> exp.Expression:
+        parts: list[exp.Expression] = [_text(exp.cast(above(top), "BIGINT"))]
+        for k in range(top - 1, -1, -1):
+            parts += [exp.Literal.string(","), group(k)]
+        return exp.Concat(expressions=parts, safe=True)
+
+    digits = exp.Case(
+        ifs=[
+            exp.If(this=exp.GTE(this=size.copy(), expression=_num(1000**top)), true=written(top))
+            for top in range(_GROUPS - 1, 0, -1)
+        ],
+        default=written(0),
+    )
+    negative = exp.LT(this=rounded.copy(), expression=_num(0))
+    signed = exp.Concat(expressions=[exp.Literal.string("-"), digits], safe=True)
+    return exp.Case(ifs=[exp.If(this=negative, true=signed)], default=digits.copy())
+
+
 def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
     """The tree with the distinct-values lists written as ``dialect`` sorts them by bytes.
 

@@ -25,7 +25,12 @@ from listbuilder.rules.definitions import (
 )
 from listbuilder.rules.reader import load_rules
 from listbuilder.rules.scoring import fired_col
-from listbuilder.rules.sql.aggregates import distinct_aggs, for_dialect, plain_number_sql
+from listbuilder.rules.sql.aggregates import (
+    distinct_aggs,
+    for_dialect,
+    plain_number_sql,
+    thousands_sql,
+)
 from listbuilder.rules.sql.scored import (
     _col,
     _concat,
@@ -107,6 +112,10 @@ def _event_reason_sql(criterion: SignalCriterion) -> exp.Expression:
     )
     if criterion.min_distinct:
         body = _concat(_col(f"{key}_values"), _lit(" ("), body, _lit(")"))
+    if criterion.min_total:
+        column = criterion.min_total[0][0]
+        total = thousands_sql(_col(f"{key}_t0"))
+        body = _concat(_lit(f"{column} "), total, _lit(" in total ("), body, _lit(")"))
     return _concat(_lit(f"{criterion.label} {criterion.points:+d}: "), body)
 
 
@@ -143,12 +152,6 @@ def candidates_sql(
     CRM suppression, one account per registrable domain and tiers are not in it: they
     follow the CRM match, which runs in Python on these rows.
     """
-    totals = [c.path for c in rules.signals() if isinstance(c, SignalCriterion) and c.min_total]
-    if totals:
-        raise ConfigError(
-            f"listbuilder sql cannot word the reasons of a min_total criterion yet "
-            f"({', '.join(totals)} in {rules.path}); `listbuilder build` words them"
-        )
     plan = compile_rules(rules, as_of, tables=tables, target="listbuilder sql")
     segs = rules.segments
     seg = _col("_seg")
