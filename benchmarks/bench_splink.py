@@ -1,8 +1,8 @@
 """Splink against `listbuilder match`: the same Fellegi-Sunter model, accuracy and speed.
 
 Usage:
-    python benchmarks/bench_splink.py real [--seed N]
-    python benchmarks/bench_splink.py speed [--data DIR] [--companies N] [--crm N]
+    python benchmarks/bench_splink.py real [--seed N] [--u-pairs N]
+    python benchmarks/bench_splink.py speed [--data DIR] [--companies N] [--crm N] [--u-pairs N]
     python benchmarks/bench_splink.py scale [--root DIR] [--companies N] [--crm 200000,...]
 
 Needs `pip install splink` (not a listbuilder dependency). Splink runs on its DuckDB
@@ -29,12 +29,13 @@ backend, configured as close to listbuilder's model as Splink allows:
   probability >= 0.85 when no other company ties it. Splink has no vetoes.
 
 ``real`` gives precision and recall per group of the labelled real-name set
-(``tests/real_names.py``) for both tools. ``speed`` runs `listbuilder match` and then
-Splink on the ``bench_match.py`` data, each in a fresh process, back to back, with wall
-time, peak resident memory, candidate pairs, precision and recall against the
-generator's truth and the load average before each run. ``scale`` runs `listbuilder
-match` alone on growing CRMs (``bench_match_scale.py``'s sizes and more) and prints
-memory per CRM account. Not part of the test suite.
+(``tests/real_names.py``, the held-out draw by default) for both tools, the candidate
+pairs each compared, and Splink's precision and recall at other thresholds. ``speed``
+runs `listbuilder match` and then Splink on the ``bench_match.py`` data, each in a fresh
+process, back to back, with wall time, peak resident memory, candidate pairs, precision
+and recall against the generator's truth and the load average before each run.
+``scale`` runs `listbuilder match` alone on growing CRMs (``bench_match_scale.py``'s
+sizes and more) and prints memory per million CRM accounts. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -260,10 +261,14 @@ def splink_match(
     linker.training.estimate_probability_two_random_records_match(
         [block_on("dom"), block_on("norm")], recall=LAMBDA_RECALL
     )
+    times["splink load and lambda"] = time.perf_counter() - start
+    start = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=SEED)
+    times["splink u"] = time.perf_counter() - start
+    start = time.perf_counter()
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dom"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("norm"))
-    times["splink training"] = time.perf_counter() - start
+    times["splink EM"] = time.perf_counter() - start
     start = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=REVIEW_THRESHOLD)
     pairs = pl.from_arrow(predictions.as_pyarrow_table())
@@ -404,7 +409,8 @@ def run_speed(data: Path, u_pairs: float) -> None:
         ours = bench_match.one_run(data, Path(tmp) / "lb")
         print(
             f"listbuilder match: {ours['seconds']:.1f} s wall, {ours['peak_mb']:,.0f} MB peak, "
-            f"{ours['candidate_pairs']:,} pairs, precision / recall "
+            f"{ours['candidate_pairs']:,} pairs (compared, model estimated and scored in "
+            f"{ours['scoring_seconds']:.1f} s), precision / recall "
             f"{ours['precision']:.4f} / {ours['recall']:.4f}",
             flush=True,
         )
@@ -428,6 +434,7 @@ def run_scale(root: Path, companies: int, sizes: list[int]) -> None:
     """`listbuilder match` on growing CRMs: time, memory, memory per CRM account."""
     print("| accounts to match | CRM accounts | wall time (s) | peak memory (MB) | load before |")
     print("| ---: | ---: | ---: | ---: | --- |")
+    peaks = []
     for crm in sizes:
         bench_match.SIZES.update(companies=companies, crm=crm)
         data = root / f"{companies}x{crm}"
@@ -438,6 +445,16 @@ def run_scale(root: Path, companies: int, sizes: list[int]) -> None:
         print(
             f"| {companies:,} | {crm:,} | {run['seconds']:.1f} | {run['peak_mb']:,.0f} | {load} |",
             flush=True,
+        )
+        peaks.append(run["peak_mb"])
+    if len(sizes) >= 2:
+        per_million = (peaks[-1] - peaks[0]) / (sizes[-1] - sizes[0]) * 1e6
+        memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+        fits = sizes[-1] + (memory_mb - peaks[-1]) / per_million * 1e6
+        print(
+            f"\nmemory per million CRM accounts: {per_million:,.0f} MB (from the smallest and "
+            f"largest sizes); this machine's {memory_mb / 1024:.0f} GB would hold about "
+            f"{fits / 1e6:.0f} million accounts at that rate"
         )
 
 
