@@ -46,7 +46,7 @@ def one_run(side: str, data: Path, out: Path) -> None:
         from listbuilder.outputs.run import run_build
 
         run_build(
-            rules_path=ROOT / "rules" / "example.toml",
+            rules_path=ROOT / "benchmarks" / "rules.toml",
             companies_path=data / "companies.parquet",
             jobs_path=data / "jobs.parquet",
             funding_path=data / "funding.parquet",

@@ -2,12 +2,14 @@
 
 Usage:
     python benchmarks/bench_engines.py [--sizes 1000000,5000000,20000000]
-        [--engines polars,duckdb] [--root DIR] [--repeat N]
+        [--engines polars,duckdb] [--root DIR] [--repeat N] [--tile-from DIR]
 
 For each size N it generates (once, into ROOT/N/) N companies with proportional event
 tables: 2N job postings and 0.34N funding rounds, as the 5M benchmark dataset has, and a
-200,000-account CRM (matching cost follows the qualified accounts, not N). Each engine
-then builds the sample rules (rules/example.toml) N times in a fresh process; the median
+200,000-account CRM (matching cost follows the qualified accounts, not N). With
+``--tile-from DIR`` each size is instead copies of the dataset in DIR, re-keyed (see
+``tile``): the way to reach 20M and 100M companies without hours of generation. Each engine
+then builds the sample rules (benchmarks/rules.toml) N times in a fresh process; the median
 wall time and the peak resident memory of the process are printed as a Markdown table.
 Not part of the test suite: timings belong in a quiet machine's report.
 """
@@ -30,9 +32,42 @@ AS_OF = dt.date(2026, 11, 1)
 CRM_ACCOUNTS = 200_000
 
 
-def ensure_data(data: Path, companies: int) -> None:
-    """Generate one size's dataset unless it is already there."""
+def tile(base: Path, data: Path, companies: int) -> None:
+    """Write a ``companies``-row dataset as copies of the one in ``base``, streamed.
+
+    Copy k keeps every row of the base with ``-k`` after each company id and its domain's
+    label (``acme.com`` -> ``acme-k.com``), so ids and domains stay unique; the event
+    tables are copied with the same ids, and the CRM is the base's. Generating 100M
+    companies row by row would take hours; tiling takes minutes and streams from disk.
+    """
+    import polars as pl
+
+    n_base = pl.scan_parquet(base / "companies.parquet").select(pl.len()).collect().item()
+    if companies % n_base:
+        raise SystemExit(f"{companies:,} is not a multiple of the base's {n_base:,} companies")
+    data.mkdir(parents=True, exist_ok=True)
+    copies = range(companies // n_base)
+    for table in ("companies", "jobs", "funding"):
+        parts = []
+        for k in copies:
+            part = pl.scan_parquet(base / f"{table}.parquet").with_columns(
+                pl.col("company_id") + f"-{k}"
+            )
+            if table == "companies":
+                part = part.with_columns(pl.col("domain").str.replace(r"^([^.]+)", f"${{1}}-{k}"))
+            parts.append(part)
+        print(f"tiling {table} x{len(copies)}", file=sys.stderr, flush=True)
+        pl.concat(parts).sink_parquet(data / f"{table}.parquet")
+    (data / "crm.csv").write_bytes((base / "crm.csv").read_bytes())
+
+
+def ensure_data(data: Path, companies: int, base: Path | None = None) -> None:
+    """Generate one size's dataset unless it is already there (tiled from ``base``, when
+    given)."""
     if (data / "companies.parquet").exists():
+        return
+    if base is not None:
+        tile(base, data, companies)
         return
     sizes = {
         "companies": companies,
@@ -54,7 +89,7 @@ def one_run(engine: str, data: Path, out: Path) -> None:
 
     start = time.perf_counter()
     summary = run_build(
-        rules_path=ROOT / "rules" / "example.toml",
+        rules_path=ROOT / "benchmarks" / "rules.toml",
         companies_path=data / "companies.parquet",
         jobs_path=data / "jobs.parquet",
         funding_path=data / "funding.parquet",
@@ -91,6 +126,12 @@ def main() -> None:
     parser.add_argument("--engines", default="polars,duckdb")
     parser.add_argument("--root", type=Path, default=ROOT / "benchmarks" / "data-engines")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--tile-from",
+        type=Path,
+        help="build each size as copies of the dataset in this folder (data/generate's "
+        "output), instead of generating it",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -102,7 +143,7 @@ def main() -> None:
     print("| ---: | --- | ---: | ---: | ---: |")
     for size in (int(s) for s in args.sizes.split(",")):
         data = args.root / str(size)
-        ensure_data(data, size)
+        ensure_data(data, size, args.tile_from)
         for engine in args.engines.split(","):
             r = measure(engine, data, args.repeat)
             print(

@@ -11,7 +11,7 @@ matching CRM accounts to companies. By default the CRM is matched once beforehan
 (`listbuilder match`, stored in DIR/match and timed on its own) and both commands read
 that run with ``--matches``, as a scheduled job would; ``--no-matches`` makes each
 command match again. ``backtest`` compares two rules files on the held-out newest 25% of
-deals: rules/example.toml and the rules ``profile`` proposed. Not part of the test suite:
+deals: benchmarks/rules.toml and the rules ``profile`` proposed. Not part of the test suite:
 timings belong in a quiet machine's report.
 """
 
@@ -96,7 +96,7 @@ def one_run(command: str, data: Path, out: Path, matches: Path | None) -> None:
     else:
         from listbuilder.evidence.backtest import run_backtest
 
-        rules = [ROOT / "rules" / "example.toml", out.parent / "proposed_rules.toml"]
+        rules = [ROOT / "benchmarks" / "rules.toml", out.parent / "proposed_rules.toml"]
         result = run_backtest(
             rules_paths=rules,
             out=out,

@@ -1,4 +1,4 @@
-"""The example rules (rules/example.toml) written by hand as one polars lazy query.
+"""The example rules (benchmarks/rules.toml) written by hand as one polars lazy query.
 
 This is the yardstick for ``bench_build.py``: what a competent engineer would write for
 these exact rules with no rules engine, producing the same lists. It shares only the CRM

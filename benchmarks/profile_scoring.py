@@ -7,7 +7,7 @@ Usage:
 Polars 2 runs queries on its streaming engine, which has no per-node profile, so the
 stage is timed by parts: each event table's aggregation alone, the companies' includes
 alone, and the whole query (signals, eligibility, scores, qualification: what
-``build_lists`` collects before CRM matching), for rules/example.toml
+``build_lists`` collects before CRM matching), for benchmarks/rules.toml
 and for the same parts of benchmarks/handwritten.py. Each part is collected ``--repeat``
 times (3); the median is printed. The data is the build benchmark's (see bench_build.py).
 Not a test.
@@ -36,7 +36,7 @@ def engine_parts(data: Path) -> dict[str, pl.LazyFrame]:
     from listbuilder.rules import included_col, load_rules, score_companies
     from listbuilder.rules.signals import aggregate_signal
 
-    rules = load_rules(ROOT / "rules" / "example.toml")
+    rules = load_rules(ROOT / "benchmarks" / "rules.toml")
     companies = read_source(data / "companies.parquet", "companies").frame
     events = {
         "hiring": read_events(data / "jobs.parquet", "hiring").frame,

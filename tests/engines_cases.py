@@ -44,6 +44,12 @@ CONDITION_COLUMNS = [
 ]
 DESCRIPTIONS = ["Outbound sales platform", "B2B SALES team tools", "a.c consulting", "", None]
 TOPICS = ["ABM", "abm", "Sales Engagement", "outbound automation", None]
+# Headcounts: a zero (growth from 0 is null), equal values, and changes whose percentage
+# sits on a rounding tie (80 -> 101 is +26.25%, written 26.2 as polars rounds half to even).
+HEADCOUNTS = [0, 80, 100, 101, 120, 125, None]
+# Days before as_of a measurement may fall on: every window's cut-off and its neighbours,
+# long before, and one day after as_of (never read).
+MEASURE_OFFSETS = sorted({*EVENT_OFFSETS, 60, 400})
 COMPANY_SCHEMA = {
     "company_id": pl.String(),
     "name": pl.String(),
@@ -161,6 +167,24 @@ def intent(draw: st.DrawFn, n_companies: int) -> pl.DataFrame:
 
 
 @st.composite
+def headcount(draw: st.DrawFn, n_companies: int) -> pl.DataFrame:
+    """Dated measurements (``date``, ``employees``) on a few companies: null values and
+    dates, two on one day, measurements on each window's cut-off and around it."""
+    ids = [f"c{i:02d}" for i in range(min(n_companies, 4))] + [None]
+    day = st.one_of(st.none(), st.sampled_from(MEASURE_OFFSETS))
+    rows = [
+        {
+            "company_id": draw(st.sampled_from(ids)),
+            "date": None if (d := draw(day)) is None else AS_OF - dt.timedelta(days=d),
+            "employees": draw(st.sampled_from(HEADCOUNTS)),
+        }
+        for _ in range(draw(st.integers(0, 40)))
+    ]
+    schema = {"company_id": pl.String(), "date": pl.Date(), "employees": pl.Int64()}
+    return pl.DataFrame(rows, schema=schema)
+
+
+@st.composite
 def crm(draw: st.DrawFn) -> pl.DataFrame:
     """A few CRM accounts on the shared domains, some of them customers."""
     rows = [
@@ -225,13 +249,36 @@ def _conditions(draw: st.DrawFn, max_size: int) -> dict[str, Any]:
     return found
 
 
+def _growth_test(draw: st.DrawFn, window: int) -> dict[str, Any]:
+    """A growth test on the headcount measurements: a lower bound, an upper or both."""
+    test: dict[str, Any] = {"growth": "headcount", "column": "employees", "within_days": window}
+    bounds = sorted(draw(st.lists(st.sampled_from([-20, -0.5, 0, 1, 20, 26.25]), min_size=2)))
+    which = draw(st.sampled_from(["min", "max", "both"]))
+    if which != "max":
+        test["min_percent"] = bounds[0]
+    if which != "min":
+        test["max_percent"] = bounds[-1]
+    return test
+
+
+def _distinct(draw: st.DrawFn, table: str) -> dict[str, int]:
+    """``min_distinct`` on one or two of a table's columns (text, and a number)."""
+    columns = {"intent": ["topic", "weight"], "hiring": ["department"], "funding": ["round_type"]}
+    picked = draw(st.lists(st.sampled_from(columns[table]), min_size=1, max_size=2, unique=True))
+    return {c: draw(st.integers(1, 2)) for c in picked}
+
+
 def _event_test(draw: st.DrawFn) -> dict[str, Any]:
     """A signal test for include/exclude (or the event part of a criterion)."""
-    table = draw(st.sampled_from(["hiring", "funding", "intent"]))
+    table = draw(st.sampled_from(["hiring", "funding", "intent", "intent", "headcount"]))
     window = draw(st.sampled_from([*WINDOWS, 30, 30]))
+    if table == "headcount":
+        return _growth_test(draw, window)
     test: dict[str, Any] = {"signal": table, "within_days": window}
     if draw(st.booleans()):
         test["min_count"] = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        test["min_distinct"] = _distinct(draw, table)
     if table == "intent":
         if draw(st.booleans()):
             test["where"] = draw(
@@ -251,12 +298,15 @@ def _event_test(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _criterion(draw: st.DrawFn, j: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["when", "when", "hiring", "funding", "event", "event"]))
+    kinds = ["when", "when", "hiring", "funding", "event", "event", "growth"]
+    kind = draw(st.sampled_from(kinds))
     found: dict[str, Any] = {"label": f"c{j}", "points": draw(st.sampled_from([-1, 1, 2, 3]))}
     if draw(st.booleans()):
         found["group"] = draw(st.sampled_from(["fit", "intent"]))
     if kind == "event":
         return found | _event_test(draw)
+    if kind == "growth":
+        return found | _growth_test(draw, draw(st.sampled_from([*WINDOWS, 30, 60])))
     if kind == "when":
         found["when"] = dict([_condition(draw)])
         return found
@@ -330,6 +380,7 @@ def cases(draw: st.DrawFn) -> tuple[Rules, dict[str, pl.DataFrame]]:
         "jobs": draw(jobs(frame.height)),
         "funding": draw(funding(frame.height)),
         "intent": draw(intent(frame.height)),
+        "headcount": draw(headcount(frame.height)),
         "crm": draw(crm()),
     }
     rules.check_against(frame.schema, "generated companies")
@@ -344,7 +395,7 @@ def list_files(rules: Rules, tables: dict[str, pl.DataFrame], engine: Engine | N
         as_of=AS_OF,
         jobs=tables["jobs"].lazy(),
         funding=tables["funding"].lazy(),
-        events={"intent": tables["intent"].lazy()},
+        events={name: tables[name].lazy() for name in ("intent", "headcount") if name in tables},
         crm=tables["crm"],
         engine=engine,
     )
@@ -479,3 +530,114 @@ def signals_case(total: bool) -> tuple[Rules, dict[str, pl.DataFrame]]:
     )  # fmt: skip
     tables = {"companies": companies, "jobs": jobs_frame, "funding": funding_frame}
     return rules, {**tables, "intent": intent_frame, "crm": crm_frame}
+
+
+GROWTH_RULES = """
+[[segments]]
+name = "growing"
+
+[[segments.score]]
+label = "headcount changed"
+growth = "headcount"
+column = "employees"
+within_days = 30
+min_percent = -1000
+max_percent = 1000
+points = 1
+
+[[segments.score]]
+label = "headcount up 20%"
+growth = "headcount"
+column = "employees"
+within_days = 30
+min_percent = 20
+points = 2
+group = "intent"
+
+[[segments.score]]
+label = "researching"
+signal = "intent"
+within_days = 30
+min_distinct = { topic = 2, weight = 1 }
+points = 1
+
+[[segments.tiers]]
+name = "All"
+min_score = 0
+"""
+CUTOFF = AS_OF - dt.timedelta(days=30)
+
+
+def _day(days: int, base: dt.date = AS_OF) -> dt.date:
+    return base + dt.timedelta(days=days)
+
+
+# (company, date, employees): each company one edge of the growth rules, its answer known.
+GROWTH_MEASUREMENTS = [
+    # g0: "then" is 0, so growth is null and neither bound fires.
+    ("g0", _day(-10, CUTOFF), 0), ("g0", AS_OF, 50),
+    # g1: null values fall back to the measurement before them: 100 -> 130, +30%.
+    ("g1", _day(-5, CUTOFF), 100), ("g1", CUTOFF, None),
+    ("g1", _day(-1), 130), ("g1", AS_OF, None),
+    # g2: nothing measured after the cut-off: now and then are one row, growth 0.
+    ("g2", _day(-3, CUTOFF), 120),
+    # g3: on the cut-off day counts as then, the day after does not; a measurement after
+    # as_of is never read: 80 -> 101, +26.25%, written 26.2 (half to even).
+    ("g3", _day(-1, CUTOFF), 70), ("g3", CUTOFF, 80), ("g3", _day(1, CUTOFF), 90),
+    ("g3", AS_OF, 101), ("g3", _day(1), 500),
+    # g4: two on one day: the larger counts: 110 -> 121, +10%.
+    ("g4", CUTOFF, 110), ("g4", CUTOFF, 100), ("g4", AS_OF, 99), ("g4", AS_OF, 121),
+    # g5: a fall of 0.04% rounds to -0.0, as polars writes it.
+    ("g5", _day(-100), 10_000), ("g5", AS_OF, 9_996),
+    # g6: only measurements after the cut-off: no "then", no growth.
+    ("g6", _day(-2), 40), ("g6", AS_OF, 60),
+    # Rows without a date or a company never count.
+    ("g6", None, 1), (None, CUTOFF, 1),
+]  # fmt: skip
+GROWTH_REASONS = {
+    "g0": "",
+    "g1": "headcount changed +1: 100 -> 130 (+30%); headcount up 20% +2: 100 -> 130 (+30%)",
+    "g2": "headcount changed +1: 120 -> 120 (+0%)",
+    "g3": "headcount changed +1: 80 -> 101 (+26.2%); headcount up 20% +2: 80 -> 101 (+26.2%)",
+    "g4": "headcount changed +1: 110 -> 121 (+10%)",
+    "g5": "headcount changed +1: 10000 -> 9996 (-0.0%); researching +1: abm, sales engagement "
+    "(3 events, latest 2026-11-01)",
+    "g6": "",
+}
+
+
+def growth_case() -> tuple[Rules, dict[str, pl.DataFrame]]:
+    """Hand-made measurements on every edge of growth (and a ``min_distinct`` whose topics
+    differ only in case), with the reasons each company must get in ``GROWTH_REASONS``."""
+    import tomllib
+
+    rules = parse_rules(tomllib.loads(GROWTH_RULES))
+    ids = sorted(GROWTH_REASONS)
+    companies = pl.DataFrame(
+        {"company_id": ids, "name": [f"Company {i}" for i in ids],
+         "domain": [f"{i}.com" for i in ids]},
+    )  # fmt: skip
+    measurements = pl.DataFrame(
+        GROWTH_MEASUREMENTS,
+        schema={"company_id": pl.String(), "date": pl.Date(), "employees": pl.Int64()},
+        orient="row",
+    )
+    # g5 researched "abm" twice in two cases and "Sales Engagement" once: two topics.
+    intent_frame = pl.DataFrame(
+        [("g5", _day(-3), "ABM", 1), ("g5", _day(-2), "abm", 1),
+         ("g5", AS_OF, "Sales Engagement", None), ("g4", AS_OF, "abm", 2)],
+        schema={"company_id": pl.String(), "date": pl.Date(), "topic": pl.String(),
+                "weight": pl.Int64()},
+        orient="row",
+    )  # fmt: skip
+    empty = {"company_id": pl.String(), "posted_date": pl.Date(), "department": pl.String()}
+    rounds = {"company_id": pl.String(), "announced_date": pl.Date(), "round_type": pl.String()}
+    crm_schema = {"account_id": pl.String(), "name": pl.String(), "domain": pl.String()}
+    return rules, {
+        "companies": companies,
+        "jobs": pl.DataFrame(schema=empty),
+        "funding": pl.DataFrame(schema={**rounds, "amount_usd": pl.Float64()}),
+        "intent": intent_frame,
+        "headcount": measurements,
+        "crm": pl.DataFrame(schema={**crm_schema, "status": pl.String()}),
+    }

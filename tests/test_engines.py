@@ -3,6 +3,8 @@ and on the sample data with rules/example.toml."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from listbuilder.engines import get_engine, table_of
 from listbuilder.rules import Rules
 from tests.conftest import assert_cli_error, invoke
-from tests.engines_cases import cases, list_files, signals_case
+from tests.engines_cases import GROWTH_REASONS, cases, growth_case, list_files, signals_case
 
 duckdb = pytest.importorskip("duckdb")
 REPO = Path(__file__).resolve().parent.parent
@@ -30,11 +32,14 @@ def test_duckdb_lists_are_byte_identical_to_polars(
     assert list_files(rules, tables, get_engine("duckdb")) == list_files(rules, tables, None)
 
 
-def _run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> dict[str, bytes]:
-    """The sample build (rules/example.toml, the data in data/) on ``engine``."""
+def _run_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str, rules: str = "rules/example.toml"
+) -> dict[str, bytes]:
+    """The sample build (``rules``, the data in data/) on ``engine``."""
     monkeypatch.chdir(REPO)
-    out = tmp_path / engine
-    result = invoke(["build", "--as-of", "2026-11-01", "--engine", engine, "--out", str(out)])
+    out = tmp_path / f"{engine}-{Path(rules).stem}"
+    args = ["build", "--as-of", "2026-11-01", "--rules", rules, "--engine", engine]
+    result = invoke([*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
 
@@ -132,16 +137,69 @@ def test_behavioural_signals_are_identical_on_duckdb(total: bool) -> None:
     assert list_files(rules, tables, get_engine("duckdb")) == files
 
 
-def test_constructs_the_compiler_lacks_are_named(
+def test_signals_sample_run_is_identical_on_duckdb(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(REPO)
-    args = ["build", "--as-of", "2026-11-01", "--rules", "rules/signals.toml"]
-    result = invoke([*args, "--engine", "duckdb", "--out", str(tmp_path / "out")])
+    # rules/signals.toml: growth, min_distinct, min_total, named tables, on the sample data.
+    polars_files = _run_dir(tmp_path, monkeypatch, "polars", "rules/signals.toml")
+    duckdb_files = _run_dir(tmp_path, monkeypatch, "duckdb", "rules/signals.toml")
+    text = polars_files["core_saas.csv"].decode()
+    assert "headcount up 20% in six months +1: " in text
+    assert "researching our category +2: abm, outbound automation, sales engagement (" in text
+    assert same_run(duckdb_files, polars_files, "duckdb")
+
+
+def _reasons(files: dict[str, bytes], segment: str) -> dict[str, str]:
+    listed = pl.read_parquet(io.BytesIO(files[f"{segment}.parquet"]))
+    return dict(zip(listed["company_id"], listed["reasons"].fill_null(""), strict=True))
+
+
+def test_growth_edges_are_identical_on_duckdb() -> None:
+    # then == 0, null values falling back, nothing measured after the cut-off, the
+    # cut-off day itself, two measurements on one day, rounding half to even, -0.0.
+    rules, tables = growth_case()
+    files = list_files(rules, tables, None)
+    assert _reasons(files, "growing") == GROWTH_REASONS
+    assert list_files(rules, tables, get_engine("duckdb")) == files
+
+
+def test_constructs_the_compiler_lacks_are_named(tmp_path: Path) -> None:
+    events = tmp_path / "reviews.parquet"
+    pl.DataFrame(
+        {"company_id": ["c1"], "date": [dt.date(2026, 10, 1)], "tags": [["crm"]], "stars": [4.5]}
+    ).write_parquet(events)
+    rules = tmp_path / "icp.toml"
+    rules.write_text(
+        """
+[[segments]]
+name = "a"
+[[segments.score]]
+label = "tagged crm"
+signal = "reviews"
+where = { tags = { any = ["crm"] } }
+within_days = 90
+points = 1
+[[segments.score]]
+label = "varied ratings"
+signal = "reviews"
+within_days = 90
+min_distinct = { stars = 2 }
+points = 1
+[[segments.tiers]]
+name = "All"
+min_score = 0
+""",
+        encoding="utf-8",
+    )
+    args = ["build", "--as-of", "2026-11-01", "--rules", str(rules), "--engine", "duckdb"]
+    args += ["--companies", str(REPO / "data/companies.parquet"), "--events", f"reviews={events}"]
+    result = invoke([*args, "--out", str(tmp_path / "out")])
     assert_cli_error(
         result,
         2,
-        "the duckdb engine cannot run rules/signals.toml yet; these constructs need the "
-        "polars engine (--engine polars): segments[0].score[8].min_distinct; "
-        "segments[0].score[9]: a growth criterion",
+        f"the duckdb engine cannot run {rules} yet; these constructs need the polars "
+        "engine (--engine polars): segments[0].score[0]: a signal whose first condition "
+        "tests a list column; segments[0].score[1].min_distinct.stars: distinct values of "
+        "a Float64 column",
     )
+    assert not (tmp_path / "out").exists()

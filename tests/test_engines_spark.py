@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from listbuilder.engines import get_engine
 from listbuilder.rules import Rules
 from tests.conftest import assert_cli_error, invoke
-from tests.engines_cases import cases, list_files, signals_case
-from tests.test_engines import _run_dir, same_run
+from tests.engines_cases import GROWTH_REASONS, cases, growth_case, list_files, signals_case
+from tests.test_engines import _reasons, _run_dir, same_run
 from tests.test_sql import _build_candidates, _sql
 
 pytest.importorskip("pyspark")
@@ -117,3 +117,19 @@ def test_behavioural_signals_are_identical_on_spark(spark: object) -> None:
     rules, tables = signals_case(total=True)
     engine = get_engine("spark", spark_master=MASTER)
     assert list_files(rules, tables, engine) == list_files(rules, tables, None)
+
+
+def test_growth_edges_are_identical_on_spark(spark: object) -> None:
+    rules, tables = growth_case()
+    files = list_files(rules, tables, None)
+    assert _reasons(files, "growing") == GROWTH_REASONS
+    assert list_files(rules, tables, get_engine("spark", spark_master=MASTER)) == files
+
+
+def test_signals_sample_run_is_identical_on_spark(
+    spark: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    polars_files = _run_dir(tmp_path, monkeypatch, "polars", "rules/signals.toml")
+    spark_files = _run_dir(tmp_path, monkeypatch, "spark", "rules/signals.toml")
+    assert "researching our category +2: " in polars_files["core_saas.csv"].decode()
+    assert same_run(spark_files, polars_files, "spark")

@@ -286,6 +286,27 @@ def test_m_u_and_lambda_are_recovered_from_data_generated_with_them() -> None:
     assert model.lam == pytest.approx(n_true / total_pairs, rel=0.05)
 
 
+def test_true_pairs_drawn_among_the_random_pairs_do_not_count_towards_u() -> None:
+    # A small input: 3,000 true pairs among 1,000,000, so three random pairs in a thousand
+    # are true pairs, with the name levels true pairs show. Counted as random, they would
+    # make "name exact" look half as common again among random pairs as it is.
+    rng = np.random.default_rng(11)
+    total_pairs, n_true = 1_000_000, 3_000
+    matches, non = draw(TRUE_M, n_true, rng), draw(TRUE_U, 12_000, rng)
+    blocked = pl.DataFrame({f: np.concatenate([matches[f], non[f]]) for f in FIELDS})
+    hits, rest = draw(TRUE_M, 600, rng), draw(TRUE_U, 199_400, rng)
+    random = pl.DataFrame({f: np.concatenate([hits[f], rest[f]]) for f in FIELDS})
+    uniform = {f: tuple([1.0] * len(v)) for f, v in FIELDS.items()}
+    model = estimate(
+        blocked, random, total_pairs, Model(uniform, uniform, 1e-6), prior_pairs=(1.0, 1.0)
+    )
+    naive = np.bincount(random["name"].to_numpy(), minlength=10)[0] / random.height
+    assert naive > 1.3 * TRUE_U["name"][0]
+    assert model.u["name"][0] == pytest.approx(TRUE_U["name"][0], rel=0.15)
+    assert model.u["name"][1] == pytest.approx(TRUE_U["name"][1], rel=0.15)
+    assert model.lam == pytest.approx(n_true / total_pairs, rel=0.1)
+
+
 def test_a_small_input_keeps_the_shipped_prior() -> None:
     prior = prior_model()
     tiny = pl.DataFrame({f: [len(FIELDS[f]) - 1] * 10 for f in FIELDS}).cast(pl.Int8)

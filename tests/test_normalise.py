@@ -379,3 +379,36 @@ def test_names_never_raise_and_are_idempotent(values: list[str | None]) -> None:
     assert normalise_names(once) == once
     for value in once:
         assert value is None or (value == value.strip() and "  " not in value and value)
+
+
+@pytest.mark.parametrize(
+    ("glued", "spaced"),
+    [
+        ("BechtleAG", "Bechtle AG"),
+        ("EvolutionAB", "Evolution AB"),
+        ("LYCorporation", "LY Corporation"),
+        ("ASMLHolding", "ASML Holding N.V."),
+        ("NordsonCorporation", "Nordson Corporation"),
+        ("GSKplc", "GSK plc"),
+        ("Pearsonplc", "Pearson plc"),
+        ("PEARSONPLC", "Pearson plc"),
+        ("AcmeGmbH", "Acme GmbH"),
+    ],
+)
+def test_a_legal_form_glued_to_the_name_is_split_off(glued: str, spaced: str) -> None:
+    assert normalise_name(glued) == normalise_name(spaced)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("PepsiCo", "pepsico"),
+        ("CompuGroup Medical", "compugroup medical"),
+        ("Zinc", "zinc"),
+        ("Kebab", "kebab"),
+        ("SunSystems", "sunsystems"),
+        ("ConocoPhillips", "conocophillips"),
+    ],
+)
+def test_a_brand_written_in_camel_case_stays_whole(name: str, expected: str) -> None:
+    assert normalise_name(name) == expected

@@ -30,7 +30,7 @@ from listbuilder.engines.base import (
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.rules import Rules
 from listbuilder.rules.signals import EVENT_DATE
-from listbuilder.rules.sql import PREVIOUS_TABLE, table_name
+from listbuilder.rules.sql import PREVIOUS_TABLE, for_dialect, table_name
 
 JAVA_HINT = (
     "Spark needs a Java runtime (17 or later): install one (Debian/Ubuntu: "
@@ -145,9 +145,8 @@ class SparkEngine:
             arrow = previous_seats.to_arrow(compat_level=pl.CompatLevel.oldest())
             spark.createDataFrame(arrow).createOrReplaceTempView(PREVIOUS_TABLE)
         sticky = previous_seats is not None
-        included = spark.sql(
-            included_sql(rules, as_of, tables, sticky=sticky, engine="spark").sql(dialect="spark")
-        )
+        query = included_sql(rules, as_of, tables, sticky=sticky, engine="spark")
+        included = spark.sql(for_dialect(query, "spark").sql(dialect="spark"))
         included = included.persist()
         try:
             included.createOrReplaceTempView(INCLUDED)

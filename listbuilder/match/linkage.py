@@ -203,6 +203,7 @@ def estimate_u(
     lam: float = 0.0,
     exact_share: float | None = None,
     pseudo: float = PRIOR_PAIRS_U,
+    keep: np.ndarray | None = None,
 ) -> dict[str, tuple[float, ...]]:
     """``u`` per field and level from the levels of random pairs.
 
@@ -211,15 +212,22 @@ def estimate_u(
     expected count, ``lam * m`` per level, is taken out, so that "same name" is not
     mistaken for something random pairs often show. ``exact_share``, when given, is the
     share of all pairs whose names are equal, counted exactly rather than sampled: equal
-    names are too rare for a sample to measure.
+    names are too rare for a sample to measure. ``keep``, when given, is each random
+    pair's chance of *not* being a true pair under the current model: each pair then
+    counts for that much, so a typo of a name drawn at random ("Amreican Water Works")
+    is taken out as the true pair it is, rather than by level averages.
     """
     n = random_levels.height
     out = {}
     for f, names in FIELDS.items():
         k = len(names)
-        counts = np.bincount(random_levels[f].to_numpy(), minlength=k)[:k].astype(np.float64)
-        if m is not None and lam > 0:
-            counts = np.maximum(counts - lam * n * np.array(m[f]), 0.0)
+        codes = random_levels[f].to_numpy()
+        if keep is not None:
+            counts = np.bincount(codes, weights=keep, minlength=k)[:k].astype(np.float64)
+        else:
+            counts = np.bincount(codes, minlength=k)[:k].astype(np.float64)
+            if m is not None and lam > 0:
+                counts = np.maximum(counts - lam * n * np.array(m[f]), 0.0)
         counts[-1] = 0.0
         base = np.array(prior.u[f], dtype=np.float64)
         base[-1] = 0.0
@@ -274,17 +282,30 @@ def estimate(
     share = min(0.5, prior.lam * total_pairs / blocked_levels.height)
     lam = prior.lam
     exact = exact_name_pairs / total_pairs if exact_name_pairs is not None else None
+    random_codes = {f: random_levels[f].to_numpy() for f in fields}
+    keep = None
     for _ in range(iterations):
-        u = estimate_u(random_levels, prior, m, lam, exact, prior_pairs[1])
-        log_u = sum(np.log2(np.array(u[f]))[codes[f]] for f in fields)
-        log_m = sum(np.log2(np.maximum(np.array(m[f]), 1e-12))[codes[f]] for f in fields)
-        w = log_m - log_u + math.log2(share / (1 - share))
+        u = estimate_u(random_levels, prior, m, lam, exact, prior_pairs[1], keep)
+        w = _log_ratio(m, u, codes) + math.log2(share / (1 - share))
         post = 1.0 / (1.0 + np.exp2(-np.clip(w, -60, 60)))
         m = _frequencies(patterns, post * count, prior.m, prior_pairs[0])
         share = float(np.clip((post * count).sum() / count.sum(), 1e-9, 0.5))
         lam = float(np.clip(share * blocked_levels.height / total_pairs, 1e-12, 0.5))
-    u = estimate_u(random_levels, prior, m, lam, exact, prior_pairs[1])
+        # A random pair is a true pair with the odds lam gives any pair, times its evidence.
+        w_random = _log_ratio(m, u, random_codes) + math.log2(lam / (1 - lam))
+        keep = 1.0 - 1.0 / (1.0 + np.exp2(-np.clip(w_random, -60, 60)))
+    u = estimate_u(random_levels, prior, m, lam, exact, prior_pairs[1], keep)
     return Model(_no_weaker_disagreement(m, u, prior), u, lam, "estimated")
+
+
+def _log_ratio(
+    m: dict[str, tuple[float, ...]], u: dict[str, tuple[float, ...]], codes: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Each pattern's summed ``log2(m / u)`` over the fields, without the prior."""
+    return sum(
+        np.log2(np.maximum(np.array(m[f]), 1e-12))[codes[f]] - np.log2(np.array(u[f]))[codes[f]]
+        for f in codes
+    )
 
 
 def _no_weaker_disagreement(

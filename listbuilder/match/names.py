@@ -334,6 +334,45 @@ def _fix_typos(values: pl.Series) -> pl.Series:
 _COMMA = "\u2063"
 
 
+# Marks, before folding loses case, where a legal form may be glued to the end of a word:
+# an upper-case run after a lower-case letter ("Bechtle|AG") or a capitalised word of four
+# letters or more ("LY|Corporation", "ASML|Holding").
+_CASE_BREAK = "\u2060"
+# Legal forms no word ends with: split off even without a change of case ("Pearsonplc").
+_GLUED_ANYHOW = ("plc", "gmbh", "llc", "ltd")
+# Long forms that may be glued after a change of case; short ones come from LEGAL_FORMS.
+_GLUED_LONG = ("corporation", "incorporated", "limited", "holding", "holdings")
+
+
+@functools.cache
+def _glued_tails() -> str:
+    """The legal forms that may be split off where the case changes. "Co" is not one of
+    them ("PepsiCo"), nor is a generic word ("CompuGroup"): both are parts of brands."""
+    short = {w for w in LEGAL_FORMS if " " not in w and len(w) <= 4}
+    return _alternation(sorted((short - {"co", "cos", "na", "the"}) | set(_GLUED_LONG)))
+
+
+def _split_glued(column: str | pl.Expr) -> pl.Expr:
+    """The name folded (``fold_expr``), with a legal form glued to the end of a word split
+    off: "BechtleAG", "LYCorporation", "ASMLHolding", "GSKplc" and "Pearsonplc" read as
+    "bechtle ag", "ly corporation", "asml holding", "gsk plc", "pearson plc"; "PepsiCo",
+    "Zinc" and "Kebab" stay whole.
+    """
+    marked = (
+        _col(column)
+        .cast(pl.String)
+        .str.replace_all(r"(\p{Ll})(\p{Lu}{2,4}\b)", f"${{1}}{_CASE_BREAK}${{2}}")
+        .str.replace_all(r"(\p{L})(\p{Lu}\p{Ll}{3,}\b)", f"${{1}}{_CASE_BREAK}${{2}}")
+    )
+    glued = _alternation(_GLUED_ANYHOW)
+    return (
+        fold_expr(marked)
+        .str.replace_all(rf"{_CASE_BREAK}((?:{_glued_tails()})\b)", " ${1}")
+        .str.replace_all(_CASE_BREAK, "", literal=True)
+        .str.replace_all(rf"(\p{{L}}{{3}})((?:{glued})\b)", "${1} ${2}")
+    )
+
+
 def tokens_expr(column: str | pl.Expr) -> pl.Expr:
     """A name folded into words, before any word is dropped.
 
@@ -343,7 +382,7 @@ def tokens_expr(column: str | pl.Expr) -> pl.Expr:
     spelling. A comma is kept as the word ``_COMMA``.
     """
     text = (
-        fold_expr(column)
+        _split_glued(column)
         .str.replace_all(r"(\p{L})\.(?:com|net|org|io|ai)\b", "${1}")
         .str.replace_all("&", " and ")
         .str.replace_all(",", f" {_COMMA} ")

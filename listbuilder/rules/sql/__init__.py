@@ -1,5 +1,6 @@
 """The rules compiled to SQL (``scored``) and written for a warehouse (``query``)."""
 
+from listbuilder.rules.sql.aggregates import for_dialect
 from listbuilder.rules.sql.query import (
     DIALECTS,
     candidates_sql,
@@ -28,6 +29,7 @@ __all__ = [
     "candidates_sql",
     "compile_rules",
     "condition_sql",
+    "for_dialect",
     "parse_table_options",
     "reasons_sql",
     "render",

@@ -16,9 +16,16 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from listbuilder.errors import ConfigError
-from listbuilder.rules.definitions import AttributeCriterion, Rules, Segment, SignalCriterion
+from listbuilder.rules.definitions import (
+    AttributeCriterion,
+    GrowthCriterion,
+    Rules,
+    Segment,
+    SignalCriterion,
+)
 from listbuilder.rules.reader import load_rules
 from listbuilder.rules.scoring import fired_col
+from listbuilder.rules.sql.aggregates import distinct_aggs, for_dialect, plain_number_sql
 from listbuilder.rules.sql.scored import (
     _col,
     _concat,
@@ -33,8 +40,29 @@ from listbuilder.rules.sql.scored import (
 DIALECTS = ("duckdb", "spark", "snowflake", "bigquery", "postgres")
 
 
-def _signal_reason_sql(criterion: SignalCriterion) -> exp.Expression:
-    """Words for a fired signal criterion, as ``signals.reason`` writes them."""
+def _growth_reason_sql(criterion: GrowthCriterion) -> exp.Expression:
+    """``label +2: 140 -> 182 (+30%)``, as ``signals.reason`` writes it."""
+    growth = _col(f"{criterion.key}_g")
+    sign = exp.Case(
+        ifs=[exp.If(this=exp.GTE(this=growth, expression=exp.Literal.number(0)), true=_lit("+"))],
+        default=_lit(""),
+    )
+    return _concat(
+        _lit(f"{criterion.label} {criterion.points:+d}: "),
+        plain_number_sql(_col(f"{criterion.key}_then")),
+        _lit(" -> "),
+        plain_number_sql(_col(f"{criterion.key}_now")),
+        _lit(" ("),
+        sign,
+        plain_number_sql(growth.copy()),
+        _lit("%)"),
+    )
+
+
+def _signal_reason_sql(criterion: SignalCriterion | GrowthCriterion) -> exp.Expression:
+    """Words for a fired signal or growth criterion, as ``signals.reason`` writes them."""
+    if isinstance(criterion, GrowthCriterion):
+        return _growth_reason_sql(criterion)
     if not criterion.legacy:
         return _event_reason_sql(criterion)
     head = _lit(f"{criterion.label} {criterion.points:+d} (")
@@ -73,10 +101,12 @@ def _event_reason_sql(criterion: SignalCriterion) -> exp.Expression:
             default=_concat(what.copy(), _lit(", "), day.copy()),
         )
     events = _concat(_text(n.copy()), _lit(" events, latest "), latest.copy())
-    body = exp.Case(
+    body: exp.Expression = exp.Case(
         ifs=[exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=events)],
         default=latest,
     )
+    if criterion.min_distinct:
+        body = _concat(_col(f"{key}_values"), _lit(" ("), body, _lit(")"))
     return _concat(_lit(f"{criterion.label} {criterion.points:+d}: "), body)
 
 
@@ -156,9 +186,16 @@ def _constructs(rules: Rules) -> list[tuple[str, str, exp.Expression]]:
     for i, s in enumerate(rules.segments):
         for cond in s.conditions():
             found.append((cond.path, f"the `{cond.op}` condition", condition_sql(cond)))
-        for c in (c for c in s.signals() if isinstance(c, SignalCriterion)):
-            found.append((c.path, f"the `{c.signal}` signal", _hit_sql(c, dt.date(2000, 1, 1))))
-            found.append((c.path, "the signal's reason", _signal_reason_sql(c)))
+        for c in s.signals():
+            if isinstance(c, SignalCriterion):
+                hit = _hit_sql(c, dt.date(2000, 1, 1))
+                found.append((c.path, f"the `{c.signal}` signal", hit))
+                if c.min_distinct:
+                    distinct = exp.select(*distinct_aggs(c, hit, None))
+                    found.append((f"{c.path}.min_distinct", "`min_distinct`", distinct))
+                found.append((c.path, "the signal's reason", _signal_reason_sql(c)))
+            else:
+                found.append((c.path, "the growth criterion's reason", _signal_reason_sql(c)))
         found.append((f"segments[{i}]", "the reasons text", reasons_sql(s, i)))
     return found
 
@@ -173,11 +210,15 @@ def render(query: exp.Expression, dialect: str, rules: Rules, *, pretty: bool = 
     if dialect not in DIALECTS:
         raise ConfigError(f"unknown SQL dialect {dialect!r}; valid dialects are {list(DIALECTS)}")
     try:
-        return query.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
+        return for_dialect(query, dialect).sql(
+            dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=pretty
+        )
     except UnsupportedError as exc:
         for path, what, fragment in _constructs(rules):
             try:
-                fragment.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+                for_dialect(fragment, dialect).sql(
+                    dialect=dialect, unsupported_level=ErrorLevel.RAISE
+                )
             except UnsupportedError as inner:
                 raise ConfigError(
                     f"the {dialect} dialect cannot express {what} at {rules.path}: {path} "

@@ -3,8 +3,9 @@
 The tree computes, for every company, the same columns ``scoring.score_companies`` adds
 to a polars frame (``_incl{i}``, ``_exc{i}_{k}``, ``_f{i}_{j}``, ``_elig{i}``,
 ``_fit{i}``, ``_int{i}``, ``_score{i}``, ``_pct{i}``, ``_keep{i}``, ``_qual{i}``,
-``_seg`` and each event criterion's ``{key}_n`` / ``_t{k}`` / ``_type`` / ``_what`` /
-``_date``), so the build reads an engine's result exactly as it reads polars'. The
+``_seg``, each signal criterion's ``{key}_n`` / ``_d{k}`` / ``_values`` / ``_t{k}`` /
+``_type`` / ``_what`` / ``_date`` and each growth criterion's ``{key}_now`` / ``_then`` /
+``_g``), so the build reads an engine's result exactly as it reads polars'. The
 semantics are the rules reference's, to the letter:
 
 - a null makes every test false except ``missing`` (each test is wrapped in
@@ -32,6 +33,7 @@ from listbuilder.inputs import ROLES
 from listbuilder.rules.conditions import Condition
 from listbuilder.rules.definitions import (
     AttributeCriterion,
+    EventCriterion,
     GrowthCriterion,
     Rules,
     Segment,
@@ -39,6 +41,17 @@ from listbuilder.rules.definitions import (
 )
 from listbuilder.rules.scoring import exclude_col, fired_col, included_col
 from listbuilder.rules.signals import EVENT_DATE, window_start
+from listbuilder.rules.sql.aggregates import (
+    distinct_aggs,
+    distinct_columns,
+    growth_aggs,
+    growth_columns,
+    growth_fired_sql,
+    growth_flags,
+    growth_rank_names,
+    growth_sql,
+    quotable,
+)
 
 # The logical tables a rules file can read, and the name each has by default.
 DEFAULT_TABLES = {"companies": "companies", "hiring": "jobs", "funding": "funding"}
@@ -209,38 +222,55 @@ def _needs_latest(c: SignalCriterion) -> bool:
     return not (c.legacy and c.signal == "hiring")
 
 
-def _ties(criteria: list[SignalCriterion], lists: frozenset[str]) -> list[str]:
+def _ties(criteria: list[EventCriterion], lists: frozenset[str]) -> list[str]:
     """The columns that break ties between same-day events, as polars sorts them."""
-    ties = [
-        q for c in criteria if _needs_latest(c) and (q := _quoted(c)) is not None and q not in lists
-    ]
+    ties = []
+    for c in criteria:
+        if isinstance(c, GrowthCriterion):
+            ties.append(c.column)
+        elif _needs_latest(c) and (q := _quoted(c)) is not None and q not in lists:
+            ties.append(q)
     return list(dict.fromkeys(ties))
+
+
+def _row_flags(c: EventCriterion, as_of: dt.date, lists: frozenset[str]) -> list[exp.Expression]:
+    """Per event row, the flags a criterion's aggregates read."""
+    if isinstance(c, GrowthCriterion):
+        return [exp.alias_(e, name, quoted=True) for name, e in growth_flags(c, as_of)]
+    return [exp.alias_(_hit_sql(c, as_of, lists), f"{c.key}_hit", quoted=True)]
+
+
+def _ranks(c: EventCriterion) -> list[tuple[str, str]]:
+    """(flag, row-number column) pairs: the latest row of each flag is numbered 1."""
+    if isinstance(c, GrowthCriterion):
+        return growth_rank_names(c)
+    return [(f"{c.key}_hit", f"{c.key}_rn")] if _needs_latest(c) else []
 
 
 def _table_cte(
     logical: str,
-    criteria: list[SignalCriterion],
+    criteria: list[EventCriterion],
     as_of: dt.date,
     table: str,
-    lists: frozenset[str],
+    schema: Mapping[str, pl.DataType] | None,
 ) -> exp.Select:
     """One row per company: every criterion's columns from one event table, one pass.
 
     The latest matching event (whose date and quoted value the reasons give) is the last
     one in date order, same-day events ordered by the quoted columns with nulls first,
-    as the polars engine sorts them.
+    as the polars engine sorts them. A table read for growth keeps every row on or before
+    as_of (growth looks back to any earlier measurement); others only the widest window.
     """
+    lists = _lists(schema)
     date_col = EVENT_DATE[logical]
-    widest = max(c.within_days for c in criteria)
-    keep = exp.and_(
-        exp.not_(exp.Is(this=_col("company_id"), expression=exp.null())),
-        exp.Between(this=_col(date_col), low=_lit(window_start(as_of, widest)), high=_lit(as_of)),
-    )
+    if any(isinstance(c, GrowthCriterion) for c in criteria):
+        dates: exp.Expression = exp.LTE(this=_col(date_col), expression=_lit(as_of))
+    else:
+        start = _lit(window_start(as_of, max(c.within_days for c in criteria)))
+        dates = exp.Between(this=_col(date_col), low=start, high=_lit(as_of))
+    keep = exp.and_(exp.not_(exp.Is(this=_col("company_id"), expression=exp.null())), dates)
     hits = (
-        exp.select(
-            exp.Star(),
-            *(exp.alias_(_hit_sql(c, as_of, lists), f"{c.key}_hit", quoted=True) for c in criteria),
-        )
+        exp.select(exp.Star(), *(f for c in criteria for f in _row_flags(c, as_of, lists)))
         .from_(exp.to_table(table))
         .where(keep)
     )
@@ -252,25 +282,33 @@ def _table_cte(
         exp.alias_(
             exp.Window(
                 this=exp.RowNumber(),
-                partition_by=[_col("company_id"), _col(f"{c.key}_hit")],
+                partition_by=[_col("company_id"), _col(flag)],
                 order=exp.Order(expressions=[o.copy() for o in order]),
             ),
-            f"{c.key}_rn",
+            rank,
             quoted=True,
         )
         for c in criteria
-        if _needs_latest(c)
+        for flag, rank in _ranks(c)
     ]
     rows = exp.select(exp.Star(), *latest).from_(hits.subquery("_h")) if latest else hits
     aggs: list[exp.Expression] = [_col("company_id")]
     for c in criteria:
-        aggs += _criterion_aggs(c, date_col)
-    return exp.select(*aggs).from_(rows.subquery("_e")).group_by(_col("company_id"))
+        if isinstance(c, GrowthCriterion):
+            aggs += growth_aggs(c)
+        else:
+            aggs += _criterion_aggs(c, date_col, schema)
+    grouped = exp.select(*aggs).from_(rows.subquery("_e")).group_by(_col("company_id"))
+    growth = [growth_sql(c) for c in criteria if isinstance(c, GrowthCriterion)]
+    return _stage(grouped, "_a", growth) if growth else grouped
 
 
-def _criterion_aggs(c: SignalCriterion, date_col: str) -> list[exp.Expression]:
+def _criterion_aggs(
+    c: SignalCriterion, date_col: str, schema: Mapping[str, pl.DataType] | None
+) -> list[exp.Expression]:
     hit = _col(f"{c.key}_hit")
     aggs = [exp.alias_(_count_of(hit), f"{c.key}_n", quoted=True)]
+    aggs += distinct_aggs(c, hit, schema)
     for k, (column, _) in enumerate(c.min_total):
         total = exp.cast(exp.Sum(this=_when(hit.copy(), _col(column))), exp.DataType.Type.DOUBLE)
         zero = exp.cast(exp.Literal.number(0), exp.DataType.Type.DOUBLE)
@@ -290,9 +328,15 @@ def _criterion_aggs(c: SignalCriterion, date_col: str) -> list[exp.Expression]:
     return aggs
 
 
-def _criterion_columns(c: SignalCriterion) -> list[str]:
+def _criterion_columns(c: EventCriterion) -> list[str]:
     """The columns ``_table_cte`` gives for a criterion, as ``signals`` names them."""
-    found = [f"{c.key}_n", *(f"{c.key}_t{k}" for k in range(len(c.min_total)))]
+    if isinstance(c, GrowthCriterion):
+        return growth_columns(c)
+    found = [
+        f"{c.key}_n",
+        *distinct_columns(c),
+        *(f"{c.key}_t{k}" for k in range(len(c.min_total))),
+    ]
     if _needs_latest(c):
         if c.legacy:
             found.append(f"{c.key}_type")
@@ -302,11 +346,17 @@ def _criterion_columns(c: SignalCriterion) -> list[str]:
     return found
 
 
-def _fired_sql(criterion: AttributeCriterion | SignalCriterion) -> exp.Expression:
+def _fired_sql(criterion: AttributeCriterion | EventCriterion) -> exp.Expression:
     if isinstance(criterion, AttributeCriterion):
         return exp.and_(*(condition_sql(c) for c in criterion.conditions))
+    if isinstance(criterion, GrowthCriterion):
+        return growth_fired_sql(criterion)
     key = criterion.key
     tests = [exp.GTE(this=_col(f"{key}_n"), expression=_lit(criterion.min_count))]
+    tests += [
+        exp.GTE(this=_col(f"{key}_d{k}"), expression=_lit(n))
+        for k, (_, n) in enumerate(criterion.min_distinct)
+    ]
     tests += [
         exp.GTE(this=_col(f"{key}_t{k}"), expression=_lit(x))
         for k, (_, x) in enumerate(criterion.min_total)
@@ -378,16 +428,26 @@ def table_name(logical: str, tables: Mapping[str, str] | None = None) -> str:
 def unsupported(
     rules: Rules, schemas: Mapping[str, Mapping[str, pl.DataType]] | None = None
 ) -> list[str]:
-    """The constructs of ``rules`` the SQL compiler cannot express yet, with their paths."""
+    """The constructs of ``rules`` the SQL compiler cannot express yet, with their paths.
+
+    Both are about the words of a reason, not about which accounts qualify: a signal whose
+    first condition tests a list column quotes the latest event's whole list, and polars
+    picks among same-day events by an order SQL cannot reproduce; a ``min_distinct`` reason
+    lists the first column's values, which SQL writes as polars does only for text,
+    whole numbers, dates and booleans.
+    """
     found = []
     for c in rules.event_reads():
         if isinstance(c, GrowthCriterion):
-            found.append(f"{c.path}: a growth criterion")
             continue
-        if c.min_distinct:
-            found.append(f"{c.path}.min_distinct")
-        quoted = _quoted(c)
         schema = (schemas or {}).get(c.table, {})
+        if c.min_distinct:
+            column = c.min_distinct[0][0]
+            if not quotable(schema.get(column)):
+                found.append(
+                    f"{c.path}.min_distinct.{column}: distinct values of a {schema[column]} column"
+                )
+        quoted = _quoted(c)
         if quoted is not None and isinstance(schema.get(quoted), pl.List) and not c.legacy:
             found.append(f"{c.path}: a signal whose first condition tests a list column")
     return found
@@ -436,9 +496,7 @@ def compile_rules(
     for n, logical in enumerate(rules.tables()):
         wanted = [c for c in reads if c.table == logical]
         alias = f"s{n}"
-        cte = _table_cte(
-            logical, wanted, as_of, table_name(logical, tables), _lists(schemas.get(logical))
-        )
+        cte = _table_cte(logical, wanted, as_of, table_name(logical, tables), schemas.get(logical))
         base = base.join(
             cte.subquery(alias),
             on=exp.EQ(this=_col("company_id", "c"), expression=_col("company_id", alias)),
@@ -474,9 +532,9 @@ def _score_chain(base: exp.Select, rules: Rules, sticky: bool, lists: frozenset[
         ]
         flags += [
             exp.alias_(
-                _fired_sql(c)
-                if isinstance(c, SignalCriterion)
-                else exp.and_(*(condition_sql(x, lists=lists) for x in c.conditions)),
+                exp.and_(*(condition_sql(x, lists=lists) for x in c.conditions))
+                if isinstance(c, AttributeCriterion)
+                else _fired_sql(c),
                 fired_col(i, j),
                 quoted=True,
             )
