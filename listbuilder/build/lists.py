@@ -327,10 +327,25 @@ def _score_polars(
 ) -> Scored:
     """The whole-dataset part in polars: one lazy query, the included companies collected."""
     segs = rules.segments
-    lf = score_companies(rules, scored_input, events, as_of, sticky=sticky)
+    ids = _included_ids(rules, companies)
+    if ids is not None:
+        # Only these companies' rows can count: the others are never read whole. A row
+        # without an id is kept, so the include filter below treats it as before.
+        keep = (
+            pl.col("company_id").is_in(ids.drop_nulls().implode()) | pl.col("company_id").is_null()
+        )
+        lf = score_companies(
+            rules,
+            scored_input.filter(keep),
+            {name: frame.filter(keep) for name, frame in events.items()},
+            as_of,
+            sticky=sticky,
+        )
+    else:
+        lf = score_companies(rules, scored_input, events, as_of, sticky=sticky)
     # Every number in the funnel is about companies that pass some segment's includes, so
-    # only those are materialised (the filter reaches the scan, before the signal joins);
-    # the row count of the whole dataset is a separate, metadata-only query.
+    # only those are materialised; the row count of the whole dataset, and each event
+    # table's, is a separate query over the unfiltered tables.
     included = lf.filter(pl.any_horizontal([included_col(i) for i in range(len(segs))]))
     queries = [companies.select(pl.len()), included]
     # One max per table, in the same pass: an as-of date past the data is worth a warning.
@@ -355,6 +370,23 @@ def _score_polars(
         {name: df.item(0, 0) for name, df in zip(events, event_lens, strict=True)},
         {name: df.item(0, 1) for name, df in zip(events, event_lens, strict=True)},
     )
+
+
+def _included_ids(rules: Rules, companies: pl.LazyFrame) -> pl.Series | None:
+    """The ids of the companies some segment's includes take; None when includes read
+    signals (then every company must be scored to know).
+
+    The include conditions are computed columns, so polars cannot push a filter on them
+    into the parquet scan: every column of every company, and every event of every
+    company, would be read first. The ids are found first instead, reading only the
+    columns the includes test; a filter on the id column then reaches each scan, which
+    reads the other columns for those rows only. The build's own include filter still
+    decides afterwards, so nothing changes but memory and time.
+    """
+    if any(s.include_signals for s in rules.segments):
+        return None
+    wanted = pl.any_horizontal([pl.lit(False), *(s.included() for s in rules.segments)])
+    return companies.filter(wanted).select("company_id").unique().collect()["company_id"]
 
 
 def _engine_tables(
