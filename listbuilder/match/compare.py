@@ -15,16 +15,20 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
-from listbuilder.inputs import country, domain_expr, host_expr, registrable_domain_expr
-from listbuilder.match.linkage import FIELDS, level
+from listbuilder.inputs import (
+    country,
+    domain_expr,
+    domain_label_expr,
+    host_expr,
+    registrable_domain_expr,
+)
+from listbuilder.match.linkage import level, null_level
 from listbuilder.match.names import GENERIC_WORDS, core_name_expr, fold_expr, name_expr
 
 WHOLE_NAME_WEIGHT = 0.3
 ORDER_DIFFERS = 15.0
 DESCRIPTOR_DIFFERS = 10.0
 GENERIC_EXTRA = 5.0
-# Name similarity bands (0-100) of the name levels.
-NAME_BANDS = (("0.95", 95.0), ("0.88", 88.0), ("0.80", 80.0), ("0.70", 70.0))
 # A domain label this short, or a generic word, says too little to excuse two domains.
 DISTINCTIVE_LABEL = 4
 # "One label contains the other" counts only when the shorter has this many letters.
@@ -146,7 +150,7 @@ def prepare(frame: pl.DataFrame | pl.LazyFrame, id_column: str) -> pl.LazyFrame:
             .pipe(lambda t: pl.when(~t.is_in(list(OPEN_TLDS))).then(t)),
         )
         .drop("_dom")
-        .with_columns(core=core_name_expr("norm"), label=pl.col("dom").str.extract(r"^([^.]+)"))
+        .with_columns(core=core_name_expr("norm"), label=domain_label_expr("dom"))
         .with_columns(
             sorted_norm=words.list.sort().list.join(" "),
             sorted_core=core_words.list.sort().list.join(" "),
@@ -313,7 +317,7 @@ def _distance(left: pl.Series, right: pl.Series, scorer: Any) -> np.ndarray:
 
 def _levels(pairs: list[tuple[pl.Expr, str]], field: str) -> pl.Expr:
     """The first level whose condition holds, else the field's "no evidence" level."""
-    out = pl.lit(len(FIELDS[field]) - 1, pl.Int8)
+    out = pl.lit(null_level(field), pl.Int8)
     for cond, name in reversed(pairs):
         out = (
             pl.when(cond.fill_null(False)).then(pl.lit(level(field, name), pl.Int8)).otherwise(out)

@@ -38,7 +38,16 @@ import polars as pl
 from listbuilder.errors import ConfigError
 from listbuilder.match.blocking import Blocks, candidate_pairs
 from listbuilder.match.compare import compare, prepare
-from listbuilder.match.linkage import FIELDS, U_SAMPLE, Model, estimate, prior_model, score
+from listbuilder.match.linkage import (
+    FIELDS,
+    MIN_PAIRS_TO_ESTIMATE,
+    U_SAMPLE,
+    VETOES,
+    Model,
+    estimate,
+    prior_model,
+    score,
+)
 from listbuilder.progress import QUIET, Progress
 
 MATCH_SCHEMA = {
@@ -286,6 +295,12 @@ def _estimated_model(
     levels: pl.DataFrame, active: pl.DataFrame, left: pl.DataFrame, right: pl.DataFrame
 ) -> Model:
     """Parameters estimated on the candidate pairs and a random sample of all pairs."""
+    total = active.height * right.height
+    larger = max(active.height, right.height)
+    if levels.height < MIN_PAIRS_TO_ESTIMATE or total <= 0:
+        # Too few pairs to estimate from: ``estimate`` keeps the prior and would not look
+        # at the random sample, so none is drawn or compared.
+        return estimate(levels, levels, total, prior_model(), larger_side=larger)
     sample = random_pairs(active.height, right.height)
     sample_levels = _compare_all(
         sample.with_columns(ci=active["idx"].gather(sample["ci"])), left, right
@@ -293,10 +308,10 @@ def _estimated_model(
     return estimate(
         levels,
         sample_levels,
-        active.height * right.height,
+        total,
         prior_model(),
         exact_name_pairs=_equal_name_pairs(active, right),
-        larger_side=max(active.height, right.height),
+        larger_side=larger,
     )
 
 
@@ -321,10 +336,7 @@ def _model_summary(model: Model, scored: pl.DataFrame) -> dict[str, Any]:
             f: {lv: round(w, 3) for lv, w in zip(FIELDS[f], weights[f], strict=True)}
             for f in FIELDS
         },
-        "vetoed_pairs": {
-            v: int(vetoed.str.contains(v, literal=True).sum())
-            for v in ("numbers differ", "countries differ", "name alone too weak")
-        },
+        "vetoed_pairs": {v: int(vetoed.str.contains(v, literal=True).sum()) for v in VETOES},
     }
 
 

@@ -169,25 +169,7 @@ def plain_number_sql(value: exp.Expression) -> exp.Expression:
     whole = exp.EQ(this=value.copy(), expression=exp.Floor(this=value.copy()))
     as_int = _text(exp.cast(value.copy(), exp.DataType.Type.BIGINT))
     tenths = exp.paren(exp.Mul(this=value.copy(), expression=exp.Literal.number(10)))
-    low = exp.Floor(this=tenths)
-    fraction = exp.paren(exp.Sub(this=tenths.copy(), expression=low.copy()))
-    half = exp.Literal.number("0.5")
-    up = exp.Add(this=low.copy(), expression=exp.Literal.number(1))
-    even = exp.EQ(
-        this=exp.Mul(
-            this=exp.Floor(this=exp.Div(this=low.copy(), expression=exp.Literal.number(2))),
-            expression=exp.Literal.number(2),
-        ),
-        expression=low.copy(),
-    )
-    rounded = exp.Case(
-        ifs=[
-            exp.If(this=exp.GT(this=fraction, expression=half), true=up),
-            exp.If(this=exp.LT(this=fraction.copy(), expression=half.copy()), true=low.copy()),
-            exp.If(this=even, true=low.copy()),
-        ],
-        default=up.copy(),
-    )
+    rounded = _half_even(tenths)
     size = exp.Abs(this=rounded)
     units = exp.Floor(this=exp.Div(this=size, expression=exp.Literal.number(10)))
     digit = exp.Sub(this=size.copy(), expression=exp.Mul(this=units.copy(), expression=_num(10)))
