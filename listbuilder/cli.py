@@ -17,7 +17,7 @@ from listbuilder.config import (
     PROJECT_FILE,
     as_of_problem,
     build_settings,
-    event_tables,
+    command_event_tables,
     find_project,
     init_project,
     run_with_settings,
@@ -609,7 +609,7 @@ def profile(
         min_deals=min_deals,
         holdout=holdout,
         matches=matches,
-        events_paths=event_tables(find_project(None, Path.cwd()), companies, events),
+        events_paths=command_event_tables(Path.cwd(), companies, events),
     )
     click.echo(format_profile(result))
     click.echo(f"wrote {out}/")
@@ -691,7 +691,7 @@ def backtest(
         seed=seed,
         holdout=holdout,
         matches=matches,
-        events_paths=event_tables(find_project(None, Path.cwd()), companies, events),
+        events_paths=command_event_tables(Path.cwd(), companies, events),
     )
     click.echo(format_backtest(result))
     click.echo(f"wrote {out}/")
@@ -767,7 +767,7 @@ def explain(
             companies_path=str(companies),
             jobs_path=jobs,
             funding_path=funding,
-            events_paths=event_tables(find_project(None, Path.cwd()), companies, events),
+            events_paths=command_event_tables(Path.cwd(), companies, events),
             crm_path=crm,
             as_of=as_of,
         )

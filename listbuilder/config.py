@@ -400,6 +400,22 @@ def event_tables(
     return tables
 
 
+def command_event_tables(
+    cwd: Path, companies: str | None, events: dict[str, str] | None
+) -> dict[str, str]:
+    """``event_tables`` for a command that names its companies itself (profile, backtest,
+    explain), with the project file found in ``cwd``.
+
+    A project file that does not load gives no tables rather than an error: the starter
+    project names data that is not there yet, and these commands do not need it.
+    """
+    try:
+        project = find_project(None, cwd)
+    except ConfigError:
+        return dict(events or {})
+    return event_tables(project, companies, events)
+
+
 def _same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve()

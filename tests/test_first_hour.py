@@ -182,3 +182,20 @@ def test_explain_without_a_run_or_a_date_says_which_date_it_uses(ws: Workspace) 
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("warning: no --as-of: explaining as of today, ")
     assert "explain RUN_DIR COMPANY" in result.stderr
+
+
+def test_commands_that_name_their_inputs_work_beside_the_starter_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The starter project names data that is not there yet; explain, given its inputs,
+    # does not need the project and must not fail on it.
+    monkeypatch.chdir(tmp_path)
+    assert invoke(["init"]).exit_code == 0
+    repo = Path(__file__).resolve().parent.parent
+    args = ["explain", "axorly.ca", "--rules", str(repo / "rules" / "hiring_funding.toml")]
+    args += ["--companies", str(repo / "data" / "companies.parquet")]
+    args += ["--jobs", str(repo / "data" / "jobs.parquet")]
+    args += ["--funding", str(repo / "data" / "funding.parquet"), "--as-of", "2026-11-01"]
+    result = invoke(args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Axorly Analytics Inc. (C0014499, axorly.ca)")
