@@ -338,6 +338,7 @@ def test_rules_reading_an_event_table_not_gathered_are_refused_by_name() -> None
     with pytest.raises(RulesError) as raised:
         backtest_evidence([rules_from(intent, "intent.toml")], evidence, replicates=10)
     assert raised.value.problems == [
-        "segments[0].score[1]: `intent` needs an event table of that name "
+        "segments[0].score[1].signal: `intent` needs an event table of that name; pass "
+        "--events intent=PATH or name it under [inputs.events] in the project file "
         "(event tables given: hiring)"
     ]

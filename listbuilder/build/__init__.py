@@ -3,7 +3,7 @@ seats, and say what changed. Takes sources and rules; gives a ``BuildResult`` of
 """
 
 from listbuilder.build.changes import CHANGE_KINDS, change_counts, load_previous
-from listbuilder.build.lists import BuildResult, build_lists, check_inputs
+from listbuilder.build.lists import BuildResult, build_lists, check_inputs, missing_event_tables
 
 __all__ = [
     "CHANGE_KINDS",
@@ -12,4 +12,5 @@ __all__ = [
     "change_counts",
     "check_inputs",
     "load_previous",
+    "missing_event_tables",
 ]

@@ -10,7 +10,7 @@ size of the lists rather than of the dataset.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -613,6 +613,15 @@ def check_inputs(
         problems += _event_problems(criterion, source)
     if problems:
         raise RulesError(rules.path, list(dict.fromkeys(problems)))
+
+
+def missing_event_tables(rules: Rules, given: Collection[str]) -> list[str]:
+    """For each criterion or test of ``rules`` whose event table is not in ``given``, what
+    to pass: the same words ``check_inputs`` reports."""
+    names = sorted(given)
+    return list(
+        dict.fromkeys(_missing_table(c, names) for c in rules.event_reads() if c.table not in given)
+    )
 
 
 def _missing_table(criterion: SignalCriterion | GrowthCriterion, given: list[str]) -> str:

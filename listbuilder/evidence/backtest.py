@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from listbuilder.build import check_inputs
+from listbuilder.build import check_inputs, missing_event_tables
 from listbuilder.errors import ConfigError, RulesError
 from listbuilder.evidence.deals import (
     Evidence,
@@ -271,14 +271,9 @@ def backtest_evidence(
         RulesError: A rules file reads an event table the evidence was not gathered with.
     """
     for rules in rules_list:
-        missing = [
-            f"{c.path}: `{c.table}` needs an event table of that name (event tables given: "
-            f"{', '.join(sorted(evidence.events)) or 'none'})"
-            for c in rules.event_reads()
-            if c.table not in evidence.events
-        ]
+        missing = missing_event_tables(rules, evidence.events)
         if missing:
-            raise RulesError(rules.path, list(dict.fromkeys(missing)))
+            raise RulesError(rules.path, missing)
     split = None
     if holdout > 0:
         mask, split = temporal_split(evidence.deals.get_column("created_date"), holdout)
