@@ -16,7 +16,8 @@ from typing import Any
 import polars as pl
 from hypothesis import strategies as st
 
-from listbuilder.build import build_lists
+from listbuilder.build import BuildResult, build_lists
+from listbuilder.build.changes import ACCOUNT_COLUMNS, PreviousRun
 from listbuilder.engines import Engine
 from listbuilder.files import write_csv
 from listbuilder.rules import Rules, parse_rules
@@ -344,6 +345,8 @@ def _tiers(draw: st.DrawFn, positive: bool) -> list[dict[str, Any]]:
             tier["min_intent"] = draw(st.integers(0, 3))
         if draw(st.booleans()):
             tier["max_accounts"] = draw(st.integers(1, 3))
+        if draw(st.integers(0, 2)) == 0:
+            tier["stickiness"] = draw(st.integers(0, 3))
         tiers.append(tier)
     return tiers
 
@@ -384,24 +387,65 @@ def cases(draw: st.DrawFn) -> tuple[Rules, dict[str, pl.DataFrame]]:
         "crm": draw(crm()),
     }
     rules.check_against(frame.schema, "generated companies")
+    if any(t.stickiness is not None for s in rules.segments for t in s.tiers):
+        tables["previous"] = draw(previous_accounts(rules, frame))
     return rules, tables
 
 
-def list_files(rules: Rules, tables: dict[str, pl.DataFrame], engine: Engine | None) -> dict:
-    """Build the lists on ``engine`` and return every list file's bytes by file name."""
-    result = build_lists(
+@st.composite
+def previous_accounts(draw: st.DrawFn, rules: Rules, frame: pl.DataFrame) -> pl.DataFrame:
+    """Last month's listed accounts: some companies in some segment's tier, at a score
+    near today's range, so that stickiness holds some and lets others go."""
+    rows = []
+    for company_id in frame["company_id"].to_list():
+        if draw(st.booleans()):
+            segment = draw(st.sampled_from(rules.segments))
+            tier = draw(st.sampled_from(segment.tiers))
+            rows.append((company_id, segment.name, tier.name, draw(st.integers(-1, 8))))
+    accounts = pl.DataFrame(
+        rows, schema=["company_id", "segment", "tier", "score"], orient="row"
+    ).with_columns(status=pl.lit("listed"))
+    return accounts.select(
+        pl.col(c).cast(t) if c in accounts.columns else pl.lit(None, t).alias(c)
+        for c, t in ACCOUNT_COLUMNS.items()
+    )
+
+
+def _build(
+    rules: Rules,
+    tables: dict[str, pl.DataFrame],
+    engine: Engine | None,
+    as_of: dt.date,
+    previous: PreviousRun | None = None,
+) -> BuildResult:
+    return build_lists(
         rules,
         tables["companies"].lazy(),
-        as_of=AS_OF,
+        as_of=as_of,
         jobs=tables["jobs"].lazy(),
         funding=tables["funding"].lazy(),
         events={name: tables[name].lazy() for name in ("intent", "headcount") if name in tables},
         crm=tables["crm"],
         engine=engine,
+        previous=previous,
     )
+
+
+def list_files(rules: Rules, tables: dict[str, pl.DataFrame], engine: Engine | None) -> dict:
+    """Build the lists on ``engine`` and return every list file's bytes by file name.
+
+    When a tier has stickiness, the build follows a previous run (``previous``) whose
+    seats it may hold.
+    """
+    previous = None
+    if "previous" in tables:
+        before = AS_OF - dt.timedelta(days=30)
+        previous = PreviousRun("previous", before, rules.sha256, tables["previous"])
+    result = _build(rules, tables, engine, AS_OF, previous)
     files: dict[str, bytes] = {}
     frames = {f"{sl.segment.name}": sl.frame for sl in result.lists}
     frames |= {"suppressed": result.suppressed, "accounts": result.accounts}
+    frames |= {f"changes_{k}": v for k, v in (result.changes or {}).items()}
     for name, frame in frames.items():
         if name != "accounts":  # a parquet file only, as in a run directory
             files[f"{name}.csv"] = _csv_bytes(frame)

@@ -44,7 +44,9 @@ from listbuilder.rules import (
     reaches,
     reasons_expr,
     score_companies,
+    tier_plans,
 )
+from listbuilder.rules.sql import placement_columns
 
 LEAD_COLUMNS = (
     "segment",
@@ -174,8 +176,8 @@ def build_lists(
             ``decision``), which override the matching engine both ways.
         previous: The previous run, for tier stickiness and the changes report.
         progress: Where to announce each stage.
-        engine: Where the whole-dataset part runs (None: polars); CRM matching,
-            suppression and tiers always run here, on the qualified accounts only.
+        engine: Where the whole-dataset part and, after CRM matching (always here, on
+            the qualified accounts), each list's placement run (None: polars).
         scan: Parquet files an engine may scan itself, by table, when canonical.
     """
     company_columns = list(companies.collect_schema())
@@ -197,15 +199,14 @@ def build_lists(
     not_qualified = _not_qualified(rules, scored.included)
     event_rows, event_last = scored.event_rows, scored.event_last
     del scored
-    with progress.stage("matching qualified accounts against the CRM") as stage:
-        candidates = _with_crm(candidates, crm, rules.exclude_status, confirmed)
-        stage.rows = candidates.height
-
+    candidates, placed = _match_and_place(
+        rules, candidates, crm, confirmed, engine, sticky=sticky, progress=progress
+    )
     rest = [c for c in company_columns if c not in LEAD_COLUMNS]
     lists, suppressed_parts, account_parts = [], [], []
     for i, seg in enumerate(segs):
         segment_list, suppressed, parts = _segment_list(
-            seg, i, candidates, counts, histograms[i], sticky=sticky, rest=rest
+            seg, i, candidates, counts, histograms[i], sticky=sticky, rest=rest, placed=placed
         )
         lists.append(segment_list)
         suppressed_parts.append(suppressed)
@@ -254,6 +255,30 @@ def _scored(
     return scored
 
 
+def _match_and_place(
+    rules: Rules,
+    candidates: pl.DataFrame,
+    crm: pl.DataFrame | None,
+    confirmed: pl.DataFrame | None,
+    engine: Engine | None,
+    *,
+    sticky: bool,
+    progress: Progress,
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """The qualified accounts with their CRM match (numbered ``_lb_row`` in input order)
+    and, on an engine, every segment's placement, which the engine computes from them."""
+    with progress.stage("matching qualified accounts against the CRM") as stage:
+        candidates = _with_crm(candidates, crm, rules.exclude_status, confirmed)
+        stage.rows = candidates.height
+    candidates = candidates.with_row_index("_lb_row").with_columns(pl.col("_lb_row").cast(pl.Int64))
+    if engine is None:
+        return candidates, None
+    with progress.stage(f"placing the lists ({engine.name})") as stage:
+        placed = engine.place(rules, _placement_input(rules, candidates, sticky), sticky=sticky)
+        stage.rows = placed.height
+    return candidates, placed
+
+
 def _segment_list(
     seg: Segment,
     i: int,
@@ -263,10 +288,12 @@ def _segment_list(
     *,
     sticky: bool,
     rest: list[str],
+    placed: pl.DataFrame | None = None,
 ) -> tuple[SegmentList, pl.DataFrame, list[pl.DataFrame]]:
     """One segment's list from the qualified candidates it won: suppress CRM accounts,
     keep one account per domain, tier and cap; also its suppressed rows and every
-    account's status for ``accounts.parquet``."""
+    account's status for ``accounts.parquet``. ``placed`` is an engine's placement of
+    every segment's accounts (``placements_sql``); without it, polars places them."""
     assigned = (
         candidates.filter(pl.col("_seg") == i)
         .with_columns(
@@ -281,17 +308,13 @@ def _segment_list(
         .with_columns(_pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32))
     )
     suppressed = assigned.filter(pl.col("_excluded"))
-    ranked, duplicates = _one_per_domain(
-        assigned.filter(~pl.col("_excluded")).sort(
-            ["score", "company_id"], descending=[True, False], maintain_order=True
+    if placed is None:
+        listed, not_listed, duplicates = _place_polars(assigned, seg, sticky=sticky)
+    else:
+        listed, not_listed, duplicates = _place_engine(
+            assigned, placed.filter(pl.col("_seg") == i), seg
         )
-    )
-    listed, plans = assign_tiers(
-        ranked, seg.tiers, seg.max_accounts, pinned="_pin" if sticky else None
-    )
-    if sticky:
-        listed = _only_real_holds(listed, ranked, seg)
-    not_listed = ranked.join(listed.select("company_id"), on="company_id", how="anti")
+    plans = tier_plans(seg.tiers, listed)
     account_parts = [
         listed.with_columns(status=pl.lit("listed")),
         suppressed.with_columns(status=pl.lit("suppressed")),
@@ -315,6 +338,54 @@ def _segment_list(
     disqualifiers = {c.describe(): counts[f"dq{i}_{k}"] for k, c in enumerate(seg.exclusions())}
     segment_list = SegmentList(seg, listed, funnel, plans, disqualifiers, histogram)
     return segment_list, suppressed_rows, account_parts
+
+
+def _place_polars(
+    assigned: pl.DataFrame, seg: Segment, *, sticky: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The segment's listed (tiered, ranked), not-listed and duplicate-domain accounts,
+    the last two in rank order, placed in polars."""
+    ranked, duplicates = _one_per_domain(
+        assigned.filter(~pl.col("_excluded")).sort(
+            ["score", "company_id"], descending=[True, False], maintain_order=True
+        )
+    )
+    listed, _ = assign_tiers(ranked, seg.tiers, seg.max_accounts, pinned="_pin" if sticky else None)
+    if sticky:
+        listed = _only_real_holds(listed, ranked, seg)
+    # By row, not id: a dataset may hold one company_id twice.
+    not_listed = ranked.join(listed.select("_lb_row"), on="_lb_row", how="anti")
+    return listed, not_listed, duplicates
+
+
+def _place_engine(
+    assigned: pl.DataFrame, placed: pl.DataFrame, seg: Segment
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``_place_polars``' three frames from an engine's placement of the segment."""
+    names = {ix: t.name for ix, t in enumerate(seg.tiers)}
+    joined = assigned.join(
+        placed.select("_lb_row", "_pos", "_status", "_tier_ix", "rank", "held"), on="_lb_row"
+    ).sort("_pos")
+    listed = (
+        joined.filter(pl.col("_status") == "listed")
+        .sort("rank")
+        .with_columns(tier=pl.col("_tier_ix").replace_strict(names, return_dtype=pl.String))
+    )
+    # Only a listed account has a rank and a held flag.
+    unlisted = joined.drop("rank", "held")
+    return (
+        listed,
+        unlisted.filter(pl.col("_status") == "not_listed"),
+        unlisted.filter(pl.col("_status") == "duplicate"),
+    )
+
+
+def _placement_input(rules: Rules, candidates: pl.DataFrame, sticky: bool) -> pl.DataFrame:
+    """What an engine's placement query reads: the scoring columns, the CRM's verdict and
+    each account's registrable domain (found here, with the Public Suffix List)."""
+    return candidates.with_columns(_domain=domain_expr("domain")).select(
+        placement_columns(rules, sticky=sticky)
+    )
 
 
 def _score_polars(
@@ -501,8 +572,8 @@ def _only_real_holds(listed: pl.DataFrame, ranked: pl.DataFrame, seg: Segment) -
     free, _ = assign_tiers(ranked, seg.tiers, seg.max_accounts)
     return (
         listed.join(
-            free.select("company_id", _free_tier="tier"),
-            on="company_id",
+            free.select("_lb_row", _free_tier="tier"),
+            on="_lb_row",
             how="left",
             maintain_order="left",
         )

@@ -4,7 +4,9 @@ that turn the compiled rules into that result.
 An engine runs the whole-dataset part of a build (signals, eligibility, scores, segment
 choice and the funnel's counts) and hands back only the companies that pass some
 segment's includes, so what comes back to Python follows the size of the segments, not
-of the dataset.
+of the dataset. CRM matching then runs in Python on the qualified accounts, and its
+verdict goes back to the engine, which places each segment's list: one account per
+registrable domain, held seats, tiers with caps and overflow, the segment's cap.
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ class Engine(Protocol):
     ) -> Scored:
         """Score every company; ``tables`` holds ``companies`` and any of ``hiring``,
         ``funding``; ``previous_seats`` the previous run's seats for tier stickiness."""
+        ...
+
+    def place(self, rules: Rules, accounts: pl.DataFrame, *, sticky: bool) -> pl.DataFrame:
+        """Run ``placements_sql`` over the qualified accounts after CRM matching
+        (``placement_columns``): each segment's domains, held seats, tiers and caps."""
         ...
 
 

@@ -27,7 +27,7 @@ from listbuilder.engines.base import (
 from listbuilder.errors import DataError
 from listbuilder.rules import Rules
 from listbuilder.rules.signals import EVENT_DATE
-from listbuilder.rules.sql import PREVIOUS_TABLE, table_name
+from listbuilder.rules.sql import PLACEMENT_TABLE, PREVIOUS_TABLE, placements_sql, table_name
 
 
 def _duckdb() -> Any:
@@ -114,6 +114,23 @@ class DuckDBEngine:
             con.close()
         assert isinstance(included, pl.DataFrame)
         return finish(counts, histograms, included, event_stats)
+
+    def place(self, rules: Rules, accounts: pl.DataFrame, *, sticky: bool) -> pl.DataFrame:
+        """Each segment's list placed in DuckDB (``placements_sql``)."""
+        duckdb = self._duckdb
+        con = duckdb.connect()
+        try:
+            con.register(PLACEMENT_TABLE, accounts.to_arrow())
+            query = placements_sql(rules, sticky=sticky).sql(dialect="duckdb")
+            placed = pl.from_arrow(con.sql(query).to_arrow_table())
+        except duckdb.Error as exc:
+            raise DataError(
+                f"the duckdb engine could not place the lists: {_one_line(exc)}"
+            ) from None
+        finally:
+            con.close()
+        assert isinstance(placed, pl.DataFrame)
+        return placed
 
 
 def _one_line(exc: BaseException) -> str:

@@ -30,7 +30,13 @@ from listbuilder.engines.base import (
 from listbuilder.errors import ConfigError, DataError
 from listbuilder.rules import Rules
 from listbuilder.rules.signals import EVENT_DATE
-from listbuilder.rules.sql import PREVIOUS_TABLE, for_dialect, table_name
+from listbuilder.rules.sql import (
+    PLACEMENT_TABLE,
+    PREVIOUS_TABLE,
+    for_dialect,
+    placements_sql,
+    table_name,
+)
 
 JAVA_HINT = (
     "Spark needs a Java runtime (17 or later): install one (Debian/Ubuntu: "
@@ -128,6 +134,25 @@ class SparkEngine:
         finally:
             for name in (*(table_name(t) for t in tables), PREVIOUS_TABLE, INCLUDED):
                 spark.catalog.dropTempView(name)
+
+    def place(self, rules: Rules, accounts: pl.DataFrame, *, sticky: bool) -> pl.DataFrame:
+        """Each segment's list placed by Spark SQL (``placements_sql``)."""
+        spark = start_session(self.master)
+        spark.conf.set("spark.sql.caseSensitive", "true")
+        try:
+            arrow = accounts.to_arrow(compat_level=pl.CompatLevel.oldest())
+            spark.createDataFrame(arrow).createOrReplaceTempView(PLACEMENT_TABLE)
+            query = placements_sql(rules, sticky=sticky).sql(dialect="spark")
+            placed = pl.from_arrow(spark.sql(query).toArrow())
+        except Exception as exc:
+            if isinstance(exc, ConfigError | DataError):
+                raise
+            text = " ".join(str(exc).split())[:500]
+            raise DataError(f"the spark engine could not place the lists: {text}") from None
+        finally:
+            spark.catalog.dropTempView(PLACEMENT_TABLE)
+        assert isinstance(placed, pl.DataFrame)
+        return placed
 
     def _score(
         self,

@@ -42,7 +42,7 @@ from listbuilder.rules.sql import (
     render,
     rules_sql,
 )
-from listbuilder.rules.tiers import TierPlan, assign_tiers, plan_tiers
+from listbuilder.rules.tiers import TierPlan, assign_tiers, plan_tiers, tier_plans
 
 __all__ = [
     "DEFAULT_EXCLUDE_STATUS",
@@ -80,5 +80,6 @@ __all__ = [
     "render",
     "rules_sql",
     "score_companies",
+    "tier_plans",
     "window_start",
 ]

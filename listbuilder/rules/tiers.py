@@ -105,13 +105,18 @@ def assign_tiers(
         tier=pl.col("_tier_ix").replace_strict(names, return_dtype=pl.String),
         rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
     ).drop("_tier_ix")
+    return listed, tier_plans(tiers, listed)
+
+
+def tier_plans(tiers: tuple[Tier, ...], listed: pl.DataFrame) -> list[TierPlan]:
+    """Each tier's place in a listed frame (its ``tier`` column), highest tier first."""
     sizes = listed["tier"].value_counts()
     size_of = dict(zip(sizes["tier"].to_list(), sizes["count"].to_list(), strict=True))
     plans, start = [], 0
     for tier in tiers:
         plans.append(TierPlan(tier.name, start, start + size_of.get(tier.name, 0)))
         start = plans[-1].end
-    return listed, plans
+    return plans
 
 
 def _reached(tier: Tier) -> pl.Expr:

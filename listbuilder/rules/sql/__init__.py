@@ -1,6 +1,12 @@
 """The rules compiled to SQL (``scored``) and written for a warehouse (``query``)."""
 
 from listbuilder.rules.sql.aggregates import for_dialect
+from listbuilder.rules.sql.placement import (
+    PLACEMENT_TABLE,
+    placement_columns,
+    placement_sql,
+    placements_sql,
+)
 from listbuilder.rules.sql.query import (
     DIALECTS,
     candidates_sql,
@@ -24,6 +30,7 @@ __all__ = [
     "CANONICAL_SCHEMAS",
     "DEFAULT_TABLES",
     "DIALECTS",
+    "PLACEMENT_TABLE",
     "PREVIOUS_TABLE",
     "SqlPlan",
     "candidates_sql",
@@ -31,6 +38,9 @@ __all__ = [
     "condition_sql",
     "for_dialect",
     "parse_table_options",
+    "placement_columns",
+    "placement_sql",
+    "placements_sql",
     "reasons_sql",
     "render",
     "rules_sql",
