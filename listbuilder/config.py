@@ -339,12 +339,11 @@ def build_settings(
     given = {k: v for k, v in options.items() if v is not None}
     if project is not None:
         inputs = {k: str(v) for k, v in project.inputs.items()}
-        if "companies" in given:
+        if "companies" in given and not _same_file(inputs.get("companies", ""), given["companies"]):
             # A different dataset makes the project's other tables meaningless for it.
             inputs = {k: v for k, v in inputs.items() if k in ("rules", "confirmed", "crm")}
         inputs.update(given)
-        tables = {} if "companies" in given else {k: str(v) for k, v in project.events.items()}
-        tables.update(events or {})
+        tables = event_tables(project, inputs.get("companies"), events)
         _one_source_per_table(inputs, given, tables)
         _check_named(inputs, project.path)
         run_as_of = as_of or project.resolve_as_of(today)

@@ -792,6 +792,13 @@ def test_the_project_file_names_event_tables(ws: Workspace) -> None:
         "headcount",
     }
     assert ws.listed("core")["company_id"].to_list() == ["c1", "c2", "c3"]
+    # Naming the project's own companies file changes nothing: the tables still describe
+    # these companies. Another companies file would drop them (tested for profile).
+    again = ["build", "--config", str(ws.root / "listbuilder.toml"), "--out", str(ws.out)]
+    result = invoke([*again, "--companies", str(ws.root / "companies.parquet")])
+    assert result.exit_code == 0, result.output
+    assert "intent" in ws.summary()["inputs"]
+    assert ws.listed("core")["company_id"].to_list() == ["c1", "c2", "c3"]
 
 
 def test_each_event_table_is_scanned_once_however_many_criteria_read_it(
