@@ -832,3 +832,32 @@ def test_each_event_table_is_scanned_once_however_many_criteria_read_it(
     for name in tables:
         # Read by up to five criteria and tests in two segments: one scan each.
         assert plan.count(f"{name}.parquet") == 1, name
+
+
+def test_explain_of_a_run_reads_hiring_given_as_an_events_source_file(ws: Workspace) -> None:
+    """A run built with ``--events hiring=postings.toml`` (a source of role ``events``) is
+    explained from its own summary, reading the table as the build did."""
+    ws.companies([{"company_id": c} for c in ("c1", "c2")])
+    ws.rules(
+        SEG
+        + '[[segments.score]]\nlabel = "hiring"\nsignal = "hiring"\nwithin_days = 30\n'
+        + "points = 2\n"
+        + TIER
+    )
+    opened = (AS_OF - dt.timedelta(days=3)).isoformat()
+    write_frame(pl.DataFrame({"org": ["c1"], "opened": [opened]}), ws.root / "postings.csv")
+    source = ws.root / "postings.toml"
+    source.write_text(
+        'role = "events"\ndate_column = "opened"\n[input]\npath = "postings.csv"\n'
+        '[columns]\ncompany_id = "org"\n[extra]\nopened = "opened"\n',
+        encoding="utf-8",
+    )
+    args = ["build", "--as-of", AS_OF.isoformat(), "--rules", str(ws.root / "rules.toml")]
+    args += ["--companies", str(ws.root / "companies.parquet"), "--events", f"hiring={source}"]
+    result = invoke([*args, "--out", str(ws.out)])
+    assert result.exit_code == 0, result.output
+    assert ws.listed("s")["company_id"].to_list() == ["c1"]
+    out = invoke(["explain", str(ws.out), "c1"])
+    assert out.exit_code == 0, out.output
+    lines = [line.strip() for line in out.stdout.splitlines()]
+    assert "+2 hiring: 1 posting from 2026-10-02 to 2026-11-01, needs 1" in lines

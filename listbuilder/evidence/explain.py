@@ -597,16 +597,19 @@ def run_explain_run(query: str, run_dir: str | Path) -> Explanation:
     rules = load_rules(_recorded_path(run, "rules", rules_entry))
     sources = {
         role: read_source(_recorded_path(run, role, inputs[role]), role)
-        for role in ("companies", "jobs", "funding", "crm")
+        for role in ("companies", "crm")
         if role in inputs
     }
-    # Every other input but the confirmed pairs is an event table, by its name.
+    # Every other input but the confirmed pairs is an event table, read as the build read
+    # it: jobs and funding may be source files of role "events" (--events hiring=x.toml).
+    tables = {"jobs": "hiring", "funding": "funding"}
     events = {
-        name: read_events(_recorded_path(run, name, entry), name)
-        for name, entry in inputs.items()
-        if name not in (*sources, "confirmed")
+        key: read_events(_recorded_path(run, key, entry), tables.get(key, key))
+        for key, entry in inputs.items()
+        if key not in (*sources, "confirmed")
     }
     sources.update(events)
+    jobs, funding = events.pop("jobs", None), events.pop("funding", None)
     notes = [
         f"{role} input {source.path} has changed since the run (its sha256 differs): "
         "this explains the file as it is now"
@@ -622,8 +625,8 @@ def run_explain_run(query: str, run_dir: str | Path) -> Explanation:
         rules,
         sources["companies"],
         as_of=as_of,
-        jobs=sources.get("jobs"),
-        funding=sources.get("funding"),
+        jobs=jobs,
+        funding=funding,
         events=events,
         crm=sources.get("crm"),
     )
