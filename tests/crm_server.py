@@ -148,6 +148,7 @@ class FakeCRM:
         }
         # HubSpot archived records (id, archivedAt); Salesforce deletions set IsDeleted.
         self.archived: dict[str, list[dict[str, Any]]] = {"companies": [], "deals": []}
+        self.archived_loops = False
         self.oauth: dict[str, str] = {}
         self.rate_limit_headers: dict[str, str] = {}
         self.views: dict[str, list[dict[str, Any]]] = {}
@@ -321,7 +322,9 @@ class Handler(BaseHTTPRequestHandler):
         limit = min(int(query["limit"]), 100)
         body: dict[str, Any] = {"results": records[start : start + limit]}
         if start + limit < len(records):
-            body["paging"] = {"next": {"after": str(start + limit)}}
+            # A looping server hands out its first cursor again and again.
+            after = limit if crm.archived_loops else start + limit
+            body["paging"] = {"next": {"after": str(after)}}
         self.send_json(200, body)
 
     def hubspot(self, crm: FakeCRM, obj: str, query: dict[str, str]) -> None:

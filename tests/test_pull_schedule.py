@@ -88,6 +88,21 @@ def test_hubspot_incremental_merges_changes_and_removes_deletions(
     assert meta["mode"] == "incremental" and meta["request"]["since"] == "2024-01-02T00:00:00Z"
 
 
+def test_hubspot_archived_pages_that_loop_stop_the_pull(
+    crm: FakeCRM, session: requests.Session, tmp_path: Path
+) -> None:
+    source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
+    out = tmp_path / "companies.parquet"
+    pull(source, out, session=session, sleep=Sleeps())
+    stamp_meta(out, "2024-01-02T00:00:00Z")
+    before = out.read_bytes()
+    crm.archived["companies"] = [{"id": str(90000 + i), "archived": True} for i in range(250)]
+    crm.archived_loops = True
+    with pytest.raises(PullError, match="returned the paging cursor '100' twice"):
+        pull(source, out, since_last=True, session=session, sleep=Sleeps())
+    assert out.read_bytes() == before
+
+
 def test_hubspot_search_restarts_at_its_result_cap(
     crm: FakeCRM, session: requests.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -105,20 +105,24 @@ def _hubspot_pages(client: Client, api: ApiSpec, cursor: Cursor) -> Iterator[Pag
         if not isinstance(results, list):
             raise PullError(f"{bare(url)} answered a page without a results list")
         records = [_hubspot_record(r, api) for r in results]
-        after = _next_after(body)
-        if after is not None:
-            if after in seen:
-                raise PullError(f"{bare(url)} returned the paging cursor {after!r} twice")
-            seen.add(after)
+        after = _new_after(body, url, seen)
         yield Page(records, [], None if after is None else {"after": after})
         if after is None:
             return
 
 
-def _next_after(body: dict[str, Any]) -> str | None:
+def _new_after(body: dict[str, Any], url: str, seen: set[str]) -> str | None:
+    """The next page's cursor; a cursor this pull has already followed is an error, as
+    following it again would loop for ever."""
     paging = body.get("paging") or {}
     after = ((paging.get("next") or {}) if isinstance(paging, dict) else {}).get("after")
-    return str(after) if after else None
+    if not after:
+        return None
+    after = str(after)
+    if after in seen:
+        raise PullError(f"{bare(url)} returned the paging cursor {after!r} twice")
+    seen.add(after)
+    return after
 
 
 def _hubspot_changes(client: Client, api: ApiSpec, cursor: Cursor, since: str) -> Iterator[Page]:
@@ -140,6 +144,7 @@ def _hubspot_search(client: Client, api: ApiSpec, cursor: Cursor, since: str) ->
     gte = int(cursor.get("gte", _epoch_ms(since)))
     after: str | None = cursor.get("after")
     props = sorted({*api.properties, MODIFIED})
+    seen: set[str] = set()  # cursors of the current search; a restart begins a new one
     while True:
         body_out: dict[str, Any] = {
             "filterGroups": [
@@ -157,7 +162,7 @@ def _hubspot_search(client: Client, api: ApiSpec, cursor: Cursor, since: str) ->
         if not isinstance(results, list):
             raise PullError(f"{bare(url)} answered a page without a results list")
         records = [_hubspot_record(r, api) for r in results]
-        after = _next_after(body)
+        after = _new_after(body, url, seen)
         if after is not None and int(after) >= SEARCH_CAP and results:
             # The search API stops at 10,000 results: start a new search from the last
             # modification time seen (records at that very time come again and are
@@ -168,7 +173,7 @@ def _hubspot_search(client: Client, api: ApiSpec, cursor: Cursor, since: str) ->
                     f"more than {SEARCH_CAP:,} HubSpot records share the modification time "
                     f"{gte}: pull in full"
                 )
-            gte, after = last, None
+            gte, after, seen = last, None, set()
             yield Page(records, [], {"phase": "changed", "gte": gte})
             continue
         if after is None:
@@ -180,6 +185,7 @@ def _hubspot_search(client: Client, api: ApiSpec, cursor: Cursor, since: str) ->
 def _hubspot_archived(client: Client, api: ApiSpec, cursor: Cursor) -> Iterator[Page]:
     url = f"{api.base_url}/crm/v3/objects/{api.object}"
     params = {"limit": str(api.page_size), "archived": "true", "properties": MODIFIED}
+    seen: set[str] = set()  # in memory only, as for the records' pager
     after: str | None = cursor.get("after")
     while True:
         body = get(client, url, {**params, "after": after} if after else params)
@@ -187,7 +193,7 @@ def _hubspot_archived(client: Client, api: ApiSpec, cursor: Cursor) -> Iterator[
         if not isinstance(results, list):
             raise PullError(f"{bare(url)} answered a page without a results list")
         deleted = [str(r["id"]) for r in results if isinstance(r, dict) and "id" in r]
-        after = _next_after(body)
+        after = _new_after(body, url, seen)
         yield Page([], deleted, None if after is None else {"phase": "archived", "after": after})
         if after is None:
             return
