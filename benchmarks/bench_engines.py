@@ -10,7 +10,8 @@ tables: 2N job postings and 0.34N funding rounds, as the 5M benchmark dataset ha
 ``--tile-from DIR`` each size is instead copies of the dataset in DIR, re-keyed (see
 ``tile``): the way to reach 20M and 100M companies without hours of generation. Each engine
 then builds the sample rules (rules/hiring_funding.toml) N times in a fresh process; the median
-wall time and the peak resident memory of the process are printed as a Markdown table.
+wall time, the peak resident memory of the process and a digest of the list files (equal
+across engines when they wrote the same bytes) are printed as a Markdown table.
 Not part of the test suite: timings belong in a quiet machine's report.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import resource
 import statistics
@@ -101,7 +103,15 @@ def one_run(engine: str, data: Path, out: Path) -> None:
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     listed = sum(s["funnel"]["listed"] for s in summary["segments"])
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "listed": listed}))
+    # The list files themselves (the summary names the engine, so it differs by design).
+    digest = hashlib.sha256()
+    for path in sorted(out.glob("*.csv")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    print(
+        json.dumps(
+            {"seconds": seconds, "peak_mb": peak_mb, "listed": listed, "lists": digest.hexdigest()}
+        )
+    )
 
 
 def measure(engine: str, data: Path, repeat: int) -> dict[str, float]:
@@ -117,6 +127,7 @@ def measure(engine: str, data: Path, repeat: int) -> dict[str, float]:
         "seconds": statistics.median(r["seconds"] for r in runs),
         "peak_mb": max(r["peak_mb"] for r in runs),
         "listed": runs[0]["listed"],
+        "lists": runs[0]["lists"][:12],
     }
 
 
@@ -139,8 +150,8 @@ def main() -> None:
     if args.one:
         one_run(args.one, args.data, args.out)
         return
-    print("| companies | engine | wall time (s) | peak memory (MB) | listed |")
-    print("| ---: | --- | ---: | ---: | ---: |")
+    print("| companies | engine | wall time (s) | peak memory (MB) | listed | list files' sha256 |")
+    print("| ---: | --- | ---: | ---: | ---: | --- |")
     for size in (int(s) for s in args.sizes.split(",")):
         data = args.root / str(size)
         ensure_data(data, size, args.tile_from)
@@ -148,7 +159,7 @@ def main() -> None:
             r = measure(engine, data, args.repeat)
             print(
                 f"| {size:,} | {engine} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} "
-                f"| {r['listed']:,} |",
+                f"| {r['listed']:,} | {r['lists']} |",
                 flush=True,
             )
 

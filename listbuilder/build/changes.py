@@ -221,16 +221,14 @@ def _ordinal(n: pl.Expr) -> pl.Expr:
 def _earned_tier(segment: Segment, score: str) -> pl.Expr:
     """Index of the highest tier whose threshold ``score`` reaches, caps aside."""
     earned = pl.lit(None, pl.Int32)
+    points = pl.col(score)
     for ix in reversed(range(len(segment.tiers))):
         tier = segment.tiers[ix]
         if tier.min_fit is not None or tier.min_intent is not None:
             continue  # a fit/intent tier is not judged by the score alone
-        reached = pl.lit(True)
-        if tier.min_score is not None:
-            reached = reached & (pl.col(score) >= tier.min_score)
-        if tier.min_percent is not None:
-            # percent >= p is score * 100 >= p * max_points, without a division.
-            reached = reached & (pl.col(score) * 100 >= tier.min_percent * segment.max_points)
+        # The scoring's own test and percent, so a percent tier in a segment without
+        # positive points (no percent at all) is never reached here either.
+        reached = tier.reached(points, segment.percent_expr(points), pl.lit(None), pl.lit(None))
         earned = pl.when(reached).then(pl.lit(ix, pl.Int32)).otherwise(earned)
     return earned
 

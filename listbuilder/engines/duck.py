@@ -8,6 +8,8 @@ over as Arrow. DuckDB spills to disk when a join or aggregation outgrows memory.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -78,9 +80,7 @@ class DuckDBEngine:
         previous_seats: pl.DataFrame | None = None,
     ) -> Scored:
         """Score every company in DuckDB; only the included companies come back."""
-        duckdb = self._duckdb
-        con = duckdb.connect()
-        try:
+        with self._connection("run the rules") as con:
             for logical, table in tables.items():
                 self._register(con, table_name(logical), table, numbered=logical == "companies")
             if previous_seats is not None:
@@ -106,31 +106,28 @@ class DuckDBEngine:
                 for logical in tables
                 if logical != "companies"
             }
-        except duckdb.Error as exc:
-            raise DataError(
-                f"the duckdb engine could not run the rules: {_one_line(exc)}"
-            ) from None
-        finally:
-            con.close()
         assert isinstance(included, pl.DataFrame)
         return finish(counts, histograms, included, event_stats)
 
     def place(self, rules: Rules, accounts: pl.DataFrame, *, sticky: bool) -> pl.DataFrame:
         """Each segment's list placed in DuckDB (``placements_sql``)."""
-        duckdb = self._duckdb
-        con = duckdb.connect()
-        try:
+        with self._connection("place the lists") as con:
             con.register(PLACEMENT_TABLE, accounts.to_arrow())
             query = placements_sql(rules, sticky=sticky).sql(dialect="duckdb")
             placed = pl.from_arrow(con.sql(query).to_arrow_table())
-        except duckdb.Error as exc:
-            raise DataError(
-                f"the duckdb engine could not place the lists: {_one_line(exc)}"
-            ) from None
-        finally:
-            con.close()
         assert isinstance(placed, pl.DataFrame)
         return placed
+
+    @contextmanager
+    def _connection(self, doing: str) -> Iterator[Any]:
+        """A fresh in-memory database, closed after; its errors become ``DataError``."""
+        con = self._duckdb.connect()
+        try:
+            yield con
+        except self._duckdb.Error as exc:
+            raise DataError(f"the duckdb engine could not {doing}: {_one_line(exc)}") from None
+        finally:
+            con.close()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -10,6 +10,8 @@ over as Arrow.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,37 +124,36 @@ class SparkEngine:
         previous_seats: pl.DataFrame | None = None,
     ) -> Scored:
         """Score every company in Spark; only the included companies come back."""
-        spark = start_session(self.master)
-        spark.conf.set("spark.sql.caseSensitive", "true")
-        try:
+        views = (*(table_name(t) for t in tables), PREVIOUS_TABLE, INCLUDED)
+        with self._session("run the rules", views) as spark:
             return self._score(spark, rules, tables, as_of, previous_seats)
-        except Exception as exc:
-            if isinstance(exc, ConfigError | DataError):
-                raise
-            text = " ".join(str(exc).split())[:500]
-            raise DataError(f"the spark engine could not run the rules: {text}") from None
-        finally:
-            for name in (*(table_name(t) for t in tables), PREVIOUS_TABLE, INCLUDED):
-                spark.catalog.dropTempView(name)
 
     def place(self, rules: Rules, accounts: pl.DataFrame, *, sticky: bool) -> pl.DataFrame:
         """Each segment's list placed by Spark SQL (``placements_sql``)."""
-        spark = start_session(self.master)
-        spark.conf.set("spark.sql.caseSensitive", "true")
-        try:
+        with self._session("place the lists", (PLACEMENT_TABLE,)) as spark:
             arrow = accounts.to_arrow(compat_level=pl.CompatLevel.oldest())
             spark.createDataFrame(arrow).createOrReplaceTempView(PLACEMENT_TABLE)
             query = placements_sql(rules, sticky=sticky).sql(dialect="spark")
             placed = pl.from_arrow(spark.sql(query).toArrow())
+        assert isinstance(placed, pl.DataFrame)
+        return placed
+
+    @contextmanager
+    def _session(self, doing: str, views: tuple[str, ...]) -> Iterator[Any]:
+        """The Spark session; its errors become ``DataError``, and ``views`` are dropped
+        after, so nothing of this run stays in a shared session."""
+        spark = start_session(self.master)
+        spark.conf.set("spark.sql.caseSensitive", "true")
+        try:
+            yield spark
         except Exception as exc:
             if isinstance(exc, ConfigError | DataError):
                 raise
             text = " ".join(str(exc).split())[:500]
-            raise DataError(f"the spark engine could not place the lists: {text}") from None
+            raise DataError(f"the spark engine could not {doing}: {text}") from None
         finally:
-            spark.catalog.dropTempView(PLACEMENT_TABLE)
-        assert isinstance(placed, pl.DataFrame)
-        return placed
+            for name in views:
+                spark.catalog.dropTempView(name)
 
     def _score(
         self,
