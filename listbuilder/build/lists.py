@@ -271,8 +271,8 @@ def _match_and_place(
         candidates = _with_crm(candidates, crm, rules.exclude_status, confirmed)
         stage.rows = candidates.height
     candidates = candidates.with_row_index("_lb_row").with_columns(pl.col("_lb_row").cast(pl.Int64))
-    if engine is None:
-        return candidates, None
+    if engine is None or candidates.is_empty():
+        return candidates, None  # nothing to place: no need to start the engine again
     with progress.stage(f"placing the lists ({engine.name})") as stage:
         placed = engine.place(rules, _placement_input(rules, candidates, sticky), sticky=sticky)
         stage.rows = placed.height
