@@ -320,12 +320,13 @@ def _fix_typos(values: pl.Series) -> pl.Series:
     if not fixes:
         return values
     padded = pl.select(pl.format(" {} ", pl.lit(values)).alias("v")).to_series()
-    padded = padded.str.replace_many(
-        [f" {w} " for w in fixes], [f"  {v}  " for v in fixes.values()]
-    )
-    padded = padded.str.replace_many(
-        [f" {w} " for w in fixes], [f"  {v}  " for v in fixes.values()]
-    )
+    # Two passes: neighbouring words share a space, so a pass that takes one word's
+    # trailing space skips the next; the replacement pads with two spaces, so the second
+    # pass finds every word the first one skipped.
+    for _ in range(2):
+        padded = padded.str.replace_many(
+            [f" {w} " for w in fixes], [f"  {v}  " for v in fixes.values()]
+        )
     return padded.str.replace_all(r"\s+", " ").str.strip_chars().alias(values.name)
 
 
