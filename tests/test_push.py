@@ -432,8 +432,16 @@ def test_cli_push_errors_are_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert_cli_error(
         invoke(["push", str(tmp_path), "--to", "linkedin", "--source", str(source)]),
         1,
-        f"{tmp_path} is not a run directory (no readable summary.json)",
+        f"{tmp_path} is not a run directory: it has no summary.json",
         prefix=True,
+    )
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "summary.json").write_text('{"tool": "something else"}', encoding="utf-8")
+    assert_cli_error(
+        invoke(["push", str(other), "--to", "linkedin", "--source", str(source)]),
+        1,
+        f"{other / 'summary.json'} names no list segments: is it a listbuilder summary?",
     )
     bad = tmp_path / "bad.toml"
     bad.write_text('[api]\nkind = "linkedin"\n')

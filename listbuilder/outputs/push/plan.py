@@ -8,7 +8,6 @@ the difference.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from listbuilder.errors import DataError
+from listbuilder.files import read_run_summary
 from listbuilder.outputs.push.settings import Destination
 from listbuilder.outputs.push.state import PushState, Record
 
@@ -54,15 +54,10 @@ def read_listed(run_dir: str | Path) -> pl.DataFrame:
         DataError: ``run_dir`` is not a run directory, or a list file is missing.
     """
     run_dir = Path(run_dir)
-    summary_path = run_dir / "summary.json"
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        segments = summary["segments"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise DataError(
-            f"{run_dir} is not a run directory (no readable summary.json): give the "
-            "directory `listbuilder build` wrote"
-        ) from None
+    summary_path, summary = read_run_summary(run_dir)
+    segments = summary.get("segments") if isinstance(summary, dict) else None
+    if not isinstance(segments, list):
+        raise DataError(f"{summary_path} names no list segments: is it a listbuilder summary?")
     frames = []
     for seg in segments:
         path = run_dir / seg["file"]
