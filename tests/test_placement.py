@@ -55,31 +55,35 @@ def placement_cases(draw: st.DrawFn) -> tuple[Rules, pl.DataFrame]:
             "tiers": _tiers(draw),
         }
         if draw(st.booleans()):
+            # Small caps, so that held seats fill them as often as not.
             segment["max_accounts"] = draw(st.integers(1, 5))
         segments.append(segment)
     rules = parse_rules({"segments": segments}, "placement.toml")
     n = draw(st.integers(0, 30))
     n_seg = len(segments)
     rows: dict[str, list[Any]] = {
-        # Ids that sort apart from input order, so ties on score are broken by id.
-        "company_id": [f"c{draw(st.integers(0, 999)):03d}-{k}" for k in range(n)],
+        "company_id": _ids(draw, n),
         "domain": [draw(st.sampled_from(DOMAINS)) for _ in range(n)],
         "_seg": [draw(st.integers(0, n_seg - 1)) for _ in range(n)],
         "_excluded": [draw(st.integers(0, 4)) == 0 for _ in range(n)],
     }
-    # Last month's seat: a segment and one of its tiers, or none (as _previous_seats gives).
-    seats = [draw(st.sampled_from([*range(n_seg), None])) for _ in range(n)]
-    rows["_prev_seg"] = seats
-    rows["_prev_tier_ix"] = [
-        None if s is None else draw(st.integers(0, len(segments[s]["tiers"]) - 1)) for s in seats
-    ]
+    # Last month's seat: a segment and one of its tiers, or none, per company id (as
+    # _previous_seats gives it, joined on the id: rows sharing an id share the seat).
+    seat_of: dict[str, tuple[int | None, int | None]] = {}
+    for company_id in rows["company_id"]:
+        if company_id not in seat_of:
+            seg = draw(st.sampled_from([*range(n_seg), None]))
+            tier = None if seg is None else draw(st.integers(0, len(segments[seg]["tiers"]) - 1))
+            seat_of[company_id] = (seg, tier)
+    rows["_prev_seg"] = [seat_of[c][0] for c in rows["company_id"]]
+    rows["_prev_tier_ix"] = [seat_of[c][1] for c in rows["company_id"]]
     for i in range(n_seg):
         fit = [draw(st.integers(0, 3)) for _ in range(n)]
         intent = [draw(st.integers(0, 2)) for _ in range(n)]
         rows[f"_fit{i}"] = fit
         rows[f"_int{i}"] = intent
         rows[f"_score{i}"] = [f + t for f, t in zip(fit, intent, strict=True)]
-        rows[f"_keep{i}"] = [draw(st.booleans()) for _ in range(n)]
+        rows[f"_keep{i}"] = [draw(st.integers(0, 3)) > 0 for _ in range(n)]
     frame = pl.DataFrame(
         rows,
         schema_overrides={
@@ -99,6 +103,18 @@ def placement_cases(draw: st.DrawFn) -> tuple[Rules, pl.DataFrame]:
         (pl.col(f"_score{i}") * 100 / MAX_POINTS).alias(f"_pct{i}") for i in range(n_seg)
     )
     return rules, frame.with_row_index("_lb_row").with_columns(pl.col("_lb_row").cast(pl.Int64))
+
+
+def _ids(draw: st.DrawFn, n: int) -> list[str]:
+    """Ids that sort apart from input order, so ties on score are broken by id; one in
+    four repeats an earlier row's, as a dataset may (rows, not ids, are placed)."""
+    ids: list[str] = []
+    for k in range(n):
+        if k and draw(st.integers(0, 3)) == 0:
+            ids.append(ids[draw(st.integers(0, k - 1))])
+        else:
+            ids.append(f"c{draw(st.integers(0, 999)):03d}-{k}")
+    return ids
 
 
 def _assigned(candidates: pl.DataFrame, rules: Rules, i: int) -> pl.DataFrame:
@@ -125,10 +141,15 @@ def _outcome(frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]) -> tuple[l
 @given(placement_cases())
 def test_duckdb_places_every_list_as_polars_does(case: tuple[Rules, pl.DataFrame]) -> None:
     rules, candidates = case
-    placed = DuckDBEngine().place(rules, _placement_input(rules, candidates, True), sticky=True)
+    for sticky in (True, False):
+        _same_placement(rules, candidates, sticky)
+
+
+def _same_placement(rules: Rules, candidates: pl.DataFrame, sticky: bool) -> None:
+    placed = DuckDBEngine().place(rules, _placement_input(rules, candidates, sticky), sticky=sticky)
     for i, segment in enumerate(rules.segments):
         assigned = _assigned(candidates, rules, i)
-        expected = _outcome(_place_polars(assigned, segment, sticky=True))
+        expected = _outcome(_place_polars(assigned, segment, sticky=sticky))
         got = _outcome(_place_engine(assigned, placed.filter(pl.col("_seg") == i), segment))
         assert got == expected
 
@@ -179,3 +200,41 @@ def test_placement_is_worked_out_by_hand() -> None:
     assert listed == [("e", "T1", 1, False), ("a", "T2", 2, False), ("b", "T2", 3, False)]
     assert not_listed == ["d"]
     assert duplicates == ["c"]
+
+
+def test_one_company_id_twice_is_placed_row_by_row() -> None:
+    """A dataset holding id x twice (a.com and b.com): both rows got x's seat from last
+    month, but only the first still qualifies to be held. Each row is placed on its own,
+    on both paths: the first keeps its seat, the second reaches T1 and is listed too."""
+    rules = parse_rules(
+        {
+            "segments": [
+                {
+                    "name": "s0",
+                    "score": [{"label": "big", "when": {"employees": {"min": 1}}, "points": 5}],
+                    "tiers": [{"name": "T1", "min_score": 0, "stickiness": 1}],
+                }
+            ]
+        },
+        "dup.toml",
+    )
+    candidates = pl.DataFrame(
+        {
+            "company_id": ["x", "x"],
+            "domain": ["a.com", "b.com"],
+            "_seg": [0, 0],
+            "_excluded": [False, False],
+            "_score0": [3, 2],
+            "_fit0": [3, 2],
+            "_int0": [0, 0],
+            "_keep0": [True, False],
+            "_prev_seg": [0, 0],
+            "_prev_tier_ix": [0, 0],
+        },
+        schema_overrides={"_seg": pl.Int32, "_prev_seg": pl.Int32, "_prev_tier_ix": pl.Int32},
+    ).with_columns(_pct0=pl.col("_score0") * 20.0, _lb_row=pl.int_range(2, dtype=pl.Int64))
+    assigned = _assigned(candidates, rules, 0)
+    placed = DuckDBEngine().place(rules, _placement_input(rules, candidates, True), sticky=True)
+    expected = ([("x", "T1", 1, False), ("x", "T1", 2, False)], [], [])
+    assert _outcome(_place_polars(assigned, rules.segments[0], sticky=True)) == expected
+    assert _outcome(_place_engine(assigned, placed, rules.segments[0])) == expected

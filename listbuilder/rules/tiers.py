@@ -79,10 +79,12 @@ def assign_tiers(
         The listed accounts with ``tier``, ``rank`` (1-based) and ``held`` columns, and
         the plan (tier sizes; ``start``/``end`` refer to the accounts not held).
     """
+    # Rows, not ids, are what is seated: a dataset may hold one company_id twice.
+    ranked = ranked.with_row_index("_tiers_row")
     held = pl.DataFrame(schema={**ranked.schema, "_tier_ix": pl.Int32})
     if pinned is not None:
         held = _seat_held(ranked, pinned, tiers, max_accounts)
-        ranked = ranked.join(held.select("company_id"), on="company_id", how="anti")
+        ranked = ranked.join(held.select("_tiers_row"), on="_tiers_row", how="anti")
         counts = held["_tier_ix"].value_counts()
         seats = dict(zip(counts["_tier_ix"].to_list(), counts["count"].to_list(), strict=True))
         tiers = tuple(
@@ -104,7 +106,7 @@ def assign_tiers(
     listed = listed.with_columns(
         tier=pl.col("_tier_ix").replace_strict(names, return_dtype=pl.String),
         rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-    ).drop("_tier_ix")
+    ).drop("_tier_ix", "_tiers_row")
     return listed, tier_plans(tiers, listed)
 
 
