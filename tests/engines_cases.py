@@ -45,6 +45,9 @@ CONDITION_COLUMNS = [
 ]
 DESCRIPTIONS = ["Outbound sales platform", "B2B SALES team tools", "a.c consulting", "", None]
 TOPICS = ["ABM", "abm", "Sales Engagement", "outbound automation", None]
+# A list column on events: a signal testing it first quotes the latest event's whole list,
+# and same-day events with different lists must be told apart the same way everywhere.
+CHANNELS = [["email", "Ads"], ["ads"], ["Ads", "email"], [], [None], ["web", None, "ads"], None]
 # Headcounts: a zero (growth from 0 is null), equal values, and changes whose percentage
 # sits on a rounding tie (80 -> 101 is +26.25%, written 26.2 as polars rounds half to even).
 HEADCOUNTS = [0, 80, 100, 101, 120, 125, None]
@@ -160,11 +163,13 @@ def intent(draw: st.DrawFn, n_companies: int) -> pl.DataFrame:
             "date": _event_day(draw),
             "topic": draw(st.sampled_from(TOPICS)),
             "weight": draw(st.sampled_from([1, 5, 10, None])),
+            "channels": draw(st.sampled_from(CHANNELS)),
         }
         for _ in range(draw(st.integers(0, 40)))
     ]
     schema = {"company_id": pl.String(), "date": pl.Date(), "topic": pl.String()}
-    return pl.DataFrame(rows, schema={**schema, "weight": pl.Int64()})
+    schema |= {"weight": pl.Int64(), "channels": pl.List(pl.String())}
+    return pl.DataFrame(rows, schema=schema)
 
 
 @st.composite
@@ -284,7 +289,12 @@ def _event_test(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             test["where"] = draw(
                 st.sampled_from(
-                    [{"topic": ["abm", "SALES ENGAGEMENT"]}, {"topic": {"contains": "auto"}}]
+                    [
+                        {"topic": ["abm", "SALES ENGAGEMENT"]},
+                        {"topic": {"contains": "auto"}},
+                        {"channels": {"contains": ["ads"]}},
+                        {"channels": {"contains": ["EMAIL", "web"]}, "topic": {"contains": "a"}},
+                    ]
                 )
             )
         if draw(st.booleans()):
@@ -685,3 +695,61 @@ def growth_case() -> tuple[Rules, dict[str, pl.DataFrame]]:
         "headcount": measurements,
         "crm": pl.DataFrame(schema={**crm_schema, "status": pl.String()}),
     }
+
+
+LIST_QUOTE_RULES = """
+[[segments]]
+name = "ads"
+[[segments.score]]
+label = "ad channel"
+signal = "intent"
+where = { channels = { contains = ["ads"] } }
+within_days = 30
+points = 1
+[[segments.tiers]]
+name = "All"
+min_score = 0
+"""
+
+
+def list_quote_case() -> tuple[Rules, dict[str, pl.DataFrame]]:
+    """A signal quoting a list column, on same-day events whose lists differ.
+
+    c0's three events on one day quote, as text, "email, Ads", "ads" and "web, ads": the
+    latest is the last of them in text order, "web, ads" (a null element left out). c1's
+    only matching event quotes "ads"; c2's list is null, so nothing matches.
+    """
+    import tomllib
+
+    rules = parse_rules(tomllib.loads(LIST_QUOTE_RULES))
+    day = AS_OF - dt.timedelta(days=2)
+    companies = pl.DataFrame(
+        {"company_id": ["c0", "c1", "c2"], "name": ["A", "B", "C"], "domain": [None] * 3},
+        schema={"company_id": pl.String(), "name": pl.String(), "domain": pl.String()},
+    )
+    events = [
+        ("c0", day, ["email", "Ads"]),
+        ("c0", day, ["web", None, "ads"]),
+        ("c0", day, ["ads"]),
+        ("c1", day - dt.timedelta(days=1), ["ads"]),
+        ("c1", day - dt.timedelta(days=1), [None]),
+        ("c2", day, None),
+    ]
+    intent_frame = pl.DataFrame(
+        events,
+        schema={"company_id": pl.String(), "date": pl.Date(), "channels": pl.List(pl.String())},
+        orient="row",
+    )
+    empty_jobs = pl.DataFrame(schema={"company_id": pl.String(), "posted_date": pl.Date()})
+    empty_funding = pl.DataFrame(schema={"company_id": pl.String(), "announced_date": pl.Date()})
+    crm_frame = pl.DataFrame(
+        schema={"account_id": pl.String(), "name": pl.String(), "domain": pl.String()}
+    )
+    tables = {
+        "companies": companies,
+        "jobs": empty_jobs,
+        "funding": empty_funding,
+        "intent": intent_frame,
+        "crm": crm_frame.with_columns(status=pl.lit(None, pl.String)),
+    }
+    return rules, tables

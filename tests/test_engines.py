@@ -16,7 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from listbuilder.engines import get_engine, table_of
 from listbuilder.rules import Rules
 from tests.conftest import assert_cli_error, invoke
-from tests.engines_cases import GROWTH_REASONS, cases, growth_case, list_files, signals_case
+from tests.engines_cases import (
+    GROWTH_REASONS,
+    cases,
+    growth_case,
+    list_files,
+    list_quote_case,
+    signals_case,
+)
 
 duckdb = pytest.importorskip("duckdb")
 REPO = Path(__file__).resolve().parent.parent
@@ -141,6 +148,18 @@ def test_behavioural_signals_are_identical_on_duckdb(total: bool) -> None:
     assert list_files(rules, tables, get_engine("duckdb")) == files
 
 
+def test_a_quoted_list_column_is_identical_on_duckdb() -> None:
+    rules, tables = list_quote_case()
+    files = list_files(rules, tables, None)
+    day = "2026-10-30"
+    assert _reasons(files, "ads") == {
+        "c0": f"ad channel +1: 3 events, latest web, ads, {day}",
+        "c1": "ad channel +1: ads, 2026-10-29",
+        "c2": "",
+    }
+    assert list_files(rules, tables, get_engine("duckdb")) == files
+
+
 def _reasons(files: dict[str, bytes], segment: str) -> dict[str, str]:
     listed = pl.read_parquet(io.BytesIO(files[f"{segment}.parquet"]))
     return dict(zip(listed["company_id"], listed["reasons"].fill_null(""), strict=True))
@@ -158,7 +177,7 @@ def test_growth_edges_are_identical_on_duckdb() -> None:
 def test_constructs_the_compiler_lacks_are_named(tmp_path: Path) -> None:
     events = tmp_path / "reviews.parquet"
     pl.DataFrame(
-        {"company_id": ["c1"], "date": [dt.date(2026, 10, 1)], "tags": [["crm"]], "stars": [4.5]}
+        {"company_id": ["c1"], "date": [dt.date(2026, 10, 1)], "tags": [[4.5]], "stars": [4.5]}
     ).write_parquet(events)
     rules = tmp_path / "icp.toml"
     rules.write_text(
@@ -168,7 +187,7 @@ name = "a"
 [[segments.score]]
 label = "tagged crm"
 signal = "reviews"
-where = { tags = { any = ["crm"] } }
+where = { tags = { missing = false } }
 within_days = 90
 points = 1
 [[segments.score]]
@@ -190,8 +209,8 @@ min_score = 0
         result,
         2,
         f"the duckdb engine cannot run {rules} yet; these constructs need the polars "
-        "engine (--engine polars): segments[0].score[0]: a signal whose first condition "
-        "tests a list column; segments[0].score[1].min_distinct.stars: distinct values of "
-        "a Float64 column",
+        "engine (--engine polars): segments[0].score[0]: a signal quoting the latest "
+        "event's List(Float64) column tags; segments[0].score[1].min_distinct.stars: "
+        "distinct values of a Float64 column",
     )
     assert not (tmp_path / "out").exists()

@@ -20,7 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from listbuilder.engines import get_engine
 from listbuilder.rules import Rules
 from tests.conftest import assert_cli_error, invoke
-from tests.engines_cases import GROWTH_REASONS, cases, growth_case, list_files, signals_case
+from tests.engines_cases import (
+    GROWTH_REASONS,
+    cases,
+    growth_case,
+    list_files,
+    list_quote_case,
+    signals_case,
+)
 from tests.test_engines import _reasons, _run_dir, same_run
 from tests.test_sql import _build_candidates, _sql
 
@@ -128,3 +135,9 @@ def test_growth_edges_are_identical_on_spark(spark: object) -> None:
     files = list_files(rules, tables, None)
     assert _reasons(files, "growing") == GROWTH_REASONS
     assert list_files(rules, tables, get_engine("spark", spark_master=MASTER)) == files
+
+
+def test_a_quoted_list_column_is_identical_on_spark(spark: object) -> None:
+    rules, tables = list_quote_case()
+    engine = get_engine("spark", spark_master=MASTER)
+    assert list_files(rules, tables, engine) == list_files(rules, tables, None)

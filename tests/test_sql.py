@@ -10,7 +10,7 @@ from typing import ClassVar
 import polars as pl
 import pytest
 import sqlglot
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from listbuilder.build import build_lists
@@ -145,6 +145,9 @@ def test_generated_duckdb_query_gives_the_builds_candidates(
     case: tuple[Rules, dict[str, pl.DataFrame]],
 ) -> None:
     rules, tables = case
+    # The query cannot know a named table's types, so a list column there is not for it
+    # (docs/engines.md); the engines, which know them, run such rules.
+    assume("channels" not in repr(rules))
     result = build_lists(
         rules,
         tables["companies"].lazy(),

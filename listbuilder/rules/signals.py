@@ -84,9 +84,7 @@ def _signal_aggs(c: SignalCriterion, as_of: dt.date | pl.Expr, schema: pl.Schema
     if c.legacy and c.signal == "funding":
         aggs.append(pl.col("round_type").filter(hit).last().alias(f"{c.key}_type"))
     elif quoted is not None:
-        what = pl.col(quoted)
-        if isinstance(schema[quoted], pl.List):
-            what = what.list.eval(pl.element().cast(pl.String)).list.join(", ")
+        what = _quoted_text(pl.col(quoted), schema[quoted])
         aggs.append(what.cast(pl.String).filter(hit).last().alias(f"{c.key}_what"))
     if c.signal == "funding" or not c.legacy:
         aggs.append(pl.col(date_col).filter(hit).last().alias(f"{c.key}_date"))
@@ -107,20 +105,29 @@ def _growth_aggs(c: GrowthCriterion, as_of: dt.date | pl.Expr) -> list[pl.Expr]:
     return [now.alias(f"{c.key}_now"), then.alias(f"{c.key}_then")]
 
 
-def _order(criteria: list[EventCriterion], schema: pl.Schema, key: str) -> list[str] | None:
+def _order(criteria: list[EventCriterion], schema: pl.Schema, key: str) -> list[pl.Expr] | None:
     """Sort keys that make ``last`` mean the latest event, the same every run; None if no
-    criterion reads a latest event (plain counts need no order)."""
+    criterion reads a latest event (plain counts need no order). Same-day events are
+    ordered by each quoted column, a list column by the text its reason quotes."""
     ties: list[str] = []
     for c in criteria:
         if isinstance(c, GrowthCriterion):
             ties.append(c.column)
         elif not (c.legacy and c.signal == "hiring"):
             quoted = _quoted(c)
-            if quoted is not None and not isinstance(schema[quoted], pl.List):
+            if quoted is not None:
                 ties.append(quoted)
     if all(isinstance(c, SignalCriterion) and c.legacy and c.signal == "hiring" for c in criteria):
         return None
-    return [key, EVENT_DATE[criteria[0].table], *dict.fromkeys(ties)]
+    keys = [key, EVENT_DATE[criteria[0].table], *dict.fromkeys(ties)]
+    return [_quoted_text(pl.col(k), schema[k]) if k in schema else pl.col(k) for k in keys]
+
+
+def _quoted_text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A list column as the text a reason quotes (elements joined by ", "); else as is."""
+    if isinstance(dtype, pl.List):
+        return value.list.eval(pl.element().cast(pl.String)).list.join(", ")
+    return value
 
 
 def _grouped(

@@ -222,15 +222,37 @@ def _needs_latest(c: SignalCriterion) -> bool:
     return not (c.legacy and c.signal == "hiring")
 
 
-def _ties(criteria: list[EventCriterion], lists: frozenset[str]) -> list[str]:
-    """The columns that break ties between same-day events, as polars sorts them."""
+def _ties(criteria: list[EventCriterion], lists: frozenset[str]) -> list[exp.Expression]:
+    """What breaks ties between same-day events, as polars sorts them: each quoted
+    column, a list column as the text its reason quotes."""
     ties = []
     for c in criteria:
         if isinstance(c, GrowthCriterion):
             ties.append(c.column)
-        elif _needs_latest(c) and (q := _quoted(c)) is not None and q not in lists:
+        elif _needs_latest(c) and (q := _quoted(c)) is not None:
             ties.append(q)
-    return list(dict.fromkeys(ties))
+    return [_quoted_text(q, lists) if q in lists else _col(q) for q in dict.fromkeys(ties)]
+
+
+def _quoted_text(column: str, lists: frozenset[str]) -> exp.Expression:
+    """A quoted value as a reason writes it: a list's elements as text joined by ", "
+    (null elements left out, an empty or all-null list empty, a null list null)."""
+    if column not in lists:
+        return _text(_col(column))
+    element = exp.to_identifier("_lb_e")
+    as_text = exp.Lambda(
+        this=exp.cast(exp.column(element.copy()), exp.DataType.Type.TEXT),
+        expressions=[element],
+    )
+    joined = exp.ArrayToString(
+        this=exp.Transform(this=_col(column), expression=as_text),
+        expression=exp.Literal.string(", "),
+    )
+    text = exp.func("COALESCE", joined, exp.Literal.string(""))
+    return exp.Case(
+        ifs=[exp.If(this=exp.Is(this=_col(column), expression=exp.null()), true=exp.null())],
+        default=text,
+    )
 
 
 def _row_flags(c: EventCriterion, as_of: dt.date, lists: frozenset[str]) -> list[exp.Expression]:
@@ -275,8 +297,8 @@ def _table_cte(
         .where(keep)
     )
     order = [
-        exp.Ordered(this=_col(c), desc=True, nulls_first=False)
-        for c in [date_col, *_ties(criteria, lists)]
+        exp.Ordered(this=c, desc=True, nulls_first=False)
+        for c in [_col(date_col), *_ties(criteria, lists)]
     ]
     latest = [
         exp.alias_(
@@ -321,7 +343,7 @@ def _criterion_aggs(
         value = exp.Max(this=_when(last, _col("round_type")))
         aggs.append(exp.alias_(value, f"{c.key}_type", quoted=True))
     elif quoted is not None:
-        value = exp.Max(this=_when(last, _text(_col(quoted))))
+        value = exp.Max(this=_when(last, _quoted_text(quoted, _lists(schema))))
         aggs.append(exp.alias_(value, f"{c.key}_what", quoted=True))
     latest = exp.Max(this=_when(hit.copy(), _col(date_col)))
     aggs.append(exp.alias_(latest, f"{c.key}_date", quoted=True))
@@ -430,11 +452,10 @@ def unsupported(
 ) -> list[str]:
     """The constructs of ``rules`` the SQL compiler cannot express yet, with their paths.
 
-    Both are about the words of a reason, not about which accounts qualify: a signal whose
-    first condition tests a list column quotes the latest event's whole list, and polars
-    picks among same-day events by an order SQL cannot reproduce; a ``min_distinct`` reason
-    lists the first column's values, which SQL writes as polars does only for text,
-    whole numbers, dates and booleans.
+    Both are about the words of a reason, not about which accounts qualify: a reason
+    quotes values as text (a ``min_distinct`` reason the first column's distinct values,
+    a signal the latest event's first tested column, a list's elements joined), and SQL
+    writes values as polars does only for text, whole numbers, dates and booleans.
     """
     found = []
     for c in rules.event_reads():
@@ -448,8 +469,9 @@ def unsupported(
                     f"{c.path}.min_distinct.{column}: distinct values of a {schema[column]} column"
                 )
         quoted = _quoted(c)
-        if quoted is not None and isinstance(schema.get(quoted), pl.List) and not c.legacy:
-            found.append(f"{c.path}: a signal whose first condition tests a list column")
+        dtype = schema.get(quoted) if quoted is not None else None
+        if isinstance(dtype, pl.List) and not c.legacy and not quotable(dtype.inner):
+            found.append(f"{c.path}: a signal quoting the latest event's {dtype} column {quoted}")
     return found
 
 
