@@ -63,15 +63,18 @@ def _pin_sql(segment: Segment, i: int) -> str:
     return f'CASE WHEN {held} THEN CAST("_prev_tier_ix" AS INT) END'
 
 
-def _fill(step: exp.Select, segment: Segment, i: int, free: str, suffix: str) -> exp.Select:
+def _fill(
+    step: exp.Select, segment: Segment, i: int, free: str, suffix: str, *, after_holds: bool
+) -> exp.Select:
     """Tier by tier, the free accounts that reach a tier with room take its seats in rank
-    order; ``_tier{suffix}`` ends as the tier each seated account got (null: no seat)."""
+    order; ``_tier{suffix}`` ends as the tier each seated account got (null: no seat).
+    ``after_holds``: the held accounts' seats are taken already, so caps have less room."""
     previous = "NULL"
     for k, tier in enumerate(segment.tiers):
         open_ = f"{previous} IS NULL AND {free} AND {_text(_reaches_sql(segment, i, k))}"
         take = open_
         if tier.max_accounts is not None:
-            room = f"{tier.max_accounts} - {_held_in(k)}" if suffix == "" else tier.max_accounts
+            room = f"{tier.max_accounts} - {_held_in(k)}" if after_holds else tier.max_accounts
             running = f"SUM(CASE WHEN {open_} THEN 1 ELSE 0 END) {_RUNNING}"
             take = f"{open_} AND {running} <= {room}"
         column = f'"_t{k}{suffix}"'
@@ -82,12 +85,10 @@ def _fill(step: exp.Select, segment: Segment, i: int, free: str, suffix: str) ->
         )
         previous = column
     seats = segment.max_accounts
-    room = (
-        "NULL" if seats is None else f"{seats} - {_held_in(None)}" if suffix == "" else str(seats)
-    )
-    seated = f"{previous} IS NOT NULL"
-    within = f"SUM(CASE WHEN {seated} THEN 1 ELSE 0 END) {_RUNNING} <= {room}"
-    kept = seated if seats is None else f"{seated} AND {within}"
+    kept = f"{previous} IS NOT NULL"
+    if seats is not None:
+        room = f"{seats} - {_held_in(None)}" if after_holds else str(seats)
+        kept = f"{kept} AND SUM(CASE WHEN {kept} THEN 1 ELSE 0 END) {_RUNNING} <= {room}"
     return _stage(
         step, f"_capped{suffix}", {f"_tier{suffix}": f"CASE WHEN {kept} THEN {previous} END"}
     )
@@ -134,11 +135,11 @@ def placement_sql(
         running = f'SUM(CASE WHEN "_fits" THEN 1 ELSE 0 END) {_RUNNING}'
         held = f'"_fits" AND {running} <= {segment.max_accounts}'
     step = _stage(step, "_holds", {"_held": held})
-    step = _fill(step, segment, i, '"_first" AND NOT "_held"', "")
+    step = _fill(step, segment, i, '"_first" AND NOT "_held"', "", after_holds=True)
     tier = 'CASE WHEN "_held" THEN "_pin" ELSE "_tier" END'
     real_hold = '"_held"'
     if sticky:
-        step = _fill(step, segment, i, '"_first"', "_free")
+        step = _fill(step, segment, i, '"_first"', "_free", after_holds=False)
         real_hold = '"_held" AND ("_tier_free" IS NULL OR "_tier_free" <> "_pin")'
     step = _stage(step, "_placed", {"_tier_ix": tier, "held": real_hold})
     order = (
