@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -137,7 +138,10 @@ def test_growth_edges_are_identical_on_spark(spark: object) -> None:
     assert list_files(rules, tables, get_engine("spark", spark_master=MASTER)) == files
 
 
-def test_a_quoted_list_column_is_identical_on_spark(spark: object) -> None:
+def test_a_quoted_list_column_is_identical_on_spark(spark: Any) -> None:
     rules, tables = list_quote_case()
     engine = get_engine("spark", spark_master=MASTER)
+    spark.conf.set("spark.sql.caseSensitive", "false")
     assert list_files(rules, tables, engine) == list_files(rules, tables, None)
+    # The shared session keeps its own setting.
+    assert spark.conf.get("spark.sql.caseSensitive") == "false"

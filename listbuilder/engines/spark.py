@@ -143,6 +143,9 @@ class SparkEngine:
         """The Spark session; its errors become ``DataError``, and ``views`` are dropped
         after, so nothing of this run stays in a shared session."""
         spark = start_session(self.master)
+        # Column names are compared as the rules write them; a session the environment
+        # shares (a notebook) gets its own setting back afterwards.
+        before = spark.conf.get("spark.sql.caseSensitive", None)
         spark.conf.set("spark.sql.caseSensitive", "true")
         try:
             yield spark
@@ -154,6 +157,10 @@ class SparkEngine:
         finally:
             for name in views:
                 spark.catalog.dropTempView(name)
+            if before is None:
+                spark.conf.unset("spark.sql.caseSensitive")
+            else:
+                spark.conf.set("spark.sql.caseSensitive", before)
 
     def _score(
         self,
