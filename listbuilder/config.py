@@ -339,7 +339,8 @@ def build_settings(
     given = {k: v for k, v in options.items() if v is not None}
     if project is not None:
         inputs = {k: str(v) for k, v in project.inputs.items()}
-        if "companies" in given and not _same_file(inputs.get("companies", ""), given["companies"]):
+        theirs = inputs.get("companies")
+        if "companies" in given and (theirs is None or not _same_file(theirs, given["companies"])):
             # A different dataset makes the project's other tables meaningless for it.
             inputs = {k: v for k, v in inputs.items() if k in ("rules", "confirmed", "crm")}
         inputs.update(given)

@@ -305,7 +305,10 @@ def _segment_list(
             reasons=reasons_expr(seg, i),
             fired=fired_labels_expr(seg, i),
         )
-        .with_columns(_pin=_pin_expr(seg, i) if sticky else pl.lit(None, pl.Int32))
+        # The seat a held account keeps; an engine's placement works it out itself.
+        .with_columns(
+            _pin=_pin_expr(seg, i) if sticky and placed is None else pl.lit(None, pl.Int32)
+        )
     )
     suppressed = assigned.filter(pl.col("_excluded"))
     if placed is None:

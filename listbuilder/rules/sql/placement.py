@@ -45,10 +45,6 @@ def _stage(source: exp.Select, name: str, columns: dict[str, str]) -> exp.Select
     ).from_(source.subquery(name))
 
 
-def _cap(value: int | None) -> str:
-    return "NULL" if value is None else str(value)
-
-
 def _pin_sql(segment: Segment, i: int) -> str:
     """The tier a held account keeps (``_pin_expr`` in the build): its previous tier,
     while it still qualifies by stickiness and earns no higher tier."""
