@@ -52,13 +52,21 @@ def stamp_meta(out: Path, when: str) -> None:
     meta_path.write_text(json.dumps(meta))
 
 
-def test_hubspot_incremental_merges_changes_and_removes_deletions(
-    crm: FakeCRM, session: requests.Session, tmp_path: Path
-) -> None:
+def _pulled_full(
+    crm: FakeCRM, session: requests.Session, tmp_path: Path, stamp: str
+) -> tuple[Path, Path]:
+    """A full HubSpot pull into ``companies.parquet``, recorded as made at ``stamp``."""
     source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
     out = tmp_path / "companies.parquet"
     pull(source, out, session=session, sleep=Sleeps())
-    stamp_meta(out, "2024-01-02T00:00:00Z")
+    stamp_meta(out, stamp)
+    return source, out
+
+
+def test_hubspot_incremental_merges_changes_and_removes_deletions(
+    crm: FakeCRM, session: requests.Session, tmp_path: Path
+) -> None:
+    source, out = _pulled_full(crm, session, tmp_path, "2024-01-02T00:00:00Z")
     companies = crm.hubspot["companies"]
     for i in (5, 6, 7):  # changed on January 3rd
         companies[i]["properties"]["name"] = f"Renamed {i}"
@@ -91,10 +99,7 @@ def test_hubspot_incremental_merges_changes_and_removes_deletions(
 def test_hubspot_archived_pages_that_loop_stop_the_pull(
     crm: FakeCRM, session: requests.Session, tmp_path: Path
 ) -> None:
-    source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
-    out = tmp_path / "companies.parquet"
-    pull(source, out, session=session, sleep=Sleeps())
-    stamp_meta(out, "2024-01-02T00:00:00Z")
+    source, out = _pulled_full(crm, session, tmp_path, "2024-01-02T00:00:00Z")
     before = out.read_bytes()
     crm.archived["companies"] = [{"id": str(90000 + i), "archived": True} for i in range(250)]
     crm.archived_loops = True
@@ -106,10 +111,7 @@ def test_hubspot_archived_pages_that_loop_stop_the_pull(
 def test_hubspot_search_restarts_at_its_result_cap(
     crm: FakeCRM, session: requests.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
-    out = tmp_path / "companies.parquet"
-    pull(source, out, session=session, sleep=Sleeps())
-    stamp_meta(out, "2024-01-01T00:00:00Z")
+    source, out = _pulled_full(crm, session, tmp_path, "2024-01-01T00:00:00Z")
     crm.search_cap = 500  # as HubSpot stops at 10,000: every record changed since then
     monkeypatch.setattr("listbuilder.inputs.crm_pages.SEARCH_CAP", 500)
     for r in crm.hubspot["companies"]:
@@ -230,10 +232,7 @@ def test_salesforce_api_limit_403_backs_off(
 def test_hubspot_rate_limit_headers_pace_the_next_request(
     crm: FakeCRM, session: requests.Session, tmp_path: Path
 ) -> None:
-    source = local_copy(tmp_path, "hubspot_api.toml", crm.base_url)
-    out = tmp_path / "companies.parquet"
-    pull(source, out, session=session, sleep=Sleeps())
-    stamp_meta(out, "2024-01-01T00:00:00Z")
+    source, out = _pulled_full(crm, session, tmp_path, "2024-01-01T00:00:00Z")
     crm.rate_limit_headers = {
         "X-HubSpot-RateLimit-Remaining": "0",
         "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
